@@ -1,0 +1,308 @@
+/* SPDX-License-Identifier: ((GPL-2.0 WITH Linux-syscall-note) OR MIT) */
+/*
+ * buse - block devices in userspace.
+ *
+ * This header is the only contract between buse.ko and userspace.  Every
+ * structure is made of fixed-width types, has explicit padding and reserved
+ * fields (which must be zero on input and are zero on output), and its size
+ * is pinned by BUILD_BUG_ON in the driver and by static asserts in the
+ * library tests.
+ *
+ * Objects
+ * -------
+ *   /dev/busectl   control device (misc).  Ioctls: BUSE_CTL_*.
+ *   /dev/buseN     the block device with index N.
+ *   /dev/busecN    the server's char device for index N.  One server opens it
+ *                  (a second open gets EBUSY), attaches with BUSE_IOC_ATTACH,
+ *                  mmaps one ring area per hardware queue and serves requests
+ *                  with BUSE_IOC_RUN.  Closing it (exit, crash, SIGKILL)
+ *                  detaches the server: unanswered requests fail with EIO
+ *                  at once and new requests fail until a server attaches
+ *                  again.
+ *
+ * Ring area (one per hardware queue, mmapped at BUSE_QUEUE_MMAP_OFFSET(q),
+ * length buse_attach.map_size, MAP_SHARED, PROT_READ|PROT_WRITE):
+ *
+ *   +0        struct buse_ring_hdr   head/tail indices, one cache line each
+ *   +sq_off   struct buse_io_desc[sq_entries]   submission ring (kernel->server)
+ *   +cq_off   struct buse_io_cqe[cq_entries]    completion ring (server->kernel)
+ *   +data_off data buffers: tag t owns [data_off + t * max_io, + max_io)
+ *
+ * sq_entries and cq_entries are powers of two >= queue_depth; an index is
+ * a free-running __u32, the slot is (index & (entries - 1)).
+ *
+ * Submission ring (the kernel produces, the server consumes):
+ *   kernel: write desc[sq_tail & mask]; store-release sq_tail + 1.
+ *   server: load-acquire sq_tail; read desc[sq_head & mask] .. up to sq_tail;
+ *           store-release sq_head (informational: the kernel never reads it,
+ *           a tag is in the ring at most once so the ring cannot overflow).
+ * For a WRITE, the tag's data buffer holds the data when the descriptor is
+ * visible.  The descriptor and the buffer belong to the server until it
+ * completes the tag.
+ *
+ * Completion ring (the server produces, the kernel consumes):
+ *   server: fill the tag's data buffer (READ); write cqe[cq_tail & mask];
+ *           store-release cq_tail + 1; then call BUSE_IOC_RUN.
+ *   kernel: (inside BUSE_IOC_RUN) load-acquire cq_tail; consume entries from
+ *           its private cq_head; store-release cq_head.
+ *   The server must not overwrite a slot the kernel has not consumed
+ *   (cq_tail - load-acquire(cq_head) < cq_entries).  Since every tag is
+ *   completed at most once per issue and BUSE_IOC_RUN consumes every entry,
+ *   this always holds for a correct server.
+ *
+ * The kernel never trusts the shared memory: it keeps its own copies of
+ * sq_tail and cq_head, and validates cq_tail, every tag and every result.
+ * A bad completion is dropped (the request stays outstanding, or fails if
+ * the server detaches) and BUSE_IOC_RUN returns EINVAL after processing the
+ * good ones.
+ *
+ * Results: cqe.result is 0 (the whole request succeeded), the request's
+ * length in bytes (same), a positive byte count smaller than the length and
+ * a multiple of the logical block size (the first bytes succeeded, the rest
+ * fails with EIO), or a negative errno (EIO, ENOSPC, EOPNOTSUPP, ETIMEDOUT,
+ * ENOLINK, EILSEQ, ENOMEM, EAGAIN, ENODATA, EBADE map to the matching
+ * block-layer status, anything else to EIO).
+ */
+#ifndef _UAPI_LINUX_BUSE_H
+#define _UAPI_LINUX_BUSE_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+/* ABI version, reported by BUSE_CTL_VERSION. */
+#define BUSE_ABI_VERSION	1
+
+#define BUSE_CTL_DEVICE		"/dev/busectl"
+#define BUSE_BLOCK_DEVICE_FMT	"/dev/buse%u"
+#define BUSE_CHAR_DEVICE_FMT	"/dev/busec%u"
+
+/* Limits (the driver may report lower ones in struct buse_version). */
+#define BUSE_MAX_INDEX		65535u	/* device indexes are 0..BUSE_MAX_INDEX */
+#define BUSE_INDEX_ANY		0xffffffffu /* BUSE_CTL_ADD: first free index */
+#define BUSE_MAX_QUEUES		64u	/* also capped at the number of CPUs */
+#define BUSE_MAX_DEPTH		1024u
+#define BUSE_MIN_MAX_IO		4096u
+#define BUSE_MAX_MAX_IO		(4u << 20)
+#define BUSE_MAX_QUEUE_BUFFERS	(1ull << 30) /* depth * max_io per queue */
+
+/* Defaults used when a field of struct buse_dev_info is 0. */
+#define BUSE_DEF_QUEUES		1u
+#define BUSE_DEF_DEPTH		128u
+#define BUSE_DEF_MAX_IO		(256u << 10)
+#define BUSE_DEF_BLOCK_SIZE	512u
+
+/* mmap offset of hardware queue q's ring area on /dev/busecN. */
+#define BUSE_QUEUE_MMAP_SHIFT	40
+#define BUSE_QUEUE_MMAP_OFFSET(q) ((__u64)(q) << BUSE_QUEUE_MMAP_SHIFT)
+
+/* ------------------------------------------------------------------------
+ * Requests
+ */
+
+/* buse_io_desc.op */
+enum buse_op {
+	BUSE_OP_READ		= 0,	/* data: server -> buffer */
+	BUSE_OP_WRITE		= 1,	/* data: buffer -> server */
+	BUSE_OP_FLUSH		= 2,	/* no data, offset/len 0 */
+	BUSE_OP_DISCARD		= 3,	/* no data */
+	BUSE_OP_WRITE_ZEROES	= 4,	/* no data; NOUNMAP forbids deallocating */
+	BUSE_OP_SECURE_ERASE	= 5,	/* no data */
+	BUSE_OP_NR		= 6,
+};
+
+/* Bit for op in buse_attach.ops. */
+#define BUSE_OP_BIT(op)		(1u << (op))
+/* READ and WRITE are always served. */
+#define BUSE_OPS_REQUIRED	(BUSE_OP_BIT(BUSE_OP_READ) | BUSE_OP_BIT(BUSE_OP_WRITE))
+#define BUSE_OPS_ALL		((1u << BUSE_OP_NR) - 1)
+/* Pseudo-op bit for buse_attach.ops: the server honours BUSE_IO_F_FUA. */
+#define BUSE_OPS_FUA		(1u << 16)
+
+/* buse_io_desc.flags: the request flags of the block layer, passed through. */
+#define BUSE_IO_F_FUA			(1u << 0)  /* write must be durable on completion */
+#define BUSE_IO_F_PREFLUSH		(1u << 1)
+#define BUSE_IO_F_NOUNMAP		(1u << 2)  /* WRITE_ZEROES: keep allocated */
+#define BUSE_IO_F_SYNC			(1u << 3)
+#define BUSE_IO_F_META			(1u << 4)
+#define BUSE_IO_F_RAHEAD		(1u << 5)
+#define BUSE_IO_F_FAILFAST_DEV		(1u << 6)
+#define BUSE_IO_F_FAILFAST_TRANSPORT	(1u << 7)
+#define BUSE_IO_F_FAILFAST_DRIVER	(1u << 8)
+#define BUSE_IO_F_IDLE			(1u << 9)
+
+/* One request, written by the kernel into the submission ring. */
+struct buse_io_desc {
+	__u16	tag;		/* 0 .. queue_depth-1; names the data buffer */
+	__u8	op;		/* enum buse_op */
+	__u8	__pad0;
+	__u32	flags;		/* BUSE_IO_F_* */
+	__u64	sector;		/* offset in 512-byte sectors */
+	__u32	len;		/* bytes; <= max_io for READ/WRITE */
+	__u32	__pad1;
+	__u64	reserved;
+};
+
+/* One completion, written by the server into the completion ring. */
+struct buse_io_cqe {
+	__u16	tag;
+	__u16	__pad0;
+	__s32	result;		/* see "Results" above */
+};
+
+/*
+ * Shared ring indices.  Each sits in its own 64-byte cache line so that the
+ * producer and the consumer of one ring never write the same line.
+ */
+struct buse_ring_hdr {
+	__u32	sq_head;	/* written by the server (informational) */
+	__u32	__pad0[15];
+	__u32	sq_tail;	/* written by the kernel */
+	__u32	__pad1[15];
+	__u32	cq_head;	/* written by the kernel */
+	__u32	__pad2[15];
+	__u32	cq_tail;	/* written by the server */
+	__u32	__pad3[15];
+};
+
+/* ------------------------------------------------------------------------
+ * Control device: /dev/busectl
+ */
+
+/* struct buse_version.features */
+#define BUSE_FEAT_RING		(1ull << 0)	/* mmapped rings + BUSE_IOC_RUN */
+#define BUSE_FEAT_SIZE_BY_SERVER (1ull << 1)	/* size 0 at ADD, set at ATTACH */
+#define BUSE_FEAT_ALL		(BUSE_FEAT_RING | BUSE_FEAT_SIZE_BY_SERVER)
+
+struct buse_version {
+	__u32	abi_version;	/* BUSE_ABI_VERSION of the driver */
+	__u32	max_queues;
+	__u64	features;	/* BUSE_FEAT_* */
+	__u32	max_depth;
+	__u32	max_io;
+	__u32	max_index;
+	__u32	__pad0;
+	__u64	reserved[4];
+};
+
+/* struct buse_dev_info.flags (unknown bits are cleared and echoed back) */
+#define BUSE_DEV_F_READ_ONLY	(1u << 0)
+#define BUSE_DEV_F_ALL		(BUSE_DEV_F_READ_ONLY)
+
+/* struct buse_dev_info.state */
+enum buse_state {
+	BUSE_STATE_IDLE		= 0,	/* no server: I/O fails with EIO */
+	BUSE_STATE_RUNNING	= 1,	/* a server is attached */
+	BUSE_STATE_REMOVING	= 2,	/* being removed */
+};
+
+/*
+ * A device's parameters.  BUSE_CTL_ADD takes the input fields (0 selects
+ * the default) and returns the whole structure as the driver set it up.
+ */
+struct buse_dev_info {
+	__u32	index;			/* in/out; BUSE_INDEX_ANY on ADD */
+	__u32	flags;			/* in/out: BUSE_DEV_F_* */
+	__u64	size;			/* bytes; 0: set by the first server */
+	__u32	logical_block_size;	/* 512..PAGE_SIZE, power of two */
+	__u32	physical_block_size;	/* >= logical, power of two, <= PAGE_SIZE */
+	__u32	nr_queues;		/* 1..max_queues */
+	__u32	queue_depth;		/* 1..max_depth */
+	__u32	max_io;			/* bytes per READ/WRITE, multiple of PAGE_SIZE */
+	__u32	__pad0;
+	/* out only */
+	__u32	state;			/* enum buse_state */
+	__s32	server_pid;		/* 0 when no server is attached */
+	__u32	ops;			/* BUSE_OP_BIT()s the server serves */
+	__u32	__pad1;
+	__u64	reserved[8];
+};
+
+/* BUSE_CTL_REMOVE */
+struct buse_ctl_remove {
+	__u32	index;
+	__u32	flags;			/* must be 0 */
+	__u64	reserved[2];
+};
+
+/*
+ * BUSE_CTL_LIST: fills indexes[] (a user pointer to count __u32) with the
+ * existing indexes in ascending order and sets nr_devices to the total, which
+ * may exceed count.
+ */
+struct buse_ctl_list {
+	__u64	indexes;		/* user pointer to __u32[count] */
+	__u32	count;			/* in: capacity of indexes[] */
+	__u32	nr_devices;		/* out */
+	__u64	reserved[2];
+};
+
+#define BUSE_IOCTL_MAGIC	0xbe
+
+#define BUSE_CTL_VERSION	_IOWR(BUSE_IOCTL_MAGIC, 0x00, struct buse_version)
+#define BUSE_CTL_ADD		_IOWR(BUSE_IOCTL_MAGIC, 0x01, struct buse_dev_info)
+#define BUSE_CTL_REMOVE		_IOWR(BUSE_IOCTL_MAGIC, 0x02, struct buse_ctl_remove)
+#define BUSE_CTL_INFO		_IOWR(BUSE_IOCTL_MAGIC, 0x03, struct buse_dev_info)
+#define BUSE_CTL_LIST		_IOWR(BUSE_IOCTL_MAGIC, 0x04, struct buse_ctl_list)
+
+/* ------------------------------------------------------------------------
+ * Server device: /dev/busecN
+ */
+
+/*
+ * BUSE_IOC_ATTACH: called once on an open /dev/busecN, before mmap and
+ * BUSE_IOC_RUN.  In: size (0 keeps the device's size; a device created
+ * without a size requires one), ops (BUSE_OP_BIT()s the server implements
+ * beyond READ and WRITE, plus BUSE_OPS_FUA; unknown bits are cleared).
+ * Out: the accepted ops and the ring geometry.
+ * Errors: EINVAL (bad size or flags, reserved not zero), EBUSY (already
+ * attached), ENODEV (device being removed), ENOMEM.
+ */
+struct buse_attach {
+	__u64	size;			/* in/out */
+	__u32	ops;			/* in/out */
+	__u32	flags;			/* in: must be 0 */
+	/* out */
+	__u32	index;
+	__u32	nr_queues;
+	__u32	queue_depth;
+	__u32	max_io;
+	__u32	logical_block_size;
+	__u32	physical_block_size;
+	__u32	sq_entries;
+	__u32	cq_entries;
+	__u32	sq_off;
+	__u32	cq_off;
+	__u64	data_off;
+	__u64	map_size;		/* length of each queue's mapping */
+	__u32	dev_flags;		/* BUSE_DEV_F_* */
+	__u32	__pad0;
+	__u64	reserved[6];
+};
+
+/* struct buse_run.flags */
+#define BUSE_RUN_F_NOWAIT	(1u << 0)	/* consume completions, don't sleep */
+
+/*
+ * BUSE_IOC_RUN: consume the completion ring of one queue, then sleep until
+ * the submission ring holds descriptors the server has not been told about
+ * (i.e. sq_tail moved since the last BUSE_IOC_RUN on this queue returned).
+ * Out: completed (completions consumed), pending (new descriptors since
+ * the previous return).
+ * Errors: EINVAL (bad queue, flags, reserved, or a bad completion: see
+ * above; the good completions are still consumed), ENXIO (queue not
+ * mmapped), ENODEV (device removed: the server should exit), EINTR.
+ */
+struct buse_run {
+	__u32	queue;
+	__u32	flags;			/* BUSE_RUN_F_* */
+	__u32	completed;		/* out */
+	__u32	pending;		/* out */
+	__u32	rejected;		/* out: bad completions dropped */
+	__u32	__pad0;
+	__u64	reserved[2];
+};
+
+#define BUSE_IOC_ATTACH		_IOWR(BUSE_IOCTL_MAGIC, 0x40, struct buse_attach)
+#define BUSE_IOC_RUN		_IOWR(BUSE_IOCTL_MAGIC, 0x41, struct buse_run)
+
+#endif /* _UAPI_LINUX_BUSE_H */
