@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * buse.h - internal structures of buse.ko.
+ *
+ * Objects and their lifetimes
+ * ---------------------------
+ * struct buse_dev     one device (index N): the gendisk /dev/buseN, the blk-mq
+ *                     tag set, the per-queue submission state.  Reference
+ *                     counted: one reference for the device table (dropped
+ *                     when the device is removed), one per open /dev/busecN.
+ * struct buse_server  one open file of /dev/busecN.  Owns the ring areas
+ *                     (allocated at BUSE_IOC_ATTACH, freed when the file is
+ *                     released: by then no mapping exists, since every
+ *                     mapping holds a reference to the file).
+ * struct buse_ring    one hardware queue's shared area of one server.
+ *
+ * Request life: queue_rq() takes a tag IDLE -> INFLIGHT and posts its
+ * descriptor.  Exactly one of these then ends the request, decided by an
+ * atomic cmpxchg on the tag's state from INFLIGHT: the server's completion
+ * (INFLIGHT -> COMPLETING -> IDLE), or the kernel failing it because the
+ * server went away or the device is being removed (INFLIGHT -> IDLE).
+ */
+#ifndef _BUSE_H
+#define _BUSE_H
+
+#include <linux/blk-mq.h>
+#include <linux/kref.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
+#include <linux/pid.h>
+#include <linux/buse.h>
+
+#include "buse_compat.h"
+
+#define BUSE_MINORS_PER_DISK	16	/* the disk and 15 partitions */
+#define BUSE_MAX_SIZE		(1ULL << 60)	/* bytes */
+
+enum buse_tag_state {
+	BUSE_TAG_IDLE = 0,
+	BUSE_TAG_INFLIGHT,
+	BUSE_TAG_COMPLETING,
+};
+
+struct buse_tag {
+	/* Written by queue_rq() before state becomes INFLIGHT (release). */
+	struct request *rq;
+	/* enum buse_tag_state; changed only with atomic ops. */
+	atomic_t state;
+};
+
+struct buse_ring {
+	void *area;			/* vmalloc_user(), mapped by the server */
+	struct buse_ring_hdr *hdr;
+	struct buse_io_desc *sq;
+	struct buse_io_cqe *cq;
+	void *data;
+	u32 mask;			/* entries - 1, for both rings */
+	/* Serialises completion processing; protects cq_head. */
+	struct mutex cq_mutex;
+	u32 cq_head;			/* private copy; protected by cq_mutex */
+	/* Pending BUSE_RUN_F_KICK wake-ups; atomic. */
+	atomic_t kick;
+};
+
+struct buse_queue {
+	struct buse_dev *dev;
+	unsigned int index;
+	/*
+	 * Serialises queue_rq() posting to the submission ring of this queue
+	 * (blk-mq may dispatch to one hardware queue from several CPUs), and
+	 * the attach/detach switch of @ring.  Protects sq_tail.
+	 */
+	spinlock_t lock;
+	u32 sq_tail;			/* private copy; protected by lock */
+	/*
+	 * The attached server's ring, or NULL.  Written under lock; read by
+	 * queue_rq() with READ_ONCE(): a detach clears it and then quiesces
+	 * the queue, so a queue_rq() that saw it has finished with it before
+	 * the ring can be freed.
+	 */
+	struct buse_ring *ring;
+	/* Server threads sleeping in BUSE_IOC_RUN for this queue. */
+	wait_queue_head_t wait;
+	struct buse_tag *tags;		/* [queue_depth] */
+};
+
+struct buse_server {
+	struct buse_dev *dev;		/* holds a reference */
+	/* Set once by a successful BUSE_IOC_ATTACH; protected by dev->lock. */
+	bool attached;
+	unsigned int nr_rings;
+	u64 map_size;
+	u32 sq_off, cq_off, data_off;
+	u32 entries;			/* sq_entries == cq_entries */
+	struct buse_ring *rings;	/* [nr_rings] */
+};
+
+struct buse_dev {
+	struct kref kref;
+	u32 index;
+	/*
+	 * Serialises attach, detach and removal of this device; protects
+	 * info.size, server, server_pid and ops.
+	 */
+	struct mutex lock;
+	/*
+	 * enum buse_state.  Written under lock; read locklessly (READ_ONCE)
+	 * by queue_rq() and the server, which re-check under lock where it
+	 * matters.
+	 */
+	int state;
+	/* /dev/busecN is open (one server per device); protected by lock. */
+	bool server_open;
+	struct buse_dev_info info;	/* parameters as created */
+	struct buse_limits limits;	/* base limits (no optional ops) */
+	struct buse_server *server;	/* attached server or NULL */
+	struct pid *server_pid;		/* of the attached server, or NULL */
+	u32 ops;			/* BUSE_OP_BIT()s advertised */
+	struct blk_mq_tag_set tag_set;
+	struct gendisk *disk;
+	struct device *chardev;		/* /dev/busecN */
+	struct buse_queue *queues;	/* [info.nr_queues] */
+};
+
+/* buse_dev.c */
+int buse_dev_add(struct buse_dev_info *info);
+int buse_dev_remove(u32 index);
+int buse_dev_info(u32 index, struct buse_dev_info *info);
+int buse_dev_list(u32 __user *indexes, u32 count, u32 *nr_devices);
+void buse_dev_remove_all(void);
+struct buse_dev *buse_dev_get(u32 index);
+void buse_dev_put(struct buse_dev *dev);
+void buse_dev_fail_inflight(struct buse_dev *dev);
+int buse_dev_set_server_limits(struct buse_dev *dev, u32 ops);
+extern int buse_major;
+
+/* buse_server.c */
+int buse_server_init(void);
+void buse_server_exit(void);
+int buse_server_create_node(struct buse_dev *dev);
+void buse_server_destroy_node(struct buse_dev *dev);
+unsigned int buse_queue_reap(struct buse_queue *bq, struct buse_ring *ring,
+			     unsigned int *rejected);
+
+#endif /* _BUSE_H */

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * buse_compat.h - the kernel API differences buse spans (6.1 .. 6.12).
+ *
+ * Each helper hides one change; the version where it happened is named.
+ */
+#ifndef _BUSE_COMPAT_H
+#define _BUSE_COMPAT_H
+
+#include <linux/version.h>
+#include <linux/blkdev.h>
+#include <linux/blk-mq.h>
+#include <linux/device.h>
+
+/* 6.4: class_create() lost its owner argument. */
+static inline struct class *buse_class_create(const char *name)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
+	return class_create(name);
+#else
+	return class_create(THIS_MODULE, name);
+#endif
+}
+
+/*
+ * The block queue limits buse sets.  From 6.9 they are passed to
+ * blk_mq_alloc_disk() and updated with queue_limits_{start,commit}_update();
+ * before that, with the blk_queue_*() setters on a live queue.
+ */
+struct buse_limits {
+	unsigned int logical_block_size;
+	unsigned int physical_block_size;
+	unsigned int max_hw_sectors;
+	unsigned int max_discard_sectors;
+	unsigned int max_write_zeroes_sectors;
+	unsigned int max_secure_erase_sectors;
+	unsigned int discard_granularity;
+	bool write_cache;
+	bool fua;
+};
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
+static inline void buse_limits_fill(struct queue_limits *lim,
+				    const struct buse_limits *bl)
+{
+	lim->logical_block_size = bl->logical_block_size;
+	lim->physical_block_size = bl->physical_block_size;
+	lim->max_hw_sectors = bl->max_hw_sectors;
+	lim->max_hw_discard_sectors = bl->max_discard_sectors;
+	lim->max_write_zeroes_sectors = bl->max_write_zeroes_sectors;
+	lim->max_secure_erase_sectors = bl->max_secure_erase_sectors;
+	lim->discard_granularity = bl->discard_granularity;
+	lim->features &= ~(BLK_FEAT_WRITE_CACHE | BLK_FEAT_FUA |
+			   BLK_FEAT_ROTATIONAL);
+	if (bl->write_cache)
+		lim->features |= BLK_FEAT_WRITE_CACHE;
+	if (bl->write_cache && bl->fua)
+		lim->features |= BLK_FEAT_FUA;
+}
+
+static inline struct gendisk *buse_alloc_disk(struct blk_mq_tag_set *set,
+					      const struct buse_limits *bl,
+					      void *queuedata)
+{
+	struct queue_limits lim = { };
+
+	buse_limits_fill(&lim, bl);
+	return blk_mq_alloc_disk(set, &lim, queuedata);
+}
+
+/* The queue must hold no request of ours (the caller freezes it). */
+static inline int buse_apply_limits(struct gendisk *disk,
+				    const struct buse_limits *bl)
+{
+	struct queue_limits lim = queue_limits_start_update(disk->queue);
+
+	buse_limits_fill(&lim, bl);
+	return queue_limits_commit_update(disk->queue, &lim);
+}
+#else
+static inline int buse_apply_limits(struct gendisk *disk,
+				    const struct buse_limits *bl)
+{
+	struct request_queue *q = disk->queue;
+
+	blk_queue_logical_block_size(q, bl->logical_block_size);
+	blk_queue_physical_block_size(q, bl->physical_block_size);
+	blk_queue_max_hw_sectors(q, bl->max_hw_sectors);
+	blk_queue_max_discard_sectors(q, bl->max_discard_sectors);
+	blk_queue_max_write_zeroes_sectors(q, bl->max_write_zeroes_sectors);
+	blk_queue_max_secure_erase_sectors(q, bl->max_secure_erase_sectors);
+	q->limits.discard_granularity = bl->discard_granularity;
+	blk_queue_write_cache(q, bl->write_cache, bl->write_cache && bl->fua);
+	blk_queue_flag_set(QUEUE_FLAG_NONROT, q);
+	return 0;
+}
+
+static inline struct gendisk *buse_alloc_disk(struct blk_mq_tag_set *set,
+					      const struct buse_limits *bl,
+					      void *queuedata)
+{
+	struct gendisk *disk = blk_mq_alloc_disk(set, queuedata);
+
+	if (!IS_ERR(disk))
+		buse_apply_limits(disk, bl);
+	return disk;
+}
+#endif
+
+#endif /* _BUSE_COMPAT_H */

@@ -1,0 +1,670 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * buse_dev.c - buse devices: the device table, creation and removal, and
+ * the blk-mq side of the request path (queue_rq posts to the ring).
+ */
+#include <linux/module.h>
+#include <linux/idr.h>
+#include <linux/slab.h>
+#include <linux/highmem.h>
+#include <linux/uaccess.h>
+
+#include "buse.h"
+
+int buse_major;
+
+/* All devices by index.  A reserved (NULL) entry is a device being added. */
+static DEFINE_IDR(buse_devs);
+/*
+ * Protects buse_devs.  Lock order: buse_devs_lock, then buse_dev.lock.
+ */
+static DEFINE_MUTEX(buse_devs_lock);
+
+static const struct block_device_operations buse_bdev_fops = {
+	.owner = THIS_MODULE,
+};
+
+static void buse_dev_free(struct kref *kref)
+{
+	struct buse_dev *dev = container_of(kref, struct buse_dev, kref);
+	unsigned int i;
+
+	for (i = 0; i < dev->info.nr_queues; i++)
+		kfree(dev->queues[i].tags);
+	kfree(dev->queues);
+	mutex_destroy(&dev->lock);
+	kfree(dev);
+}
+
+void buse_dev_put(struct buse_dev *dev)
+{
+	kref_put(&dev->kref, buse_dev_free);
+}
+
+struct buse_dev *buse_dev_get(u32 index)
+{
+	struct buse_dev *dev;
+
+	mutex_lock(&buse_devs_lock);
+	dev = idr_find(&buse_devs, index);
+	if (dev)
+		kref_get(&dev->kref);
+	mutex_unlock(&buse_devs_lock);
+	return dev;
+}
+
+/* ------------------------------------------------------------------------
+ * Request path
+ */
+
+static void buse_queue_wake(struct buse_queue *bq)
+{
+	/* Pairs with the barrier in the waiter's set_current_state(). */
+	if (wq_has_sleeper(&bq->wait))
+		wake_up(&bq->wait);
+}
+
+static u32 buse_rq_flags(const struct request *rq)
+{
+	blk_opf_t opf = rq->cmd_flags;
+	u32 flags = 0;
+
+	if (opf & REQ_FUA)
+		flags |= BUSE_IO_F_FUA;
+	if (opf & REQ_PREFLUSH)
+		flags |= BUSE_IO_F_PREFLUSH;
+	if (opf & REQ_NOUNMAP)
+		flags |= BUSE_IO_F_NOUNMAP;
+	if (opf & REQ_SYNC)
+		flags |= BUSE_IO_F_SYNC;
+	if (opf & REQ_META)
+		flags |= BUSE_IO_F_META;
+	if (opf & REQ_RAHEAD)
+		flags |= BUSE_IO_F_RAHEAD;
+	if (opf & REQ_FAILFAST_DEV)
+		flags |= BUSE_IO_F_FAILFAST_DEV;
+	if (opf & REQ_FAILFAST_TRANSPORT)
+		flags |= BUSE_IO_F_FAILFAST_TRANSPORT;
+	if (opf & REQ_FAILFAST_DRIVER)
+		flags |= BUSE_IO_F_FAILFAST_DRIVER;
+	if (opf & REQ_IDLE)
+		flags |= BUSE_IO_F_IDLE;
+	return flags;
+}
+
+/* Maps the request's operation; returns -1 for one buse does not carry. */
+static int buse_rq_op(const struct request *rq)
+{
+	switch (req_op(rq)) {
+	case REQ_OP_READ:
+		return BUSE_OP_READ;
+	case REQ_OP_WRITE:
+		return BUSE_OP_WRITE;
+	case REQ_OP_FLUSH:
+		return BUSE_OP_FLUSH;
+	case REQ_OP_DISCARD:
+		return BUSE_OP_DISCARD;
+	case REQ_OP_WRITE_ZEROES:
+		return BUSE_OP_WRITE_ZEROES;
+	case REQ_OP_SECURE_ERASE:
+		return BUSE_OP_SECURE_ERASE;
+	default:
+		return -1;
+	}
+}
+
+static void buse_copy_to_buffer(struct request *rq, void *buf)
+{
+	struct req_iterator iter;
+	struct bio_vec bv;
+
+	rq_for_each_segment(bv, rq, iter) {
+		memcpy_from_bvec(buf, &bv);
+		buf += bv.bv_len;
+	}
+}
+
+static void buse_copy_from_buffer(struct request *rq, const void *buf,
+				  unsigned int bytes)
+{
+	struct req_iterator iter;
+	struct bio_vec bv;
+
+	rq_for_each_segment(bv, rq, iter) {
+		if (!bytes)
+			break;
+		bv.bv_len = min(bv.bv_len, bytes);
+		memcpy_to_bvec(&bv, buf);
+		buf += bv.bv_len;
+		bytes -= bv.bv_len;
+	}
+}
+
+static blk_status_t buse_queue_rq(struct blk_mq_hw_ctx *hctx,
+				  const struct blk_mq_queue_data *bd)
+{
+	struct buse_queue *bq = hctx->driver_data;
+	struct buse_dev *dev = bq->dev;
+	struct request *rq = bd->rq;
+	unsigned int len = blk_rq_bytes(rq);
+	struct buse_io_desc *desc;
+	struct buse_ring *ring;
+	struct buse_tag *tag;
+	int op = buse_rq_op(rq);
+
+	if (op < 0 || !(READ_ONCE(dev->ops) & BUSE_OP_BIT(op)))
+		return BLK_STS_NOTSUPP;
+	if (unlikely(rq->tag < 0 || rq->tag >= dev->info.queue_depth))
+		return BLK_STS_IOERR;
+	if ((op == BUSE_OP_READ || op == BUSE_OP_WRITE) &&
+	    unlikely(len > dev->info.max_io))
+		return BLK_STS_IOERR;
+	if (op != BUSE_OP_READ && (dev->info.flags & BUSE_DEV_F_READ_ONLY))
+		return BLK_STS_IOERR;
+
+	/*
+	 * A detach or removal clears ring (or the state) and then quiesces
+	 * the queue, so the ring stays valid until this call returns.
+	 */
+	ring = READ_ONCE(bq->ring);
+	if (!ring || READ_ONCE(dev->state) != BUSE_STATE_RUNNING)
+		return BLK_STS_IOERR;
+
+	blk_mq_start_request(rq);
+	if (op == BUSE_OP_WRITE)
+		buse_copy_to_buffer(rq, ring->data +
+				    (size_t)rq->tag * dev->info.max_io);
+
+	tag = &bq->tags[rq->tag];
+	tag->rq = rq;
+
+	spin_lock(&bq->lock);
+	desc = &ring->sq[bq->sq_tail & ring->mask];
+	desc->tag = rq->tag;
+	desc->op = op;
+	desc->__pad0 = 0;
+	desc->flags = buse_rq_flags(rq);
+	desc->sector = blk_rq_pos(rq);
+	desc->len = op == BUSE_OP_FLUSH ? 0 : len;
+	desc->__pad1 = 0;
+	desc->reserved = 0;
+	/* The tag (and rq) is visible to the completion side first ... */
+	atomic_set_release(&tag->state, BUSE_TAG_INFLIGHT);
+	/* ... then the descriptor to the server. */
+	bq->sq_tail++;
+	smp_store_release(&ring->hdr->sq_tail, bq->sq_tail);
+	spin_unlock(&bq->lock);
+
+	if (bd->last)
+		buse_queue_wake(bq);
+	return BLK_STS_OK;
+}
+
+static void buse_commit_rqs(struct blk_mq_hw_ctx *hctx)
+{
+	buse_queue_wake(hctx->driver_data);
+}
+
+static int buse_init_hctx(struct blk_mq_hw_ctx *hctx, void *data,
+			  unsigned int hctx_idx)
+{
+	struct buse_dev *dev = data;
+
+	hctx->driver_data = &dev->queues[hctx_idx];
+	return 0;
+}
+
+static enum blk_eh_timer_return buse_timeout(struct request *rq)
+{
+	/* No request timeout: a hung server is detached by killing it. */
+	return BLK_EH_RESET_TIMER;
+}
+
+static const struct blk_mq_ops buse_mq_ops = {
+	.queue_rq	= buse_queue_rq,
+	.commit_rqs	= buse_commit_rqs,
+	.init_hctx	= buse_init_hctx,
+	.timeout	= buse_timeout,
+};
+
+/*
+ * Completes tag @tagno of queue @bq with the server's @res.  Returns false
+ * if the completion is invalid (the request, if there was one, fails).
+ * Called with ring->cq_mutex held.
+ */
+static bool buse_complete(struct buse_queue *bq, struct buse_ring *ring,
+			  u32 tagno, s32 res)
+{
+	struct buse_dev *dev = bq->dev;
+	blk_status_t status = BLK_STS_OK;
+	struct buse_tag *tag;
+	struct request *rq;
+	unsigned int len, done;
+	bool valid = true;
+	int op;
+
+	if (tagno >= dev->info.queue_depth)
+		return false;
+	tag = &bq->tags[tagno];
+	if (atomic_cmpxchg(&tag->state, BUSE_TAG_INFLIGHT,
+			   BUSE_TAG_COMPLETING) != BUSE_TAG_INFLIGHT)
+		return false;
+
+	rq = tag->rq;
+	len = blk_rq_bytes(rq);
+	op = buse_rq_op(rq);
+	if (op == BUSE_OP_FLUSH)
+		len = 0;
+
+	if (res == 0 || (res > 0 && (u32)res == len)) {
+		done = len;
+	} else if (res < 0) {
+		done = 0;
+		if (res < -MAX_ERRNO) {
+			valid = false;
+			status = BLK_STS_IOERR;
+		} else {
+			status = errno_to_blk_status(res);
+		}
+	} else if ((u32)res < len &&
+		   (op == BUSE_OP_READ || op == BUSE_OP_WRITE) &&
+		   !(res & (dev->info.logical_block_size - 1))) {
+		done = res;		/* short: the rest fails */
+		status = BLK_STS_IOERR;
+	} else {
+		done = 0;		/* larger than the request, or unaligned */
+		valid = false;
+		status = BLK_STS_IOERR;
+	}
+
+	if (op == BUSE_OP_READ && done)
+		buse_copy_from_buffer(rq, ring->data +
+				      (size_t)tagno * dev->info.max_io, done);
+
+	/* From here the kernel may fail nothing more on this tag. */
+	atomic_set_release(&tag->state, BUSE_TAG_IDLE);
+	if (done && done < len)
+		blk_update_request(rq, BLK_STS_OK, done);
+	blk_mq_end_request(rq, status);
+	return valid;
+}
+
+unsigned int buse_queue_reap(struct buse_queue *bq, struct buse_ring *ring,
+			     unsigned int *rejected)
+{
+	unsigned int done = 0;
+	u32 head, tail;
+
+	mutex_lock(&ring->cq_mutex);
+	head = ring->cq_head;
+	tail = smp_load_acquire(&ring->hdr->cq_tail);
+	if (tail - head > ring->mask + 1) {
+		/* Not a ring state a server can produce: drop nothing, use
+		 * nothing, tell the server. */
+		(*rejected)++;
+		goto out_unlock;
+	}
+	for (; head != tail; head++) {
+		struct buse_io_cqe *cqe = &ring->cq[head & ring->mask];
+
+		if (buse_complete(bq, ring, READ_ONCE(cqe->tag),
+				  READ_ONCE(cqe->result)))
+			done++;
+		else
+			(*rejected)++;
+	}
+	ring->cq_head = head;
+	smp_store_release(&ring->hdr->cq_head, head);
+out_unlock:
+	mutex_unlock(&ring->cq_mutex);
+	return done;
+}
+
+/*
+ * Fails every request the server holds.  The caller has made queue_rq()
+ * unable to post (ring cleared or state changed) and quiesced the queue.
+ */
+void buse_dev_fail_inflight(struct buse_dev *dev)
+{
+	unsigned int q, t;
+
+	for (q = 0; q < dev->info.nr_queues; q++) {
+		struct buse_queue *bq = &dev->queues[q];
+
+		for (t = 0; t < dev->info.queue_depth; t++) {
+			struct buse_tag *tag = &bq->tags[t];
+
+			if (atomic_cmpxchg(&tag->state, BUSE_TAG_INFLIGHT,
+					   BUSE_TAG_IDLE) == BUSE_TAG_INFLIGHT)
+				blk_mq_end_request(tag->rq, BLK_STS_IOERR);
+		}
+	}
+}
+
+/* ------------------------------------------------------------------------
+ * Limits
+ */
+
+static unsigned int buse_max_sectors(const struct buse_dev *dev)
+{
+	unsigned int lbs_sectors = dev->info.logical_block_size >> SECTOR_SHIFT;
+
+	/* A descriptor's len is a __u32 of bytes. */
+	return (UINT_MAX >> SECTOR_SHIFT) & ~(lbs_sectors - 1);
+}
+
+/*
+ * Advertises the optional operations of a newly attached server.  Called
+ * under dev->lock with no request of ours in flight (no server attached).
+ */
+int buse_dev_set_server_limits(struct buse_dev *dev, u32 ops)
+{
+	struct buse_limits bl = dev->limits;
+	int ret;
+
+	bl.write_cache = ops & BUSE_OP_BIT(BUSE_OP_FLUSH);
+	bl.fua = ops & BUSE_OPS_FUA;
+	if (ops & BUSE_OP_BIT(BUSE_OP_DISCARD)) {
+		bl.max_discard_sectors = buse_max_sectors(dev);
+		bl.discard_granularity = dev->info.logical_block_size;
+	}
+	if (ops & BUSE_OP_BIT(BUSE_OP_WRITE_ZEROES))
+		bl.max_write_zeroes_sectors = buse_max_sectors(dev);
+	if (ops & BUSE_OP_BIT(BUSE_OP_SECURE_ERASE))
+		bl.max_secure_erase_sectors = buse_max_sectors(dev);
+
+	blk_mq_freeze_queue(dev->disk->queue);
+	ret = buse_apply_limits(dev->disk, &bl);
+	blk_mq_unfreeze_queue(dev->disk->queue);
+	return ret;
+}
+
+/* ------------------------------------------------------------------------
+ * Device table
+ */
+
+static int buse_validate_info(struct buse_dev_info *info)
+{
+	unsigned int max_queues = min_t(unsigned int, nr_cpu_ids,
+					BUSE_MAX_QUEUES);
+
+	if (memchr_inv(info->reserved, 0, sizeof(info->reserved)) ||
+	    info->__pad0)
+		return -EINVAL;
+	info->flags &= BUSE_DEV_F_ALL;
+
+	if (info->index != BUSE_INDEX_ANY && info->index > BUSE_MAX_INDEX)
+		return -EINVAL;
+
+	if (!info->logical_block_size)
+		info->logical_block_size = BUSE_DEF_BLOCK_SIZE;
+	if (!info->physical_block_size)
+		info->physical_block_size = info->logical_block_size;
+	if (!is_power_of_2(info->logical_block_size) ||
+	    info->logical_block_size < SECTOR_SIZE ||
+	    info->logical_block_size > PAGE_SIZE)
+		return -EINVAL;
+	if (!is_power_of_2(info->physical_block_size) ||
+	    info->physical_block_size < info->logical_block_size ||
+	    info->physical_block_size > PAGE_SIZE)
+		return -EINVAL;
+
+	if (info->size % info->logical_block_size ||
+	    info->size > BUSE_MAX_SIZE)
+		return -EINVAL;
+
+	if (!info->nr_queues)
+		info->nr_queues = BUSE_DEF_QUEUES;
+	if (info->nr_queues > max_queues)
+		return -EINVAL;
+	if (!info->queue_depth)
+		info->queue_depth = BUSE_DEF_DEPTH;
+	if (info->queue_depth > BUSE_MAX_DEPTH)
+		return -EINVAL;
+	if (!info->max_io)
+		info->max_io = BUSE_DEF_MAX_IO;
+	if (info->max_io < BUSE_MIN_MAX_IO || info->max_io > BUSE_MAX_MAX_IO ||
+	    info->max_io % PAGE_SIZE)
+		return -EINVAL;
+	if ((u64)info->queue_depth * info->max_io > BUSE_MAX_QUEUE_BUFFERS)
+		return -EINVAL;
+
+	/* Output fields. */
+	info->state = BUSE_STATE_IDLE;
+	info->server_pid = 0;
+	info->ops = 0;
+	info->__pad1 = 0;
+	return 0;
+}
+
+static int buse_dev_alloc_queues(struct buse_dev *dev)
+{
+	unsigned int i;
+
+	dev->queues = kcalloc(dev->info.nr_queues, sizeof(*dev->queues),
+			      GFP_KERNEL);
+	if (!dev->queues)
+		return -ENOMEM;
+	for (i = 0; i < dev->info.nr_queues; i++) {
+		struct buse_queue *bq = &dev->queues[i];
+
+		bq->dev = dev;
+		bq->index = i;
+		spin_lock_init(&bq->lock);
+		init_waitqueue_head(&bq->wait);
+		bq->tags = kcalloc(dev->info.queue_depth, sizeof(*bq->tags),
+				   GFP_KERNEL);
+		if (!bq->tags)
+			return -ENOMEM;	/* buse_dev_free() frees the rest */
+	}
+	return 0;
+}
+
+int buse_dev_add(struct buse_dev_info *info)
+{
+	struct buse_dev *dev;
+	struct gendisk *disk;
+	int index, ret;
+
+	ret = buse_validate_info(info);
+	if (ret)
+		return ret;
+
+	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
+	if (!dev)
+		return -ENOMEM;
+	kref_init(&dev->kref);
+	mutex_init(&dev->lock);
+	dev->state = BUSE_STATE_IDLE;
+	dev->info = *info;
+	ret = buse_dev_alloc_queues(dev);
+	if (ret)
+		goto out_put_dev;
+
+	/* Reserve the index: a NULL entry is invisible to lookups. */
+	mutex_lock(&buse_devs_lock);
+	if (info->index == BUSE_INDEX_ANY)
+		index = idr_alloc(&buse_devs, NULL, 0, BUSE_MAX_INDEX + 1,
+				  GFP_KERNEL);
+	else
+		index = idr_alloc(&buse_devs, NULL, info->index,
+				  info->index + 1, GFP_KERNEL);
+	mutex_unlock(&buse_devs_lock);
+	if (index < 0) {
+		ret = index == -ENOSPC && info->index != BUSE_INDEX_ANY ?
+			-EEXIST : index;
+		goto out_put_dev;
+	}
+	dev->index = index;
+	dev->info.index = index;
+
+	dev->tag_set.ops = &buse_mq_ops;
+	dev->tag_set.nr_hw_queues = dev->info.nr_queues;
+	dev->tag_set.queue_depth = dev->info.queue_depth;
+	dev->tag_set.numa_node = NUMA_NO_NODE;
+	dev->tag_set.flags = BLK_MQ_F_SHOULD_MERGE;
+	dev->tag_set.driver_data = dev;
+	ret = blk_mq_alloc_tag_set(&dev->tag_set);
+	if (ret)
+		goto out_free_index;
+
+	dev->limits.logical_block_size = dev->info.logical_block_size;
+	dev->limits.physical_block_size = dev->info.physical_block_size;
+	dev->limits.max_hw_sectors = dev->info.max_io >> SECTOR_SHIFT;
+	disk = buse_alloc_disk(&dev->tag_set, &dev->limits, dev);
+	if (IS_ERR(disk)) {
+		ret = PTR_ERR(disk);
+		goto out_free_tag_set;
+	}
+	dev->disk = disk;
+	disk->major = buse_major;
+	disk->first_minor = index * BUSE_MINORS_PER_DISK;
+	disk->minors = BUSE_MINORS_PER_DISK;
+	disk->fops = &buse_bdev_fops;
+	disk->private_data = dev;
+	snprintf(disk->disk_name, sizeof(disk->disk_name), "buse%d", index);
+	/* Capacity 0 until a server attaches: nothing to scan or fail. */
+	set_capacity(disk, 0);
+	set_disk_ro(disk, dev->info.flags & BUSE_DEV_F_READ_ONLY);
+
+	ret = add_disk(disk);
+	if (ret)
+		goto out_put_disk;
+
+	ret = buse_server_create_node(dev);
+	if (ret)
+		goto out_del_disk;
+
+	mutex_lock(&buse_devs_lock);
+	idr_replace(&buse_devs, dev, index);
+	mutex_unlock(&buse_devs_lock);
+
+	*info = dev->info;
+	return 0;
+
+out_del_disk:
+	del_gendisk(disk);
+out_put_disk:
+	put_disk(disk);
+out_free_tag_set:
+	blk_mq_free_tag_set(&dev->tag_set);
+out_free_index:
+	mutex_lock(&buse_devs_lock);
+	idr_remove(&buse_devs, index);
+	mutex_unlock(&buse_devs_lock);
+out_put_dev:
+	buse_dev_put(dev);
+	return ret;
+}
+
+/*
+ * Stops all I/O to the server of @dev: new requests fail, requests the
+ * server holds fail, and its BUSE_IOC_RUN returns ENODEV from now on.
+ * Once this returns no queue_rq() uses a server's ring any more.
+ * Called with dev->lock held.
+ */
+static void buse_dev_shut_locked(struct buse_dev *dev)
+{
+	unsigned int i;
+
+	WRITE_ONCE(dev->state, BUSE_STATE_REMOVING);
+	for (i = 0; i < dev->info.nr_queues; i++) {
+		spin_lock(&dev->queues[i].lock);
+		WRITE_ONCE(dev->queues[i].ring, NULL);
+		spin_unlock(&dev->queues[i].lock);
+	}
+	blk_mq_quiesce_queue(dev->disk->queue);
+	buse_dev_fail_inflight(dev);
+	blk_mq_unquiesce_queue(dev->disk->queue);
+	for (i = 0; i < dev->info.nr_queues; i++)
+		wake_up_all(&dev->queues[i].wait);
+}
+
+int buse_dev_remove(u32 index)
+{
+	struct buse_dev *dev;
+
+	if (index > BUSE_MAX_INDEX)
+		return -EINVAL;
+
+	mutex_lock(&buse_devs_lock);
+	dev = idr_find(&buse_devs, index);
+	if (!dev) {
+		mutex_unlock(&buse_devs_lock);
+		return -ENODEV;
+	}
+	mutex_lock(&dev->lock);
+	if (dev->state == BUSE_STATE_REMOVING) {
+		mutex_unlock(&dev->lock);
+		mutex_unlock(&buse_devs_lock);
+		return -ENODEV;
+	}
+	buse_dev_shut_locked(dev);
+	mutex_unlock(&dev->lock);
+	mutex_unlock(&buse_devs_lock);
+
+	/*
+	 * The index stays taken (REMOVING) until the disk is gone, so a new
+	 * device cannot collide with the old one's names.
+	 */
+	buse_server_destroy_node(dev);
+	del_gendisk(dev->disk);
+	put_disk(dev->disk);
+	blk_mq_free_tag_set(&dev->tag_set);
+
+	mutex_lock(&buse_devs_lock);
+	idr_remove(&buse_devs, index);
+	mutex_unlock(&buse_devs_lock);
+	buse_dev_put(dev);
+	return 0;
+}
+
+void buse_dev_remove_all(void)
+{
+	struct buse_dev *dev;
+	int id;
+
+	for (id = 0; ; id++) {
+		mutex_lock(&buse_devs_lock);
+		dev = idr_get_next(&buse_devs, &id);
+		mutex_unlock(&buse_devs_lock);
+		if (!dev)
+			break;
+		buse_dev_remove(id);
+	}
+}
+
+int buse_dev_info(u32 index, struct buse_dev_info *info)
+{
+	struct buse_dev *dev = buse_dev_get(index);
+
+	if (!dev)
+		return -ENODEV;
+	mutex_lock(&dev->lock);
+	*info = dev->info;
+	info->state = dev->state;
+	info->server_pid = dev->server_pid ? pid_vnr(dev->server_pid) : 0;
+	info->ops = dev->ops;
+	mutex_unlock(&dev->lock);
+	buse_dev_put(dev);
+	return 0;
+}
+
+int buse_dev_list(u32 __user *indexes, u32 count, u32 *nr_devices)
+{
+	struct buse_dev *dev;
+	u32 n = 0;
+	int id, ret = 0;
+
+	mutex_lock(&buse_devs_lock);
+	idr_for_each_entry(&buse_devs, dev, id) {
+		if (n < count && put_user((u32)id, &indexes[n])) {
+			ret = -EFAULT;
+			break;
+		}
+		n++;
+	}
+	mutex_unlock(&buse_devs_lock);
+	*nr_devices = n;
+	return ret;
+}

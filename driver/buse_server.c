@@ -1,0 +1,421 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * buse_server.c - /dev/busecN, the server's side: open (one server per
+ * device), BUSE_IOC_ATTACH, mmap of the ring areas, BUSE_IOC_RUN, and the
+ * detach that happens when the file is released.
+ */
+#include <linux/module.h>
+#include <linux/fs.h>
+#include <linux/cdev.h>
+#include <linux/mm.h>
+#include <linux/vmalloc.h>
+#include <linux/slab.h>
+#include <linux/log2.h>
+#include <linux/sched.h>
+#include <linux/uaccess.h>
+
+#include "buse.h"
+
+static dev_t buse_chr_base;
+static struct cdev buse_cdev;
+static struct class *buse_class;
+
+/* ------------------------------------------------------------------------
+ * Rings
+ */
+
+static void buse_server_free_rings(struct buse_server *srv)
+{
+	unsigned int i;
+
+	if (!srv->rings)
+		return;
+	for (i = 0; i < srv->nr_rings; i++) {
+		vfree(srv->rings[i].area);
+		mutex_destroy(&srv->rings[i].cq_mutex);
+	}
+	kfree(srv->rings);
+	srv->rings = NULL;
+}
+
+static int buse_server_alloc_rings(struct buse_server *srv)
+{
+	const struct buse_dev_info *info = &srv->dev->info;
+	unsigned int i;
+
+	srv->entries = roundup_pow_of_two(info->queue_depth);
+	srv->sq_off = sizeof(struct buse_ring_hdr);
+	srv->cq_off = srv->sq_off + srv->entries * sizeof(struct buse_io_desc);
+	srv->data_off = PAGE_ALIGN(srv->cq_off +
+				   srv->entries * sizeof(struct buse_io_cqe));
+	srv->map_size = srv->data_off + (u64)info->queue_depth * info->max_io;
+
+	srv->rings = kcalloc(info->nr_queues, sizeof(*srv->rings), GFP_KERNEL);
+	if (!srv->rings)
+		return -ENOMEM;
+	srv->nr_rings = info->nr_queues;
+	for (i = 0; i < srv->nr_rings; i++) {
+		struct buse_ring *ring = &srv->rings[i];
+
+		mutex_init(&ring->cq_mutex);
+		ring->mask = srv->entries - 1;
+		/* Zeroed: nothing of the kernel's leaks to the server. */
+		ring->area = vmalloc_user(srv->map_size);
+		if (!ring->area) {
+			buse_server_free_rings(srv);
+			return -ENOMEM;
+		}
+		ring->hdr = ring->area;
+		ring->sq = ring->area + srv->sq_off;
+		ring->cq = ring->area + srv->cq_off;
+		ring->data = ring->area + srv->data_off;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Attach and detach
+ */
+
+static int buse_server_attach_locked(struct buse_server *srv,
+				     struct buse_attach *a)
+{
+	struct buse_dev *dev = srv->dev;
+	u64 size = a->size;
+	unsigned int i;
+	u32 ops;
+	int ret;
+
+	if (srv->attached || dev->server)
+		return -EBUSY;
+	if (dev->state == BUSE_STATE_REMOVING)
+		return -ENODEV;
+
+	if (!size)
+		size = dev->info.size;
+	if (!size || size % dev->info.logical_block_size ||
+	    size > BUSE_MAX_SIZE)
+		return -EINVAL;
+	if (dev->info.size && size != dev->info.size)
+		return -EINVAL;
+
+	ops = (a->ops & (BUSE_OPS_ALL | BUSE_OPS_FUA)) | BUSE_OPS_REQUIRED;
+	if (!(ops & BUSE_OP_BIT(BUSE_OP_FLUSH)))
+		ops &= ~BUSE_OPS_FUA;
+	if (dev->info.flags & BUSE_DEV_F_READ_ONLY)
+		ops &= ~(BUSE_OP_BIT(BUSE_OP_DISCARD) |
+			 BUSE_OP_BIT(BUSE_OP_WRITE_ZEROES) |
+			 BUSE_OP_BIT(BUSE_OP_SECURE_ERASE));
+
+	ret = buse_server_alloc_rings(srv);
+	if (ret)
+		return ret;
+	ret = buse_dev_set_server_limits(dev, ops);
+	if (ret)
+		goto out_free_rings;
+
+	dev->info.size = size;
+	WRITE_ONCE(dev->ops, ops);
+	dev->server = srv;
+	dev->server_pid = get_pid(task_tgid(current));
+	for (i = 0; i < dev->info.nr_queues; i++) {
+		struct buse_queue *bq = &dev->queues[i];
+
+		spin_lock(&bq->lock);
+		bq->sq_tail = 0;
+		WRITE_ONCE(bq->ring, &srv->rings[i]);
+		spin_unlock(&bq->lock);
+	}
+	WRITE_ONCE(dev->state, BUSE_STATE_RUNNING);
+	/* Publishes the rings to BUSE_IOC_RUN (pairs with its acquire). */
+	smp_store_release(&srv->attached, true);
+	set_capacity_and_notify(dev->disk, size >> SECTOR_SHIFT);
+
+	a->size = size;
+	a->ops = ops;
+	a->index = dev->index;
+	a->nr_queues = dev->info.nr_queues;
+	a->queue_depth = dev->info.queue_depth;
+	a->max_io = dev->info.max_io;
+	a->logical_block_size = dev->info.logical_block_size;
+	a->physical_block_size = dev->info.physical_block_size;
+	a->sq_entries = srv->entries;
+	a->cq_entries = srv->entries;
+	a->sq_off = srv->sq_off;
+	a->cq_off = srv->cq_off;
+	a->data_off = srv->data_off;
+	a->map_size = srv->map_size;
+	a->dev_flags = dev->info.flags;
+	return 0;
+
+out_free_rings:
+	buse_server_free_rings(srv);
+	return ret;
+}
+
+static long buse_server_attach(struct buse_server *srv,
+			       struct buse_attach __user *uarg)
+{
+	struct buse_dev *dev = srv->dev;
+	struct buse_attach a;
+	int ret;
+
+	if (copy_from_user(&a, uarg, sizeof(a)))
+		return -EFAULT;
+	if (a.flags || a.__pad0 || memchr_inv(a.reserved, 0, sizeof(a.reserved)))
+		return -EINVAL;
+
+	mutex_lock(&dev->lock);
+	ret = buse_server_attach_locked(srv, &a);
+	mutex_unlock(&dev->lock);
+	if (ret)
+		return ret;
+	if (copy_to_user(uarg, &a, sizeof(a)))
+		return -EFAULT;
+	return 0;
+}
+
+/*
+ * The server is gone: its requests fail, and so does new I/O until a server
+ * attaches again.  Called with dev->lock held, from release only.
+ */
+static void buse_server_detach_locked(struct buse_server *srv)
+{
+	struct buse_dev *dev = srv->dev;
+	unsigned int i;
+
+	if (dev->state != BUSE_STATE_REMOVING) {
+		/*
+		 * A removal shuts the queues itself (and the disk may be on
+		 * its way out); otherwise make the rings unreachable and
+		 * wait until no queue_rq() uses them.
+		 */
+		for (i = 0; i < dev->info.nr_queues; i++) {
+			spin_lock(&dev->queues[i].lock);
+			WRITE_ONCE(dev->queues[i].ring, NULL);
+			spin_unlock(&dev->queues[i].lock);
+		}
+		WRITE_ONCE(dev->state, BUSE_STATE_IDLE);
+		blk_mq_quiesce_queue(dev->disk->queue);
+		buse_dev_fail_inflight(dev);
+		blk_mq_unquiesce_queue(dev->disk->queue);
+	}
+	WRITE_ONCE(dev->ops, 0);
+	dev->server = NULL;
+	put_pid(dev->server_pid);
+	dev->server_pid = NULL;
+}
+
+/* ------------------------------------------------------------------------
+ * Serving
+ */
+
+static bool buse_run_ready(struct buse_dev *dev, struct buse_queue *bq,
+			   struct buse_ring *ring)
+{
+	return READ_ONCE(bq->sq_tail) != READ_ONCE(ring->hdr->sq_head) ||
+	       atomic_read(&ring->kick) ||
+	       READ_ONCE(dev->state) != BUSE_STATE_RUNNING;
+}
+
+static long buse_server_run(struct buse_server *srv,
+			    struct buse_run __user *uarg)
+{
+	struct buse_dev *dev = srv->dev;
+	unsigned int rejected = 0;
+	struct buse_queue *bq;
+	struct buse_ring *ring;
+	struct buse_run r;
+	long ret = 0;
+
+	if (copy_from_user(&r, uarg, sizeof(r)))
+		return -EFAULT;
+	if ((r.flags & ~BUSE_RUN_F_ALL) || r.__pad0 ||
+	    memchr_inv(r.reserved, 0, sizeof(r.reserved)))
+		return -EINVAL;
+	/* Pairs with the release in attach: the rings are set up. */
+	if (!smp_load_acquire(&srv->attached))
+		return -ENXIO;
+	if (r.queue >= srv->nr_rings)
+		return -EINVAL;
+	if (READ_ONCE(dev->state) == BUSE_STATE_REMOVING)
+		return -ENODEV;
+
+	bq = &dev->queues[r.queue];
+	ring = &srv->rings[r.queue];
+	r.completed = buse_queue_reap(bq, ring, &rejected);
+	r.rejected = rejected;
+
+	if (r.flags & BUSE_RUN_F_KICK) {
+		atomic_inc(&ring->kick);
+		wake_up(&bq->wait);
+	} else if (!(r.flags & BUSE_RUN_F_NOWAIT) && !rejected) {
+		ret = wait_event_interruptible(bq->wait,
+					       buse_run_ready(dev, bq, ring));
+		atomic_dec_if_positive(&ring->kick);
+		if (READ_ONCE(dev->state) == BUSE_STATE_REMOVING)
+			return -ENODEV;
+		if (ret)
+			return ret;
+	}
+
+	r.pending = READ_ONCE(bq->sq_tail) - READ_ONCE(ring->hdr->sq_head);
+	if (copy_to_user(uarg, &r, sizeof(r)))
+		return -EFAULT;
+	return rejected ? -EINVAL : 0;
+}
+
+/* ------------------------------------------------------------------------
+ * File operations
+ */
+
+static int buse_server_open(struct inode *inode, struct file *file)
+{
+	struct buse_server *srv;
+	struct buse_dev *dev;
+	int ret;
+
+	dev = buse_dev_get(iminor(inode));
+	if (!dev)
+		return -ENODEV;
+
+	srv = kzalloc(sizeof(*srv), GFP_KERNEL);
+	if (!srv) {
+		ret = -ENOMEM;
+		goto out_put_dev;
+	}
+	srv->dev = dev;
+
+	mutex_lock(&dev->lock);
+	if (dev->state == BUSE_STATE_REMOVING)
+		ret = -ENODEV;
+	else if (dev->server_open)
+		ret = -EBUSY;
+	else
+		ret = 0;
+	if (!ret)
+		dev->server_open = true;
+	mutex_unlock(&dev->lock);
+	if (ret)
+		goto out_free_srv;
+
+	file->private_data = srv;
+	return nonseekable_open(inode, file);
+
+out_free_srv:
+	kfree(srv);
+out_put_dev:
+	buse_dev_put(dev);
+	return ret;
+}
+
+static int buse_server_release(struct inode *inode, struct file *file)
+{
+	struct buse_server *srv = file->private_data;
+	struct buse_dev *dev = srv->dev;
+
+	mutex_lock(&dev->lock);
+	if (dev->server == srv)
+		buse_server_detach_locked(srv);
+	dev->server_open = false;
+	mutex_unlock(&dev->lock);
+
+	/* Every mapping held the file: none is left, no queue_rq() uses it. */
+	buse_server_free_rings(srv);
+	kfree(srv);
+	buse_dev_put(dev);
+	return 0;
+}
+
+static long buse_server_ioctl(struct file *file, unsigned int cmd,
+			      unsigned long arg)
+{
+	struct buse_server *srv = file->private_data;
+
+	switch (cmd) {
+	case BUSE_IOC_ATTACH:
+		return buse_server_attach(srv, (void __user *)arg);
+	case BUSE_IOC_RUN:
+		return buse_server_run(srv, (void __user *)arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static int buse_server_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct buse_server *srv = file->private_data;
+	unsigned long offset = vma->vm_pgoff << PAGE_SHIFT;
+	unsigned long q = offset >> BUSE_QUEUE_MMAP_SHIFT;
+
+	if (!smp_load_acquire(&srv->attached))
+		return -ENXIO;
+	if (vma->vm_pgoff > (ULONG_MAX >> PAGE_SHIFT) ||
+	    offset != BUSE_QUEUE_MMAP_OFFSET(q) || q >= srv->nr_rings)
+		return -EINVAL;
+	if (vma->vm_end - vma->vm_start != srv->map_size)
+		return -EINVAL;
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	return remap_vmalloc_range(vma, srv->rings[q].area, 0);
+}
+
+static const struct file_operations buse_server_fops = {
+	.owner		= THIS_MODULE,
+	.open		= buse_server_open,
+	.release	= buse_server_release,
+	.unlocked_ioctl	= buse_server_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.mmap		= buse_server_mmap,
+};
+
+/* ------------------------------------------------------------------------
+ * Nodes
+ */
+
+int buse_server_create_node(struct buse_dev *dev)
+{
+	dev->chardev = device_create(buse_class, NULL,
+				     MKDEV(MAJOR(buse_chr_base), dev->index),
+				     dev, "busec%u", dev->index);
+	return PTR_ERR_OR_ZERO(dev->chardev);
+}
+
+void buse_server_destroy_node(struct buse_dev *dev)
+{
+	device_destroy(buse_class, MKDEV(MAJOR(buse_chr_base), dev->index));
+}
+
+int buse_server_init(void)
+{
+	int ret;
+
+	ret = alloc_chrdev_region(&buse_chr_base, 0, BUSE_MAX_INDEX + 1,
+				  "busec");
+	if (ret)
+		return ret;
+	cdev_init(&buse_cdev, &buse_server_fops);
+	buse_cdev.owner = THIS_MODULE;
+	ret = cdev_add(&buse_cdev, buse_chr_base, BUSE_MAX_INDEX + 1);
+	if (ret)
+		goto out_unregister_region;
+	buse_class = buse_class_create("buse");
+	if (IS_ERR(buse_class)) {
+		ret = PTR_ERR(buse_class);
+		goto out_del_cdev;
+	}
+	return 0;
+
+out_del_cdev:
+	cdev_del(&buse_cdev);
+out_unregister_region:
+	unregister_chrdev_region(buse_chr_base, BUSE_MAX_INDEX + 1);
+	return ret;
+}
+
+void buse_server_exit(void)
+{
+	class_destroy(buse_class);
+	cdev_del(&buse_cdev);
+	unregister_chrdev_region(buse_chr_base, BUSE_MAX_INDEX + 1);
+}
