@@ -35,6 +35,8 @@ struct buse_limits {
 	unsigned int max_write_zeroes_sectors;
 	unsigned int max_secure_erase_sectors;
 	unsigned int discard_granularity;
+	unsigned int max_segments;
+	unsigned int max_segment_size;
 	bool write_cache;
 	bool fua;
 };
@@ -50,6 +52,8 @@ static inline void buse_limits_fill(struct queue_limits *lim,
 	lim->max_write_zeroes_sectors = bl->max_write_zeroes_sectors;
 	lim->max_secure_erase_sectors = bl->max_secure_erase_sectors;
 	lim->discard_granularity = bl->discard_granularity;
+	lim->max_segments = bl->max_segments;
+	lim->max_segment_size = bl->max_segment_size;
 	lim->features &= ~(BLK_FEAT_WRITE_CACHE | BLK_FEAT_FUA |
 			   BLK_FEAT_ROTATIONAL);
 	if (bl->write_cache)
@@ -90,6 +94,8 @@ static inline int buse_apply_limits(struct gendisk *disk,
 	blk_queue_max_write_zeroes_sectors(q, bl->max_write_zeroes_sectors);
 	blk_queue_max_secure_erase_sectors(q, bl->max_secure_erase_sectors);
 	q->limits.discard_granularity = bl->discard_granularity;
+	blk_queue_max_segments(q, bl->max_segments);
+	blk_queue_max_segment_size(q, bl->max_segment_size);
 	blk_queue_write_cache(q, bl->write_cache, bl->write_cache && bl->fua);
 	blk_queue_flag_set(QUEUE_FLAG_NONROT, q);
 	return 0;

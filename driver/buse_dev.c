@@ -511,6 +511,9 @@ int buse_dev_add(struct buse_dev_info *info)
 	dev->limits.logical_block_size = dev->info.logical_block_size;
 	dev->limits.physical_block_size = dev->info.physical_block_size;
 	dev->limits.max_hw_sectors = dev->info.max_io >> SECTOR_SHIFT;
+	/* Data is copied, so segments may be anything. */
+	dev->limits.max_segments = USHRT_MAX;
+	dev->limits.max_segment_size = UINT_MAX;
 	disk = buse_alloc_disk(&dev->tag_set, &dev->limits, dev);
 	if (IS_ERR(disk)) {
 		ret = PTR_ERR(disk);
