@@ -35,6 +35,8 @@
 
 #define BUSE_MINORS_PER_DISK	16	/* the disk and 15 partitions */
 #define BUSE_MAX_SIZE		(1ULL << 60)	/* bytes */
+#define BUSE_MAX_TIMEOUT	(24 * 3600)	/* seconds */
+#define BUSE_MAX_IO_HINT	(1u << 30)	/* io_min, io_opt, granularity */
 
 enum buse_tag_state {
 	BUSE_TAG_IDLE = 0,
@@ -42,10 +44,20 @@ enum buse_tag_state {
 	BUSE_TAG_COMPLETING,
 };
 
+/*
+ * A tag's state word: the issue number (seq, 16 bits) and the state, so
+ * one cmpxchg checks both: a completion or a timeout of an earlier issue
+ * of the tag can never touch a later one.
+ */
+#define BUSE_TAG_STATE_MASK	0xffu
+#define BUSE_TAG_SEQ_SHIFT	8
+#define BUSE_TAG_WORD(seq, st)	(((u32)(seq) << BUSE_TAG_SEQ_SHIFT) | (st))
+#define BUSE_TAG_SEQ(word)	((u16)((word) >> BUSE_TAG_SEQ_SHIFT))
+
 struct buse_tag {
 	/* Written by queue_rq() before state becomes INFLIGHT (release). */
 	struct request *rq;
-	/* enum buse_tag_state; changed only with atomic ops. */
+	/* BUSE_TAG_WORD(seq, enum buse_tag_state); atomic ops only. */
 	atomic_t state;
 };
 
@@ -55,7 +67,8 @@ struct buse_ring {
 	struct buse_io_desc *sq;
 	struct buse_io_cqe *cq;
 	void *data;
-	u32 mask;			/* entries - 1, for both rings */
+	u32 sq_mask;			/* sq_entries - 1 */
+	u32 cq_mask;			/* cq_entries - 1 */
 	/* Serialises completion processing; protects cq_head. */
 	struct mutex cq_mutex;
 	u32 cq_head;			/* private copy; protected by cq_mutex */
@@ -92,7 +105,7 @@ struct buse_server {
 	unsigned int nr_rings;
 	u64 map_size;
 	u32 sq_off, cq_off, data_off;
-	u32 entries;			/* sq_entries == cq_entries */
+	u32 sq_entries, cq_entries;
 	struct buse_ring *rings;	/* [nr_rings] */
 };
 
@@ -125,7 +138,7 @@ struct buse_dev {
 
 /* buse_dev.c */
 int buse_dev_add(struct buse_dev_info *info);
-int buse_dev_remove(u32 index);
+int buse_dev_remove(u32 index, u32 flags);
 int buse_dev_info(u32 index, struct buse_dev_info *info);
 int buse_dev_list(u32 __user *indexes, u32 count, u32 *nr_devices);
 void buse_dev_remove_all(void);

@@ -37,6 +37,9 @@ struct buse_limits {
 	unsigned int discard_granularity;
 	unsigned int max_segments;
 	unsigned int max_segment_size;
+	unsigned int io_min;
+	unsigned int io_opt;
+	bool rotational;
 	bool write_cache;
 	bool fua;
 };
@@ -54,8 +57,12 @@ static inline void buse_limits_fill(struct queue_limits *lim,
 	lim->discard_granularity = bl->discard_granularity;
 	lim->max_segments = bl->max_segments;
 	lim->max_segment_size = bl->max_segment_size;
+	lim->io_min = bl->io_min;
+	lim->io_opt = bl->io_opt;
 	lim->features &= ~(BLK_FEAT_WRITE_CACHE | BLK_FEAT_FUA |
 			   BLK_FEAT_ROTATIONAL);
+	if (bl->rotational)
+		lim->features |= BLK_FEAT_ROTATIONAL;
 	if (bl->write_cache)
 		lim->features |= BLK_FEAT_WRITE_CACHE;
 	if (bl->write_cache && bl->fua)
@@ -96,8 +103,13 @@ static inline int buse_apply_limits(struct gendisk *disk,
 	q->limits.discard_granularity = bl->discard_granularity;
 	blk_queue_max_segments(q, bl->max_segments);
 	blk_queue_max_segment_size(q, bl->max_segment_size);
+	blk_queue_io_min(q, bl->io_min);
+	blk_queue_io_opt(q, bl->io_opt);
 	blk_queue_write_cache(q, bl->write_cache, bl->write_cache && bl->fua);
-	blk_queue_flag_set(QUEUE_FLAG_NONROT, q);
+	if (bl->rotational)
+		blk_queue_flag_clear(QUEUE_FLAG_NONROT, q);
+	else
+		blk_queue_flag_set(QUEUE_FLAG_NONROT, q);
 	return 0;
 }
 

@@ -140,6 +140,19 @@ static void buse_copy_from_buffer(struct request *rq, const void *buf,
 	}
 }
 
+static void buse_fill_desc(struct buse_io_desc *desc, u16 tag, u16 seq,
+			   u8 op, u32 flags, u64 sector, u32 len)
+{
+	desc->tag = tag;
+	desc->seq = seq;
+	desc->op = op;
+	memset(desc->__pad0, 0, sizeof(desc->__pad0));
+	desc->sector = sector;
+	desc->len = len;
+	desc->flags = flags;
+	desc->reserved = 0;
+}
+
 static blk_status_t buse_queue_rq(struct blk_mq_hw_ctx *hctx,
 				  const struct blk_mq_queue_data *bd)
 {
@@ -151,6 +164,7 @@ static blk_status_t buse_queue_rq(struct blk_mq_hw_ctx *hctx,
 	struct buse_ring *ring;
 	struct buse_tag *tag;
 	int op = buse_rq_op(rq);
+	u16 seq;
 
 	if (op < 0 || !(READ_ONCE(dev->ops) & BUSE_OP_BIT(op)))
 		return BLK_STS_NOTSUPP;
@@ -177,19 +191,16 @@ static blk_status_t buse_queue_rq(struct blk_mq_hw_ctx *hctx,
 
 	tag = &bq->tags[rq->tag];
 	tag->rq = rq;
+	/* The tag is idle: nobody else changes its word now. */
+	seq = BUSE_TAG_SEQ(atomic_read(&tag->state)) + 1;
 
 	spin_lock(&bq->lock);
-	desc = &ring->sq[bq->sq_tail & ring->mask];
-	desc->tag = rq->tag;
-	desc->op = op;
-	desc->__pad0 = 0;
-	desc->flags = buse_rq_flags(rq);
-	desc->sector = blk_rq_pos(rq);
-	desc->len = op == BUSE_OP_FLUSH ? 0 : len;
-	desc->__pad1 = 0;
-	desc->reserved = 0;
+	desc = &ring->sq[bq->sq_tail & ring->sq_mask];
+	buse_fill_desc(desc, rq->tag, seq, op, buse_rq_flags(rq),
+		       blk_rq_pos(rq), op == BUSE_OP_FLUSH ? 0 : len);
 	/* The tag (and rq) is visible to the completion side first ... */
-	atomic_set_release(&tag->state, BUSE_TAG_INFLIGHT);
+	atomic_set_release(&tag->state,
+			   BUSE_TAG_WORD(seq, BUSE_TAG_INFLIGHT));
 	/* ... then the descriptor to the server. */
 	bq->sq_tail++;
 	smp_store_release(&ring->hdr->sq_tail, bq->sq_tail);
@@ -214,10 +225,58 @@ static int buse_init_hctx(struct blk_mq_hw_ctx *hctx, void *data,
 	return 0;
 }
 
+/*
+ * Tells the server that (tag, seq) was failed, if its ring has room beyond
+ * the queue_depth slots kept for requests.  Called with bq->lock held.
+ */
+static void buse_post_cancel(struct buse_queue *bq, struct buse_ring *ring,
+			     u16 tagno, u16 seq)
+{
+	u32 used = bq->sq_tail - READ_ONCE(ring->hdr->sq_head);
+
+	if (used > ring->sq_mask + 1 - bq->dev->info.queue_depth)
+		return;
+	buse_fill_desc(&ring->sq[bq->sq_tail & ring->sq_mask], tagno, seq,
+		       BUSE_OP_CANCEL, 0, 0, 0);
+	bq->sq_tail++;
+	smp_store_release(&ring->hdr->sq_tail, bq->sq_tail);
+}
+
 static enum blk_eh_timer_return buse_timeout(struct request *rq)
 {
-	/* No request timeout: a hung server is detached by killing it. */
-	return BLK_EH_RESET_TIMER;
+	struct buse_queue *bq = rq->mq_hctx->driver_data;
+	struct buse_dev *dev = bq->dev;
+	struct buse_ring *ring;
+	struct buse_tag *tag;
+	u32 word;
+
+	if (!dev->info.timeout)
+		return BLK_EH_RESET_TIMER;
+	if (rq->tag < 0 || rq->tag >= dev->info.queue_depth)
+		return BLK_EH_RESET_TIMER;
+
+	tag = &bq->tags[rq->tag];
+	word = atomic_read(&tag->state);
+	if ((word & BUSE_TAG_STATE_MASK) != BUSE_TAG_INFLIGHT ||
+	    READ_ONCE(tag->rq) != rq)
+		return BLK_EH_RESET_TIMER;	/* being completed right now */
+	if (atomic_cmpxchg(&tag->state, word,
+			   BUSE_TAG_WORD(BUSE_TAG_SEQ(word), BUSE_TAG_IDLE)) !=
+	    word)
+		return BLK_EH_RESET_TIMER;
+
+	spin_lock(&bq->lock);
+	ring = READ_ONCE(bq->ring);
+	if (ring) {
+		buse_post_cancel(bq, ring, rq->tag, BUSE_TAG_SEQ(word));
+		buse_queue_wake(bq);
+	}
+	spin_unlock(&bq->lock);
+
+	pr_info_ratelimited("%s: request %u timed out after %us, failed\n",
+			    dev->disk->disk_name, rq->tag, dev->info.timeout);
+	blk_mq_end_request(rq, BLK_STS_TIMEOUT);
+	return BLK_EH_DONE;
 }
 
 static const struct blk_mq_ops buse_mq_ops = {
@@ -233,7 +292,7 @@ static const struct blk_mq_ops buse_mq_ops = {
  * Called with ring->cq_mutex held.
  */
 static bool buse_complete(struct buse_queue *bq, struct buse_ring *ring,
-			  u32 tagno, s32 res)
+			  u32 tagno, u16 seq, s32 res)
 {
 	struct buse_dev *dev = bq->dev;
 	blk_status_t status = BLK_STS_OK;
@@ -246,8 +305,9 @@ static bool buse_complete(struct buse_queue *bq, struct buse_ring *ring,
 	if (tagno >= dev->info.queue_depth)
 		return false;
 	tag = &bq->tags[tagno];
-	if (atomic_cmpxchg(&tag->state, BUSE_TAG_INFLIGHT,
-			   BUSE_TAG_COMPLETING) != BUSE_TAG_INFLIGHT)
+	if (atomic_cmpxchg(&tag->state, BUSE_TAG_WORD(seq, BUSE_TAG_INFLIGHT),
+			   BUSE_TAG_WORD(seq, BUSE_TAG_COMPLETING)) !=
+	    BUSE_TAG_WORD(seq, BUSE_TAG_INFLIGHT))
 		return false;
 
 	rq = tag->rq;
@@ -282,7 +342,7 @@ static bool buse_complete(struct buse_queue *bq, struct buse_ring *ring,
 				      (size_t)tagno * dev->info.max_io, done);
 
 	/* From here the kernel may fail nothing more on this tag. */
-	atomic_set_release(&tag->state, BUSE_TAG_IDLE);
+	atomic_set_release(&tag->state, BUSE_TAG_WORD(seq, BUSE_TAG_IDLE));
 	if (done && done < len)
 		blk_update_request(rq, BLK_STS_OK, done);
 	blk_mq_end_request(rq, status);
@@ -298,17 +358,17 @@ unsigned int buse_queue_reap(struct buse_queue *bq, struct buse_ring *ring,
 	mutex_lock(&ring->cq_mutex);
 	head = ring->cq_head;
 	tail = smp_load_acquire(&ring->hdr->cq_tail);
-	if (tail - head > ring->mask + 1) {
+	if (tail - head > ring->cq_mask + 1) {
 		/* Not a ring state a server can produce: drop nothing, use
 		 * nothing, tell the server. */
 		(*rejected)++;
 		goto out_unlock;
 	}
 	for (; head != tail; head++) {
-		struct buse_io_cqe *cqe = &ring->cq[head & ring->mask];
+		struct buse_io_cqe *cqe = &ring->cq[head & ring->cq_mask];
 
 		if (buse_complete(bq, ring, READ_ONCE(cqe->tag),
-				  READ_ONCE(cqe->result)))
+				  READ_ONCE(cqe->seq), READ_ONCE(cqe->result)))
 			done++;
 		else
 			(*rejected)++;
@@ -333,9 +393,12 @@ void buse_dev_fail_inflight(struct buse_dev *dev)
 
 		for (t = 0; t < dev->info.queue_depth; t++) {
 			struct buse_tag *tag = &bq->tags[t];
+			u32 word = atomic_read(&tag->state);
+			u32 idle = BUSE_TAG_WORD(BUSE_TAG_SEQ(word),
+						 BUSE_TAG_IDLE);
 
-			if (atomic_cmpxchg(&tag->state, BUSE_TAG_INFLIGHT,
-					   BUSE_TAG_IDLE) == BUSE_TAG_INFLIGHT)
+			if ((word & BUSE_TAG_STATE_MASK) == BUSE_TAG_INFLIGHT &&
+			    atomic_cmpxchg(&tag->state, word, idle) == word)
 				blk_mq_end_request(tag->rq, BLK_STS_IOERR);
 		}
 	}
@@ -345,12 +408,10 @@ void buse_dev_fail_inflight(struct buse_dev *dev)
  * Limits
  */
 
-static unsigned int buse_max_sectors(const struct buse_dev *dev)
+/* The largest request without data a descriptor's __u32 len can carry. */
+static u32 buse_max_nodata_bytes(u32 lbs)
 {
-	unsigned int lbs_sectors = dev->info.logical_block_size >> SECTOR_SHIFT;
-
-	/* A descriptor's len is a __u32 of bytes. */
-	return (UINT_MAX >> SECTOR_SHIFT) & ~(lbs_sectors - 1);
+	return (UINT_MAX >> SECTOR_SHIFT << SECTOR_SHIFT) & ~(lbs - 1);
 }
 
 /*
@@ -365,13 +426,15 @@ int buse_dev_set_server_limits(struct buse_dev *dev, u32 ops)
 	bl.write_cache = ops & BUSE_OP_BIT(BUSE_OP_FLUSH);
 	bl.fua = ops & BUSE_OPS_FUA;
 	if (ops & BUSE_OP_BIT(BUSE_OP_DISCARD)) {
-		bl.max_discard_sectors = buse_max_sectors(dev);
-		bl.discard_granularity = dev->info.logical_block_size;
+		bl.max_discard_sectors = dev->info.max_discard >> SECTOR_SHIFT;
+		bl.discard_granularity = dev->info.discard_granularity;
 	}
 	if (ops & BUSE_OP_BIT(BUSE_OP_WRITE_ZEROES))
-		bl.max_write_zeroes_sectors = buse_max_sectors(dev);
+		bl.max_write_zeroes_sectors =
+			dev->info.max_write_zeroes >> SECTOR_SHIFT;
 	if (ops & BUSE_OP_BIT(BUSE_OP_SECURE_ERASE))
-		bl.max_secure_erase_sectors = buse_max_sectors(dev);
+		bl.max_secure_erase_sectors =
+			dev->info.max_discard >> SECTOR_SHIFT;
 
 	blk_mq_freeze_queue(dev->disk->queue);
 	ret = buse_apply_limits(dev->disk, &bl);
@@ -383,15 +446,28 @@ int buse_dev_set_server_limits(struct buse_dev *dev, u32 ops)
  * Device table
  */
 
+/* 0 selects @def; otherwise a multiple of @align no larger than @max. */
+static int buse_default_multiple(u32 *val, u32 def, u32 align, u32 max)
+{
+	if (!*val)
+		*val = def;
+	if (*val % align || *val > max)
+		return -EINVAL;
+	return 0;
+}
+
 static int buse_validate_info(struct buse_dev_info *info)
 {
 	unsigned int max_queues = min_t(unsigned int, nr_cpu_ids,
 					BUSE_MAX_QUEUES);
+	u32 lbs, max_nodata;
 
 	if (memchr_inv(info->reserved, 0, sizeof(info->reserved)) ||
-	    info->__pad0)
+	    info->__pad0 || info->__pad2)
 		return -EINVAL;
 	info->flags &= BUSE_DEV_F_ALL;
+	if (!(info->flags & BUSE_DEV_F_OWNER))
+		info->owner_uid = info->owner_gid = 0;
 
 	if (info->index != BUSE_INDEX_ANY && info->index > BUSE_MAX_INDEX)
 		return -EINVAL;
@@ -411,6 +487,23 @@ static int buse_validate_info(struct buse_dev_info *info)
 
 	if (info->size % info->logical_block_size ||
 	    info->size > BUSE_MAX_SIZE)
+		return -EINVAL;
+
+	lbs = info->logical_block_size;
+	max_nodata = buse_max_nodata_bytes(lbs);
+	if (buse_default_multiple(&info->io_min, info->physical_block_size,
+				  lbs, BUSE_MAX_IO_HINT) ||
+	    buse_default_multiple(&info->io_opt, 0, lbs, BUSE_MAX_IO_HINT) ||
+	    buse_default_multiple(&info->max_discard, max_nodata, lbs,
+				  max_nodata) ||
+	    buse_default_multiple(&info->max_write_zeroes, max_nodata, lbs,
+				  max_nodata) ||
+	    buse_default_multiple(&info->discard_granularity, lbs, lbs,
+				  BUSE_MAX_IO_HINT) ||
+	    !is_power_of_2(info->discard_granularity))
+		return -EINVAL;
+	if (info->timeout > BUSE_MAX_TIMEOUT ||
+	    info->recovery_timeout > BUSE_MAX_TIMEOUT)
 		return -EINVAL;
 
 	if (!info->nr_queues)
@@ -504,6 +597,8 @@ int buse_dev_add(struct buse_dev_info *info)
 	dev->tag_set.numa_node = NUMA_NO_NODE;
 	dev->tag_set.flags = BLK_MQ_F_SHOULD_MERGE;
 	dev->tag_set.driver_data = dev;
+	if (dev->info.timeout)
+		dev->tag_set.timeout = dev->info.timeout * HZ;
 	ret = blk_mq_alloc_tag_set(&dev->tag_set);
 	if (ret)
 		goto out_free_index;
@@ -514,6 +609,9 @@ int buse_dev_add(struct buse_dev_info *info)
 	/* Data is copied, so segments may be anything. */
 	dev->limits.max_segments = USHRT_MAX;
 	dev->limits.max_segment_size = UINT_MAX;
+	dev->limits.io_min = dev->info.io_min;
+	dev->limits.io_opt = dev->info.io_opt;
+	dev->limits.rotational = dev->info.flags & BUSE_DEV_F_ROTATIONAL;
 	disk = buse_alloc_disk(&dev->tag_set, &dev->limits, dev);
 	if (IS_ERR(disk)) {
 		ret = PTR_ERR(disk);
@@ -529,6 +627,8 @@ int buse_dev_add(struct buse_dev_info *info)
 	/* Capacity 0 until a server attaches: nothing to scan or fail. */
 	set_capacity(disk, 0);
 	set_disk_ro(disk, dev->info.flags & BUSE_DEV_F_READ_ONLY);
+	if (dev->info.flags & BUSE_DEV_F_NO_PARTSCAN)
+		disk->flags |= GENHD_FL_NO_PART;
 
 	ret = add_disk(disk);
 	if (ret)
@@ -583,11 +683,11 @@ static void buse_dev_shut_locked(struct buse_dev *dev)
 		wake_up_all(&dev->queues[i].wait);
 }
 
-int buse_dev_remove(u32 index)
+int buse_dev_remove(u32 index, u32 flags)
 {
 	struct buse_dev *dev;
 
-	if (index > BUSE_MAX_INDEX)
+	if (index > BUSE_MAX_INDEX || (flags & ~BUSE_REMOVE_F_ALL))
 		return -EINVAL;
 
 	mutex_lock(&buse_devs_lock);
@@ -601,6 +701,12 @@ int buse_dev_remove(u32 index)
 		mutex_unlock(&dev->lock);
 		mutex_unlock(&buse_devs_lock);
 		return -ENODEV;
+	}
+	/* An opener that comes after this check sees the disk die. */
+	if (!(flags & BUSE_REMOVE_F_FORCE) && disk_openers(dev->disk)) {
+		mutex_unlock(&dev->lock);
+		mutex_unlock(&buse_devs_lock);
+		return -EBUSY;
 	}
 	buse_dev_shut_locked(dev);
 	mutex_unlock(&dev->lock);
@@ -633,7 +739,7 @@ void buse_dev_remove_all(void)
 		mutex_unlock(&buse_devs_lock);
 		if (!dev)
 			break;
-		buse_dev_remove(id);
+		buse_dev_remove(id, BUSE_REMOVE_F_FORCE);
 	}
 }
 

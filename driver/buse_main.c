@@ -69,9 +69,9 @@ static long buse_ctl_remove(struct buse_ctl_remove __user *uarg)
 		return -EPERM;
 	if (copy_from_user(&r, uarg, sizeof(r)))
 		return -EFAULT;
-	if (r.flags || memchr_inv(r.reserved, 0, sizeof(r.reserved)))
+	if (memchr_inv(r.reserved, 0, sizeof(r.reserved)))
 		return -EINVAL;
-	return buse_dev_remove(r.index);
+	return buse_dev_remove(r.index, r.flags);
 }
 
 static long buse_ctl_info(struct buse_dev_info __user *uarg)

@@ -43,11 +43,14 @@ static int buse_server_alloc_rings(struct buse_server *srv)
 	const struct buse_dev_info *info = &srv->dev->info;
 	unsigned int i;
 
-	srv->entries = roundup_pow_of_two(info->queue_depth);
+	srv->cq_entries = roundup_pow_of_two(info->queue_depth);
+	/* Requests and as many BUSE_OP_CANCEL notices. */
+	srv->sq_entries = 2 * srv->cq_entries;
 	srv->sq_off = sizeof(struct buse_ring_hdr);
-	srv->cq_off = srv->sq_off + srv->entries * sizeof(struct buse_io_desc);
+	srv->cq_off = srv->sq_off +
+		      srv->sq_entries * sizeof(struct buse_io_desc);
 	srv->data_off = PAGE_ALIGN(srv->cq_off +
-				   srv->entries * sizeof(struct buse_io_cqe));
+				   srv->cq_entries * sizeof(struct buse_io_cqe));
 	srv->map_size = srv->data_off + (u64)info->queue_depth * info->max_io;
 
 	srv->rings = kcalloc(info->nr_queues, sizeof(*srv->rings), GFP_KERNEL);
@@ -58,7 +61,8 @@ static int buse_server_alloc_rings(struct buse_server *srv)
 		struct buse_ring *ring = &srv->rings[i];
 
 		mutex_init(&ring->cq_mutex);
-		ring->mask = srv->entries - 1;
+		ring->sq_mask = srv->sq_entries - 1;
+		ring->cq_mask = srv->cq_entries - 1;
 		/* Zeroed: nothing of the kernel's leaks to the server. */
 		ring->area = vmalloc_user(srv->map_size);
 		if (!ring->area) {
@@ -100,6 +104,8 @@ static int buse_server_attach_locked(struct buse_server *srv,
 		return -EINVAL;
 
 	ops = (a->ops & (BUSE_OPS_ALL | BUSE_OPS_FUA)) | BUSE_OPS_REQUIRED;
+	if (dev->info.flags & BUSE_DEV_F_NO_WRITE_CACHE)
+		ops &= ~BUSE_OP_BIT(BUSE_OP_FLUSH);
 	if (!(ops & BUSE_OP_BIT(BUSE_OP_FLUSH)))
 		ops &= ~BUSE_OPS_FUA;
 	if (dev->info.flags & BUSE_DEV_F_READ_ONLY)
@@ -139,8 +145,8 @@ static int buse_server_attach_locked(struct buse_server *srv,
 	a->max_io = dev->info.max_io;
 	a->logical_block_size = dev->info.logical_block_size;
 	a->physical_block_size = dev->info.physical_block_size;
-	a->sq_entries = srv->entries;
-	a->cq_entries = srv->entries;
+	a->sq_entries = srv->sq_entries;
+	a->cq_entries = srv->cq_entries;
 	a->sq_off = srv->sq_off;
 	a->cq_off = srv->cq_off;
 	a->data_off = srv->data_off;

@@ -28,14 +28,18 @@
  *   +cq_off   struct buse_io_cqe[cq_entries]    completion ring (server->kernel)
  *   +data_off data buffers: tag t owns [data_off + t * max_io, + max_io)
  *
- * sq_entries and cq_entries are powers of two >= queue_depth; an index is
- * a free-running __u32, the slot is (index & (entries - 1)).
+ * sq_entries and cq_entries are powers of two; cq_entries >= queue_depth,
+ * sq_entries >= 2 * queue_depth (room for BUSE_OP_CANCEL notices besides
+ * the requests).  An index is a free-running __u32, the slot is
+ * (index & (entries - 1)).
  *
  * Submission ring (the kernel produces, the server consumes):
  *   kernel: write desc[sq_tail & mask]; store-release sq_tail + 1.
  *   server: load-acquire sq_tail; read desc[sq_head & mask] .. up to sq_tail;
- *           store-release sq_head (informational: the kernel never reads it,
- *           a tag is in the ring at most once so the ring cannot overflow).
+ *           store-release sq_head.  The kernel reads sq_head only to decide
+ *           whether BUSE_IOC_RUN may sleep (it sleeps while sq_head ==
+ *           sq_tail); it never depends on it otherwise: a tag is in the ring
+ *           at most once, so the ring cannot overflow.
  * For a WRITE, the tag's data buffer holds the data when the descriptor is
  * visible.  The descriptor and the buffer belong to the server until it
  * completes the tag.
@@ -108,6 +112,14 @@ enum buse_op {
 	BUSE_OP_WRITE_ZEROES	= 4,	/* no data; NOUNMAP forbids deallocating */
 	BUSE_OP_SECURE_ERASE	= 5,	/* no data */
 	BUSE_OP_NR		= 6,
+	/*
+	 * Not a request: the kernel gave up on (tag, seq) (its timeout
+	 * expired) and failed it.  The server should stop working on it and
+	 * must not complete it; a completion of it is rejected harmlessly.
+	 * Posted only while the ring has room, so a server that does not
+	 * consume the ring may miss some.
+	 */
+	BUSE_OP_CANCEL		= 0x80,
 };
 
 /* Bit for op in buse_attach.ops. */
@@ -133,19 +145,24 @@ enum buse_op {
 /* One request, written by the kernel into the submission ring. */
 struct buse_io_desc {
 	__u16	tag;		/* 0 .. queue_depth-1; names the data buffer */
+	__u16	seq;		/* issue number of this tag: echo it in the cqe */
 	__u8	op;		/* enum buse_op */
-	__u8	__pad0;
-	__u32	flags;		/* BUSE_IO_F_* */
+	__u8	__pad0[3];
 	__u64	sector;		/* offset in 512-byte sectors */
 	__u32	len;		/* bytes; <= max_io for READ/WRITE */
-	__u32	__pad1;
+	__u32	flags;		/* BUSE_IO_F_* */
 	__u64	reserved;
 };
 
-/* One completion, written by the server into the completion ring. */
+/*
+ * One completion, written by the server into the completion ring.  tag and
+ * seq must be those of a descriptor the server has not completed yet; the
+ * seq makes a late completion of an earlier issue of the same tag (after
+ * a timeout, say) harmless: it is rejected.
+ */
 struct buse_io_cqe {
 	__u16	tag;
-	__u16	__pad0;
+	__u16	seq;
 	__s32	result;		/* see "Results" above */
 };
 
@@ -186,7 +203,14 @@ struct buse_version {
 
 /* struct buse_dev_info.flags (unknown bits are cleared and echoed back) */
 #define BUSE_DEV_F_READ_ONLY	(1u << 0)
-#define BUSE_DEV_F_ALL		(BUSE_DEV_F_READ_ONLY)
+#define BUSE_DEV_F_ROTATIONAL	(1u << 1)	/* advertise a rotational disk */
+#define BUSE_DEV_F_NO_WRITE_CACHE (1u << 2)	/* never advertise a volatile cache */
+#define BUSE_DEV_F_NO_PARTSCAN	(1u << 3)	/* no partition scanning */
+#define BUSE_DEV_F_RECOVERABLE	(1u << 4)	/* requests wait for a new server */
+#define BUSE_DEV_F_OWNER	(1u << 5)	/* owner_uid/owner_gid are valid */
+#define BUSE_DEV_F_ALL		(BUSE_DEV_F_READ_ONLY | BUSE_DEV_F_ROTATIONAL | \
+				 BUSE_DEV_F_NO_WRITE_CACHE | BUSE_DEV_F_NO_PARTSCAN | \
+				 BUSE_DEV_F_RECOVERABLE | BUSE_DEV_F_OWNER)
 
 /* struct buse_dev_info.state */
 enum buse_state {
@@ -214,13 +238,31 @@ struct buse_dev_info {
 	__s32	server_pid;		/* 0 when no server is attached */
 	__u32	ops;			/* BUSE_OP_BIT()s the server serves */
 	__u32	__pad1;
-	__u64	reserved[8];
+	/* in/out; 0 selects the default */
+	__u32	io_min;			/* bytes; default physical_block_size */
+	__u32	io_opt;			/* bytes; default 0 (none) */
+	__u32	max_discard;		/* bytes per DISCARD; default: maximum */
+	__u32	max_write_zeroes;	/* bytes per WRITE_ZEROES; default: maximum */
+	__u32	discard_granularity;	/* bytes; default logical_block_size */
+	__u32	timeout;		/* seconds a request may be with the server; 0: no limit */
+	__u32	recovery_timeout;	/* RECOVERABLE: seconds I/O waits for a server; 0: forever */
+	__u32	owner_uid;		/* with BUSE_DEV_F_OWNER */
+	__u32	owner_gid;		/* with BUSE_DEV_F_OWNER */
+	__u32	__pad2;
+	__u64	reserved[3];
 };
 
-/* BUSE_CTL_REMOVE */
+/* struct buse_ctl_remove.flags */
+#define BUSE_REMOVE_F_FORCE	(1u << 0)	/* remove even if open or mounted */
+#define BUSE_REMOVE_F_ALL	BUSE_REMOVE_F_FORCE
+
+/*
+ * BUSE_CTL_REMOVE: EBUSY if the block device is open (mounted, say) unless
+ * FORCE; with FORCE, pending and new I/O fails and the device disappears.
+ */
 struct buse_ctl_remove {
 	__u32	index;
-	__u32	flags;			/* must be 0 */
+	__u32	flags;			/* BUSE_REMOVE_F_* */
 	__u64	reserved[2];
 };
 
@@ -281,16 +323,23 @@ struct buse_attach {
 
 /* struct buse_run.flags */
 #define BUSE_RUN_F_NOWAIT	(1u << 0)	/* consume completions, don't sleep */
+#define BUSE_RUN_F_KICK		(1u << 1)	/* implies NOWAIT; see below */
+#define BUSE_RUN_F_ALL		(BUSE_RUN_F_NOWAIT | BUSE_RUN_F_KICK)
 
 /*
- * BUSE_IOC_RUN: consume the completion ring of one queue, then sleep until
- * the submission ring holds descriptors the server has not been told about
- * (i.e. sq_tail moved since the last BUSE_IOC_RUN on this queue returned).
- * Out: completed (completions consumed), pending (new descriptors since
- * the previous return).
+ * BUSE_IOC_RUN: consume the completion ring of one queue, then (unless
+ * NOWAIT) sleep while the submission ring is empty (sq_head == sq_tail).
+ * Any thread may call it on any queue at any time; completion processing
+ * is serialised per queue in the kernel.
+ * KICK: consume completions and make one sleeping (or the next) waiting
+ * BUSE_IOC_RUN on this queue return at once with pending possibly 0: this
+ * is how a library stops a queue thread, or hands it work, without races.
+ * Out (also filled in when it fails with EINVAL for a bad completion):
+ * completed (completions consumed), pending (sq_tail - sq_head at return),
+ * rejected (bad completions dropped).
  * Errors: EINVAL (bad queue, flags, reserved, or a bad completion: see
- * above; the good completions are still consumed), ENXIO (queue not
- * mmapped), ENODEV (device removed: the server should exit), EINTR.
+ * above; the good completions are still consumed), ENXIO (not attached),
+ * ENODEV (device removed: the server should exit), EINTR.
  */
 struct buse_run {
 	__u32	queue;
