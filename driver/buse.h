@@ -29,6 +29,8 @@
 #include <linux/spinlock.h>
 #include <linux/wait.h>
 #include <linux/pid.h>
+#include <linux/uidgid.h>
+#include <linux/workqueue.h>
 #include <linux/buse.h>
 
 #include "buse_compat.h"
@@ -129,6 +131,16 @@ struct buse_dev {
 	struct buse_limits limits;	/* base limits (no optional ops) */
 	struct buse_server *server;	/* attached server or NULL */
 	struct pid *server_pid;		/* of the attached server, or NULL */
+	/* BUSE_DEV_F_OWNER: who may serve, see and remove it. */
+	kuid_t owner_uid;
+	kgid_t owner_gid;		/* INVALID_GID: no group */
+	/*
+	 * RECOVERABLE: the queue is quiesced while waiting for a server
+	 * (so requests wait); protected by lock.  recovery_work ends the
+	 * wait after info.recovery_timeout.
+	 */
+	bool recovery_quiesced;
+	struct delayed_work recovery_work;
 	u32 ops;			/* BUSE_OP_BIT()s advertised */
 	struct blk_mq_tag_set tag_set;
 	struct gendisk *disk;
@@ -146,6 +158,9 @@ struct buse_dev *buse_dev_get(u32 index);
 void buse_dev_put(struct buse_dev *dev);
 void buse_dev_fail_inflight(struct buse_dev *dev);
 int buse_dev_set_server_limits(struct buse_dev *dev, u32 ops);
+void buse_dev_requeue_inflight(struct buse_dev *dev);
+void buse_dev_end_recovery_locked(struct buse_dev *dev);
+bool buse_dev_is_owner(const struct buse_dev *dev);
 extern int buse_major;
 
 /* buse_server.c */

@@ -381,10 +381,11 @@ out_unlock:
 }
 
 /*
- * Fails every request the server holds.  The caller has made queue_rq()
- * unable to post (ring cleared or state changed) and quiesced the queue.
+ * Takes back every request the server holds: fails it, or requeues it.
+ * The caller has made queue_rq() unable to post (ring cleared or state
+ * changed) and quiesced the queue.
  */
-void buse_dev_fail_inflight(struct buse_dev *dev)
+static void buse_dev_take_back_inflight(struct buse_dev *dev, bool requeue)
 {
 	unsigned int q, t;
 
@@ -397,11 +398,65 @@ void buse_dev_fail_inflight(struct buse_dev *dev)
 			u32 idle = BUSE_TAG_WORD(BUSE_TAG_SEQ(word),
 						 BUSE_TAG_IDLE);
 
-			if ((word & BUSE_TAG_STATE_MASK) == BUSE_TAG_INFLIGHT &&
-			    atomic_cmpxchg(&tag->state, word, idle) == word)
+			if ((word & BUSE_TAG_STATE_MASK) != BUSE_TAG_INFLIGHT ||
+			    atomic_cmpxchg(&tag->state, word, idle) != word)
+				continue;
+			if (requeue)
+				blk_mq_requeue_request(tag->rq, false);
+			else
 				blk_mq_end_request(tag->rq, BLK_STS_IOERR);
 		}
 	}
+}
+
+void buse_dev_fail_inflight(struct buse_dev *dev)
+{
+	buse_dev_take_back_inflight(dev, false);
+}
+
+void buse_dev_requeue_inflight(struct buse_dev *dev)
+{
+	buse_dev_take_back_inflight(dev, true);
+}
+
+/*
+ * Lets the requests a RECOVERABLE device held back go: to the new server,
+ * or to fail.  Called with dev->lock held.
+ */
+void buse_dev_end_recovery_locked(struct buse_dev *dev)
+{
+	if (!dev->recovery_quiesced)
+		return;
+	dev->recovery_quiesced = false;
+	/* Not _sync: the work takes dev->lock; it re-checks the state. */
+	cancel_delayed_work(&dev->recovery_work);
+	blk_mq_unquiesce_queue(dev->disk->queue);
+	blk_mq_kick_requeue_list(dev->disk->queue);
+}
+
+static void buse_dev_recovery_expired(struct work_struct *work)
+{
+	struct buse_dev *dev = container_of(to_delayed_work(work),
+					    struct buse_dev, recovery_work);
+
+	mutex_lock(&dev->lock);
+	if (dev->state == BUSE_STATE_RECOVERING) {
+		pr_info("%s: no server for %us, failing I/O\n",
+			dev->disk->disk_name, dev->info.recovery_timeout);
+		WRITE_ONCE(dev->state, BUSE_STATE_IDLE);
+		buse_dev_end_recovery_locked(dev);
+	}
+	mutex_unlock(&dev->lock);
+}
+
+bool buse_dev_is_owner(const struct buse_dev *dev)
+{
+	if (capable(CAP_SYS_ADMIN))
+		return true;
+	if (!(dev->info.flags & BUSE_DEV_F_OWNER))
+		return false;
+	return uid_eq(current_fsuid(), dev->owner_uid) ||
+	       (gid_valid(dev->owner_gid) && in_group_p(dev->owner_gid));
 }
 
 /* ------------------------------------------------------------------------
@@ -436,6 +491,13 @@ int buse_dev_set_server_limits(struct buse_dev *dev, u32 ops)
 		bl.max_secure_erase_sectors =
 			dev->info.max_discard >> SECTOR_SHIFT;
 
+	/*
+	 * Requests held back for recovery would never let a freeze finish;
+	 * the queue is quiesced then, so nothing is dispatched meanwhile, and
+	 * queue_rq() refuses any operation the new server lacks.
+	 */
+	if (dev->recovery_quiesced)
+		return buse_apply_limits(dev->disk, &bl);
 	blk_mq_freeze_queue(dev->disk->queue);
 	ret = buse_apply_limits(dev->disk, &bl);
 	blk_mq_unfreeze_queue(dev->disk->queue);
@@ -468,6 +530,10 @@ static int buse_validate_info(struct buse_dev_info *info)
 	info->flags &= BUSE_DEV_F_ALL;
 	if (!(info->flags & BUSE_DEV_F_OWNER))
 		info->owner_uid = info->owner_gid = 0;
+	else if (!uid_valid(make_kuid(current_user_ns(), info->owner_uid)) ||
+		 (info->owner_gid != BUSE_NO_GROUP &&
+		  !gid_valid(make_kgid(current_user_ns(), info->owner_gid))))
+		return -EINVAL;
 
 	if (info->index != BUSE_INDEX_ANY && info->index > BUSE_MAX_INDEX)
 		return -EINVAL;
@@ -570,6 +636,15 @@ int buse_dev_add(struct buse_dev_info *info)
 	mutex_init(&dev->lock);
 	dev->state = BUSE_STATE_IDLE;
 	dev->info = *info;
+	INIT_DELAYED_WORK(&dev->recovery_work, buse_dev_recovery_expired);
+	dev->owner_uid = INVALID_UID;
+	dev->owner_gid = INVALID_GID;
+	if (info->flags & BUSE_DEV_F_OWNER) {
+		dev->owner_uid = make_kuid(current_user_ns(), info->owner_uid);
+		if (info->owner_gid != BUSE_NO_GROUP)
+			dev->owner_gid = make_kgid(current_user_ns(),
+						   info->owner_gid);
+	}
 	ret = buse_dev_alloc_queues(dev);
 	if (ret)
 		goto out_put_dev;
@@ -679,6 +754,8 @@ static void buse_dev_shut_locked(struct buse_dev *dev)
 	blk_mq_quiesce_queue(dev->disk->queue);
 	buse_dev_fail_inflight(dev);
 	blk_mq_unquiesce_queue(dev->disk->queue);
+	/* Held-back requests now reach queue_rq(), which fails them. */
+	buse_dev_end_recovery_locked(dev);
 	for (i = 0; i < dev->info.nr_queues; i++)
 		wake_up_all(&dev->queues[i].wait);
 }
@@ -702,6 +779,11 @@ int buse_dev_remove(u32 index, u32 flags)
 		mutex_unlock(&buse_devs_lock);
 		return -ENODEV;
 	}
+	if (!buse_dev_is_owner(dev)) {
+		mutex_unlock(&dev->lock);
+		mutex_unlock(&buse_devs_lock);
+		return -EPERM;
+	}
 	/* An opener that comes after this check sees the disk die. */
 	if (!(flags & BUSE_REMOVE_F_FORCE) && disk_openers(dev->disk)) {
 		mutex_unlock(&dev->lock);
@@ -711,6 +793,7 @@ int buse_dev_remove(u32 index, u32 flags)
 	buse_dev_shut_locked(dev);
 	mutex_unlock(&dev->lock);
 	mutex_unlock(&buse_devs_lock);
+	cancel_delayed_work_sync(&dev->recovery_work);
 
 	/*
 	 * The index stays taken (REMOVING) until the disk is gone, so a new
@@ -749,6 +832,10 @@ int buse_dev_info(u32 index, struct buse_dev_info *info)
 
 	if (!dev)
 		return -ENODEV;
+	if (!buse_dev_is_owner(dev)) {
+		buse_dev_put(dev);
+		return -EACCES;
+	}
 	mutex_lock(&dev->lock);
 	*info = dev->info;
 	info->state = dev->state;

@@ -57,6 +57,7 @@ static long buse_ctl_add(struct buse_dev_info __user *uarg)
 	ret = buse_dev_add(&info);
 	if (ret)
 		return ret;
+
 	/* The device exists; a failed copy only loses the echo. */
 	return copy_to_user(uarg, &info, sizeof(info)) ? -EFAULT : 0;
 }
@@ -138,6 +139,8 @@ static struct miscdevice buse_ctl_misc = {
 	.minor		= MISC_DYNAMIC_MINOR,
 	.name		= "busectl",
 	.fops		= &buse_ctl_fops,
+	/* Anyone may query; each ioctl checks its own privilege. */
+	.mode		= 0666,
 };
 
 static int __init buse_init(void)

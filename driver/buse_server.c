@@ -13,6 +13,7 @@
 #include <linux/log2.h>
 #include <linux/sched.h>
 #include <linux/uaccess.h>
+#include <linux/version.h>
 
 #include "buse.h"
 
@@ -136,6 +137,8 @@ static int buse_server_attach_locked(struct buse_server *srv,
 	/* Publishes the rings to BUSE_IOC_RUN (pairs with its acquire). */
 	smp_store_release(&srv->attached, true);
 	set_capacity_and_notify(dev->disk, size >> SECTOR_SHIFT);
+	/* Requests held back while recovering go to this server now. */
+	buse_dev_end_recovery_locked(dev);
 
 	a->size = size;
 	a->ops = ops;
@@ -201,10 +204,20 @@ static void buse_server_detach_locked(struct buse_server *srv)
 			WRITE_ONCE(dev->queues[i].ring, NULL);
 			spin_unlock(&dev->queues[i].lock);
 		}
-		WRITE_ONCE(dev->state, BUSE_STATE_IDLE);
 		blk_mq_quiesce_queue(dev->disk->queue);
-		buse_dev_fail_inflight(dev);
-		blk_mq_unquiesce_queue(dev->disk->queue);
+		if (dev->info.flags & BUSE_DEV_F_RECOVERABLE) {
+			/* Stay quiesced: requests wait for the next server. */
+			WRITE_ONCE(dev->state, BUSE_STATE_RECOVERING);
+			buse_dev_requeue_inflight(dev);
+			dev->recovery_quiesced = true;
+			if (dev->info.recovery_timeout)
+				mod_delayed_work(system_wq, &dev->recovery_work,
+						 dev->info.recovery_timeout * HZ);
+		} else {
+			WRITE_ONCE(dev->state, BUSE_STATE_IDLE);
+			buse_dev_fail_inflight(dev);
+			blk_mq_unquiesce_queue(dev->disk->queue);
+		}
 	}
 	WRITE_ONCE(dev->ops, 0);
 	dev->server = NULL;
@@ -295,6 +308,8 @@ static int buse_server_open(struct inode *inode, struct file *file)
 	mutex_lock(&dev->lock);
 	if (dev->state == BUSE_STATE_REMOVING)
 		ret = -ENODEV;
+	else if (!buse_dev_is_owner(dev))
+		ret = -EACCES;
 	else if (dev->server_open)
 		ret = -EBUSY;
 	else
@@ -379,17 +394,70 @@ static const struct file_operations buse_server_fops = {
  * Nodes
  */
 
+/* 6.2: device_type.devnode takes a const device. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+#define BUSE_DEVNODE_CONST const
+#else
+#define BUSE_DEVNODE_CONST
+#endif
+
+/* /dev/busecN belongs to the device's owner, if it has one. */
+static char *buse_chardev_devnode(BUSE_DEVNODE_CONST struct device *d,
+				  umode_t *mode, kuid_t *uid, kgid_t *gid)
+{
+	const struct buse_dev *dev = dev_get_drvdata(d);
+
+	if (dev && (dev->info.flags & BUSE_DEV_F_OWNER)) {
+		*uid = dev->owner_uid;
+		if (gid_valid(dev->owner_gid))
+			*gid = dev->owner_gid;
+		*mode = 0660;
+	}
+	return NULL;
+}
+
+static const struct device_type buse_chardev_type = {
+	.name		= "buse_server",
+	.devnode	= buse_chardev_devnode,
+};
+
+static void buse_chardev_release(struct device *d)
+{
+	kfree(d);
+}
+
 int buse_server_create_node(struct buse_dev *dev)
 {
-	dev->chardev = device_create(buse_class, NULL,
-				     MKDEV(MAJOR(buse_chr_base), dev->index),
-				     dev, "busec%u", dev->index);
-	return PTR_ERR_OR_ZERO(dev->chardev);
+	struct device *d;
+	int ret;
+
+	d = kzalloc(sizeof(*d), GFP_KERNEL);
+	if (!d)
+		return -ENOMEM;
+	device_initialize(d);
+	d->class = buse_class;
+	d->type = &buse_chardev_type;
+	d->devt = MKDEV(MAJOR(buse_chr_base), dev->index);
+	d->release = buse_chardev_release;
+	dev_set_drvdata(d, dev);
+	ret = dev_set_name(d, "busec%u", dev->index);
+	if (ret)
+		goto out_put_device;
+	ret = device_add(d);
+	if (ret)
+		goto out_put_device;
+	dev->chardev = d;
+	return 0;
+
+out_put_device:
+	put_device(d);
+	return ret;
 }
 
 void buse_server_destroy_node(struct buse_dev *dev)
 {
-	device_destroy(buse_class, MKDEV(MAJOR(buse_chr_base), dev->index));
+	device_unregister(dev->chardev);
+	dev->chardev = NULL;
 }
 
 int buse_server_init(void)

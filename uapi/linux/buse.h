@@ -212,11 +212,29 @@ struct buse_version {
 				 BUSE_DEV_F_NO_WRITE_CACHE | BUSE_DEV_F_NO_PARTSCAN | \
 				 BUSE_DEV_F_RECOVERABLE | BUSE_DEV_F_OWNER)
 
+/*
+ * Ownership (BUSE_DEV_F_OWNER): only CAP_SYS_ADMIN adds devices, but the
+ * owner (uid, or a member of gid) may serve the device (/dev/busecN is
+ * created owned by them, mode 0660), see its BUSE_CTL_INFO and remove it.
+ * Everyone may BUSE_CTL_VERSION and BUSE_CTL_LIST; BUSE_CTL_INFO and
+ * BUSE_CTL_REMOVE of a device one does not own fail with EACCES/EPERM.
+ */
+#define BUSE_NO_GROUP		0xffffffffu
+
+/*
+ * Recovery (BUSE_DEV_F_RECOVERABLE): when the server goes away, requests
+ * it had not completed are requeued and new requests wait (state
+ * RECOVERING); the next server to attach gets them all.  After
+ * recovery_timeout seconds (0: never) without a server, waiting and new
+ * requests fail with EIO until a server attaches.
+ */
+
 /* struct buse_dev_info.state */
 enum buse_state {
 	BUSE_STATE_IDLE		= 0,	/* no server: I/O fails with EIO */
 	BUSE_STATE_RUNNING	= 1,	/* a server is attached */
 	BUSE_STATE_REMOVING	= 2,	/* being removed */
+	BUSE_STATE_RECOVERING	= 3,	/* RECOVERABLE, no server: I/O waits */
 };
 
 /*
@@ -247,7 +265,7 @@ struct buse_dev_info {
 	__u32	timeout;		/* seconds a request may be with the server; 0: no limit */
 	__u32	recovery_timeout;	/* RECOVERABLE: seconds I/O waits for a server; 0: forever */
 	__u32	owner_uid;		/* with BUSE_DEV_F_OWNER */
-	__u32	owner_gid;		/* with BUSE_DEV_F_OWNER */
+	__u32	owner_gid;		/* with BUSE_DEV_F_OWNER; BUSE_NO_GROUP: none */
 	__u32	__pad2;
 	__u64	reserved[3];
 };

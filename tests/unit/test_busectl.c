@@ -1,0 +1,527 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_busectl.c - run the built ctl/busectl (BUSECTL_BIN, set by the
+ * Makefile) and check exit codes and messages that need no driver: help,
+ * usage errors (exit 2), and "module not loaded" (exit 1) on a host
+ * without /dev/busectl.  With fake_driver.c preloaded (a simulated
+ * /dev/busectl), also the success paths and the driver's errors.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <linux/buse.h>
+
+#if !defined(BUSECTL_BIN) || !defined(FAKE_DRIVER_SO)
+#error "BUSECTL_BIN and FAKE_DRIVER_SO must be defined by the Makefile"
+#endif
+
+extern char **environ;
+
+struct result {
+	int status;		/* exit code; 128 + signal if killed */
+	char out[16384];
+	char err[16384];
+};
+
+static void slurp(int fd, char *buf, size_t len)
+{
+	ssize_t n;
+	size_t off = 0;
+
+	lseek(fd, 0, SEEK_SET);
+	while (off + 1 < len && (n = read(fd, buf + off, len - 1 - off)) > 0)
+		off += (size_t)n;
+	buf[off] = '\0';
+	close(fd);
+}
+
+static int tmpfd(void)
+{
+	char path[] = "/tmp/busectl-test-XXXXXX";
+	int fd = mkstemp(path);
+
+	cr_assert_geq(fd, 0, "mkstemp: %s", strerror(errno));
+	unlink(path);
+	return fd;
+}
+
+/*
+ * Run busectl with argv[] and the environment plus `extra` (NULL or a
+ * NULL-terminated list of "NAME=value").
+ */
+static void run_argv(struct result *r, char **argv, const char *const *extra)
+{
+	char *envp[256];
+	int n = 0, outfd, errfd, st;
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+
+	cr_assert_eq(access(BUSECTL_BIN, X_OK), 0,
+		     "%s not built (make -C ctl): %s", BUSECTL_BIN,
+		     strerror(errno));
+	for (char **e = environ; *e && n < 200; e++)
+		if (strncmp(*e, "LD_PRELOAD=", 11) != 0 &&
+		    strncmp(*e, "FAKE_BUSE_", 10) != 0)
+			envp[n++] = *e;
+	for (; extra && *extra && n < 255; extra++)
+		envp[n++] = (char *)*extra;
+	envp[n] = NULL;
+
+	outfd = tmpfd();
+	errfd = tmpfd();
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, outfd, 1);
+	posix_spawn_file_actions_adddup2(&fa, errfd, 2);
+	cr_assert_eq(posix_spawn(&pid, BUSECTL_BIN, &fa, NULL, argv, envp), 0);
+	posix_spawn_file_actions_destroy(&fa);
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	slurp(outfd, r->out, sizeof(r->out));
+	slurp(errfd, r->err, sizeof(r->err));
+}
+
+static void run_va(struct result *r, const char *const *extra, va_list ap)
+{
+	char *argv[32];
+	const char *s;
+	int argc = 0;
+
+	argv[argc++] = (char *)BUSECTL_BIN;
+	while ((s = va_arg(ap, const char *)) && argc < 31)
+		argv[argc++] = (char *)s;
+	argv[argc] = NULL;
+	run_argv(r, argv, extra);
+}
+
+/* Run busectl with the given arguments (NULL-terminated). */
+static void run(struct result *r, ...)
+{
+	va_list ap;
+
+	va_start(ap, r);
+	run_va(r, NULL, ap);
+	va_end(ap);
+}
+
+/* The same with the fake driver preloaded; devices: "0,3" (see
+ * fake_driver.c), extra: one more "NAME=value" or NULL. */
+static void run_fake(struct result *r, const char *devices, const char *extra,
+		     ...)
+{
+	char devs[128];
+	const char *env[4] = { "LD_PRELOAD=" FAKE_DRIVER_SO, devs, extra, NULL };
+	va_list ap;
+
+	cr_assert_eq(access(FAKE_DRIVER_SO, R_OK), 0, "%s not built",
+		     FAKE_DRIVER_SO);
+	snprintf(devs, sizeof(devs), "FAKE_BUSE_DEVICES=%s", devices);
+	va_start(ap, extra);
+	run_va(r, env, ap);
+	va_end(ap);
+}
+
+#define RUN(r, ...) run(r, __VA_ARGS__, NULL)
+#define FAKE(r, devs, extra, ...) run_fake(r, devs, extra, __VA_ARGS__, NULL)
+
+/* A usage error: exit 2, nothing on stdout, "busectl: ...want..." on
+ * stderr. */
+#define USAGE_ERROR(want, ...)                                                \
+	do {                                                                  \
+		struct result *r_ = malloc(sizeof(*r_));                      \
+		cr_assert_not_null(r_);                                       \
+		RUN(r_, __VA_ARGS__);                                         \
+		cr_expect_eq(r_->status, 2, #__VA_ARGS__ ": exit %d (%s)",    \
+			     r_->status, r_->err);                            \
+		cr_expect_str_empty(r_->out, #__VA_ARGS__ ": stdout '%s'",    \
+				    r_->out);                                 \
+		cr_expect_eq(strncmp(r_->err, "busectl: ", 9), 0,             \
+			     #__VA_ARGS__ ": stderr '%s'", r_->err);          \
+		cr_expect(strstr(r_->err, want) != NULL,                      \
+			  #__VA_ARGS__ ": stderr '%s' lacks '%s'", r_->err,   \
+			  want);                                              \
+		free(r_);                                                     \
+	} while (0)
+
+static struct result *new_result(void)
+{
+	struct result *r = calloc(1, sizeof(*r));
+
+	cr_assert_not_null(r);
+	return r;
+}
+
+Test(busectl_cli, help)
+{
+	struct result *r = new_result();
+
+	RUN(r, "--help");
+	cr_expect_eq(r->status, 0, "stderr: %s", r->err);
+	cr_expect(strstr(r->out, "Usage: busectl <command>"), "%s", r->out);
+	for (const char *const *c = (const char *const[]){ "add [N]", "remove N",
+		"list", "info N", "version", NULL }; *c; c++)
+		cr_expect(strstr(r->out, *c), "help lacks '%s'", *c);
+	cr_expect_str_empty(r->err);
+
+	RUN(r, "-h");
+	cr_expect_eq(r->status, 0);
+	cr_expect(strstr(r->out, "Usage: busectl <command>"));
+
+	RUN(r, "help");
+	cr_expect_eq(r->status, 0);
+	cr_expect(strstr(r->out, "Usage: busectl <command>"));
+	free(r);
+}
+
+Test(busectl_cli, command_help)
+{
+	struct result *r = new_result();
+	static const char *const opts[] = {
+		"--size", "--logical-block-size", "--physical-block-size",
+		"--queues", "--depth", "--max-io", "--read-only", NULL,
+	};
+
+	RUN(r, "add", "--help");
+	cr_expect_eq(r->status, 0);
+	cr_expect(strstr(r->out, "Usage: busectl add [N] [options]"), "%s",
+		  r->out);
+	for (const char *const *o = opts; *o; o++)
+		cr_expect(strstr(r->out, *o), "add help lacks %s", *o);
+
+	RUN(r, "help", "add");
+	cr_expect_eq(r->status, 0);
+	cr_expect(strstr(r->out, "Usage: busectl add"));
+
+	RUN(r, "remove", "--help");
+	cr_expect_eq(r->status, 0);
+	cr_expect(strstr(r->out, "Usage: busectl remove N [--force]"));
+
+	RUN(r, "list", "-h");
+	cr_expect_eq(r->status, 0);
+	cr_expect(strstr(r->out, "Usage: busectl list [--json]"));
+
+	RUN(r, "info", "--help");
+	cr_expect_eq(r->status, 0);
+	cr_expect(strstr(r->out, "Usage: busectl info N [--json]"));
+
+	RUN(r, "version", "--help");
+	cr_expect_eq(r->status, 0);
+	cr_expect(strstr(r->out, "Usage: busectl version"));
+	/* help needs no driver: works even with bad arguments around it */
+	RUN(r, "add", "--size", "junk", "--help");
+	cr_expect_eq(r->status, 0);
+	free(r);
+}
+
+Test(busectl_cli, usage_errors)
+{
+	USAGE_ERROR("unknown command 'frob'", "frob");
+	USAGE_ERROR("unknown option '--frob'", "--frob");
+	USAGE_ERROR("help: unknown command 'nope'", "help", "nope");
+	USAGE_ERROR("remove: missing device index", "remove");
+	USAGE_ERROR("info: missing device index", "info");
+	USAGE_ERROR("remove: invalid device index 'abc'", "remove", "abc");
+	USAGE_ERROR("info: invalid device index '65536'", "info", "65536");
+	USAGE_ERROR("list: unexpected argument 'x'", "list", "x");
+	USAGE_ERROR("list: unknown option '--all'", "list", "--all");
+	USAGE_ERROR("version: unexpected argument '1'", "version", "1");
+}
+
+Test(busectl_cli, no_arguments)
+{
+	struct result *r = new_result();
+
+	run(r, NULL);
+	cr_expect_eq(r->status, 2);
+	cr_expect(strstr(r->err, "busectl: missing command"), "%s", r->err);
+	cr_expect_str_empty(r->out);
+	free(r);
+}
+
+/* Bad parameters are caught before the driver is asked. */
+Test(busectl_cli, add_usage_errors)
+{
+	USAGE_ERROR("add: unknown option '--bogus'", "add", "--bogus");
+	USAGE_ERROR("add: invalid device index '70000'", "add", "70000");
+	USAGE_ERROR("add: invalid device index '-1'", "add", "-1");
+	USAGE_ERROR("add: unexpected argument '2'", "add", "1", "2");
+	USAGE_ERROR("add: option '--size' requires a value", "add", "--size");
+	USAGE_ERROR("add: invalid size '12Q'", "add", "--size", "12Q");
+	USAGE_ERROR("add: invalid size '-1G'", "add", "--size=-1G");
+	USAGE_ERROR("too large", "add", "--size", "99999999999999T");
+	USAGE_ERROR("not a multiple of the logical block size (512)", "add",
+		    "--size", "1000");
+	USAGE_ERROR("invalid logical block size '1000'", "add",
+		    "--logical-block-size", "1000");
+	USAGE_ERROR("invalid logical block size '8192'", "add",
+		    "--logical-block-size", "8192");
+	USAGE_ERROR("must not be smaller than the logical block size", "add",
+		    "--logical-block-size", "4K", "--physical-block-size", "1K");
+	USAGE_ERROR("invalid number of queues '0'", "add", "--queues", "0");
+	USAGE_ERROR("invalid number of queues '65'", "add", "--queues", "65");
+	USAGE_ERROR("invalid queue depth '2000'", "add", "--depth", "2000");
+	USAGE_ERROR("invalid max I/O size '1000'", "add", "--max-io", "1000");
+	USAGE_ERROR("invalid max I/O size '8M'", "add", "--max-io", "8M");
+	USAGE_ERROR("option '--read-only' takes no value", "add",
+		    "--read-only=1");
+}
+
+/* Without the driver every operation fails with exit 1 and the hint. */
+Test(busectl_cli, module_not_loaded)
+{
+	static const char *const cmds[][4] = {
+		{ "add", NULL },
+		{ "add", "1", NULL },
+		{ "add", "2", "--size", "256M" },
+		{ "remove", "1", NULL },
+		{ "info", "1", NULL },
+		{ "list", NULL },
+		{ "list", "--json", NULL },
+		{ "version", NULL },
+	};
+	struct result *r;
+
+	if (access(BUSE_CTL_DEVICE, F_OK) == 0)
+		cr_skip_test(BUSE_CTL_DEVICE " exists on this host");
+	r = new_result();
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		const char *const *c = cmds[i];
+
+		run(r, c[0], c[1], c[2], c[3], NULL);
+		cr_expect_eq(r->status, 1, "%s %s: exit %d", c[0],
+			     c[1] ? c[1] : "", r->status);
+		cr_expect(strstr(r->err, "buse module not loaded "
+					 "(/dev/busectl missing): insmod "
+					 "driver/buse.ko"),
+			  "%s: stderr '%s'", c[0], r->err);
+		cr_expect_eq(strncmp(r->err, "busectl: ", 9), 0, "%s", r->err);
+		cr_expect_str_empty(r->out, "%s: stdout '%s'", c[0], r->out);
+	}
+	free(r);
+}
+
+/* ------------------------------------------------------------------------
+ * Against the simulated driver (fake_driver.c)
+ */
+
+Test(busectl_fake, add_prints_the_index)
+{
+	struct result *r = new_result();
+
+	FAKE(r, "0,1", NULL, "add");
+	cr_expect_eq(r->status, 0, "%s", r->err);
+	cr_expect_str_eq(r->out, "2\n", "first free index");
+	cr_expect_str_empty(r->err);
+
+	FAKE(r, "", NULL, "add", "--size", "1G", "--queues", "2");
+	cr_expect_eq(r->status, 0, "%s", r->err);
+	cr_expect_str_eq(r->out, "0\n");
+
+	FAKE(r, "0", NULL, "add", "7", "--size", "256M", "--read-only");
+	cr_expect_eq(r->status, 0, "%s", r->err);
+	cr_expect_str_eq(r->out, "7\n");
+	free(r);
+}
+
+Test(busectl_fake, add_errors)
+{
+	struct result *r = new_result();
+
+	FAKE(r, "0,1", NULL, "add", "1");
+	cr_expect_eq(r->status, 1);
+	cr_expect_str_eq(r->err, "busectl: add 1: device index already in use\n");
+	cr_expect_str_empty(r->out);
+
+	/* refused by the driver: its limits are shown */
+	FAKE(r, "", NULL, "add", "--queues", "4");
+	cr_expect_eq(r->status, 1);
+	cr_expect(strstr(r->err, "busectl: add: invalid argument (driver "
+				 "limits: queues 1..2, depth 1..1024"),
+		  "%s", r->err);
+	free(r);
+}
+
+Test(busectl_fake, remove)
+{
+	struct result *r = new_result();
+
+	FAKE(r, "3", NULL, "remove", "3");
+	cr_expect_eq(r->status, 0, "%s", r->err);
+	cr_expect_str_empty(r->out);
+	cr_expect_str_empty(r->err);
+
+	FAKE(r, "3", NULL, "remove", "4");
+	cr_expect_eq(r->status, 1);
+	cr_expect_str_eq(r->err, "busectl: remove 4: no such device\n");
+
+	/* open (mounted): refused, with a hint; --force removes it */
+	FAKE(r, "3", "FAKE_BUSE_BUSY=3", "remove", "3");
+	cr_expect_eq(r->status, 1);
+	cr_expect_str_eq(r->err, "busectl: remove 3: device busy (open or "
+				 "mounted); 'busectl remove --force 3' removes "
+				 "it anyway, failing its I/O\n");
+	cr_expect_str_empty(r->out);
+	FAKE(r, "3", "FAKE_BUSE_BUSY=3", "remove", "3", "--force");
+	cr_expect_eq(r->status, 0, "%s", r->err);
+	cr_expect_str_empty(r->err);
+	free(r);
+}
+
+Test(busectl_fake, info)
+{
+	struct result *r = new_result();
+
+	FAKE(r, "0,3", NULL, "info", "0");
+	cr_expect_eq(r->status, 0, "%s", r->err);
+	cr_expect_str_eq(r->out,
+			 "index: 0\n"
+			 "path: /dev/buse0\n"
+			 "char_path: /dev/busec0\n"
+			 "size: 268435456\n"
+			 "size_human: 256M\n"
+			 "state: running\n"
+			 "server_pid: 1234\n"
+			 "nr_queues: 1\n"
+			 "queue_depth: 128\n"
+			 "max_io: 262144\n"
+			 "logical_block_size: 512\n"
+			 "physical_block_size: 512\n"
+			 "read_only: false\n"
+			 "ops: read,write,flush\n"
+			 "flags: -\n"
+			 "io_min: 0\n"
+			 "io_opt: 0\n"
+			 "discard_granularity: 0\n"
+			 "max_discard: 0\n"
+			 "max_write_zeroes: 0\n"
+			 "timeout: 0\n"
+			 "recovery_timeout: 0\n"
+			 "owner: -\n");
+
+	FAKE(r, "0,3", NULL, "info", "3", "--json");
+	cr_expect_eq(r->status, 0, "%s", r->err);
+	cr_expect_str_eq(r->out,
+			 "{\n"
+			 "  \"index\": 3,\n"
+			 "  \"path\": \"/dev/buse3\",\n"
+			 "  \"char_path\": \"/dev/busec3\",\n"
+			 "  \"size\": 268435456,\n"
+			 "  \"state\": \"idle\",\n"
+			 "  \"server_pid\": 0,\n"
+			 "  \"nr_queues\": 1,\n"
+			 "  \"queue_depth\": 128,\n"
+			 "  \"max_io\": 262144,\n"
+			 "  \"logical_block_size\": 512,\n"
+			 "  \"physical_block_size\": 512,\n"
+			 "  \"read_only\": false,\n"
+			 "  \"ops\": 0,\n"
+			 "  \"op_names\": [],\n"
+			 "  \"flags\": 0,\n"
+			 "  \"flag_names\": [],\n"
+			 "  \"io_min\": 0,\n"
+			 "  \"io_opt\": 0,\n"
+			 "  \"discard_granularity\": 0,\n"
+			 "  \"max_discard\": 0,\n"
+			 "  \"max_write_zeroes\": 0,\n"
+			 "  \"timeout\": 0,\n"
+			 "  \"recovery_timeout\": 0,\n"
+			 "  \"owner_uid\": null,\n"
+			 "  \"owner_gid\": null\n"
+			 "}\n");
+
+	FAKE(r, "0,3", NULL, "info", "9");
+	cr_expect_eq(r->status, 1);
+	cr_expect_str_eq(r->err, "busectl: info 9: no such device\n");
+	cr_expect_str_empty(r->out);
+	free(r);
+}
+
+Test(busectl_fake, list)
+{
+	struct result *r = new_result();
+
+	FAKE(r, "0,3", NULL, "list");
+	cr_expect_eq(r->status, 0, "%s", r->err);
+	cr_expect_str_eq(r->out,
+			 "INDEX      SIZE STATE          PID QUEUES  DEPTH   LBS\n"
+			 "0          256M running       1234      1    128   512\n"
+			 "3          256M idle             -      1    128   512\n");
+
+	FAKE(r, "", NULL, "list");
+	cr_expect_eq(r->status, 0, "%s", r->err);
+	cr_expect_str_eq(r->out,
+			 "INDEX      SIZE STATE          PID QUEUES  DEPTH   LBS\n");
+
+	FAKE(r, "", NULL, "list", "--json");
+	cr_expect_eq(r->status, 0, "%s", r->err);
+	cr_expect_str_eq(r->out, "[]\n");
+
+	FAKE(r, "0,3", NULL, "list", "--json");
+	cr_expect_eq(r->status, 0, "%s", r->err);
+	cr_expect_eq(strncmp(r->out, "[\n  {\n    \"index\": 0,\n", 22), 0,
+		     "%s", r->out);
+	cr_expect(strstr(r->out, "\n  },\n  {\n    \"index\": 3,\n"), "%s",
+		  r->out);
+	cr_expect(strstr(r->out, "\"owner_gid\": null\n  }\n]\n"), "%s", r->out);
+	cr_expect(strstr(r->out, "\"server_pid\": 1234,"), "%s", r->out);
+	free(r);
+}
+
+Test(busectl_fake, version)
+{
+	struct result *r = new_result();
+
+	FAKE(r, "", NULL, "version");
+	cr_expect_eq(r->status, 0, "%s", r->err);
+	cr_expect(strstr(r->out, "abi_version: 1\n"), "%s", r->out);
+	cr_expect(strstr(r->out, "features: 0x3 (ring,size_by_server)\n"), "%s",
+		  r->out);
+	cr_expect(strstr(r->out, "max_queues: 2\n"), "%s", r->out);
+	cr_expect_str_empty(r->err);
+
+	FAKE(r, "", NULL, "version", "--json");
+	cr_expect_eq(r->status, 0, "%s", r->err);
+	cr_expect(strstr(r->out, "\"abi_version\": 1,\n"), "%s", r->out);
+	cr_expect(strstr(r->out, "\"feature_names\": [\"ring\", \"size_by_server\"],\n"),
+		  "%s", r->out);
+	free(r);
+}
+
+Test(busectl_fake, permission_and_abi_errors)
+{
+	struct result *r = new_result();
+
+	FAKE(r, "", "FAKE_BUSE_OPEN_ERRNO=13", "list");	/* EACCES */
+	cr_expect_eq(r->status, 1);
+	cr_expect_str_eq(r->err, "busectl: list: permission denied (run as root)\n");
+
+	FAKE(r, "", "FAKE_BUSE_IOCTL_ERRNO=1", "add", "1");	/* EPERM */
+	cr_expect_eq(r->status, 1);
+	cr_expect_str_eq(r->err, "busectl: add 1: permission denied (run as root)\n");
+	cr_expect_str_empty(r->out);
+
+	/* a stale node without the driver: same as no node */
+	FAKE(r, "", "FAKE_BUSE_OPEN_ERRNO=6", "version");	/* ENXIO */
+	cr_expect_eq(r->status, 1);
+	cr_expect(strstr(r->err, "buse module not loaded"), "%s", r->err);
+
+	FAKE(r, "", "FAKE_BUSE_IOCTL_ERRNO=25", "info", "1");	/* ENOTTY */
+	cr_expect_eq(r->status, 1);
+	cr_expect(strstr(r->err, "ABI mismatch"), "%s", r->err);
+
+	FAKE(r, "", "FAKE_BUSE_IOCTL_ERRNO=16", "remove", "1");	/* EBUSY */
+	cr_expect_eq(r->status, 1);
+	cr_expect_str_eq(r->err, "busectl: remove 1: device busy (open or "
+				 "mounted); 'busectl remove --force 1' removes "
+				 "it anyway, failing its I/O\n");
+	free(r);
+}
