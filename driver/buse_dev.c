@@ -166,6 +166,14 @@ static blk_status_t buse_queue_rq(struct blk_mq_hw_ctx *hctx,
 	int op = buse_rq_op(rq);
 	u16 seq;
 
+	/*
+	 * A detach or removal clears ring (or the state) and then quiesces
+	 * the queue, so the ring stays valid until this call returns.
+	 */
+	ring = READ_ONCE(bq->ring);
+	if (!ring || READ_ONCE(dev->state) != BUSE_STATE_RUNNING)
+		return BLK_STS_IOERR;
+
 	if (op < 0 || !(READ_ONCE(dev->ops) & BUSE_OP_BIT(op)))
 		return BLK_STS_NOTSUPP;
 	if (unlikely(rq->tag < 0 || rq->tag >= dev->info.queue_depth))
@@ -174,14 +182,6 @@ static blk_status_t buse_queue_rq(struct blk_mq_hw_ctx *hctx,
 	    unlikely(len > dev->info.max_io))
 		return BLK_STS_IOERR;
 	if (op != BUSE_OP_READ && (dev->info.flags & BUSE_DEV_F_READ_ONLY))
-		return BLK_STS_IOERR;
-
-	/*
-	 * A detach or removal clears ring (or the state) and then quiesces
-	 * the queue, so the ring stays valid until this call returns.
-	 */
-	ring = READ_ONCE(bq->ring);
-	if (!ring || READ_ONCE(dev->state) != BUSE_STATE_RUNNING)
 		return BLK_STS_IOERR;
 
 	blk_mq_start_request(rq);
