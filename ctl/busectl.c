@@ -4,7 +4,12 @@
  *
  *   busectl add [N] [--size SIZE] [--logical-block-size B]
  *               [--physical-block-size B] [--queues Q] [--depth D]
- *               [--max-io SIZE] [--read-only]
+ *               [--max-io SIZE] [--read-only] [--rotational]
+ *               [--no-write-cache] [--no-partscan] [--io-min SIZE]
+ *               [--io-opt SIZE] [--max-discard SIZE]
+ *               [--max-write-zeroes SIZE] [--discard-granularity SIZE]
+ *               [--timeout SECONDS] [--recoverable]
+ *               [--recovery-timeout SECONDS] [--owner USER[:GROUP]]
  *   busectl remove N [--force]
  *   busectl list [--json]
  *   busectl info N [--json]
@@ -13,12 +18,16 @@
  *
  * Exit status: 0 success, 1 the operation failed, 2 bad usage.  Errors go
  * to stderr as "busectl: ...".  Parsing and formatting live in
- * busectl_args.c (unit-tested); this file only talks to the driver.
+ * busectl_args.c (unit-tested); this file only talks to the driver and
+ * looks up the names given to --owner.
  */
 #include <errno.h>
+#include <grp.h>
 #include <inttypes.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "bdus_ctl.h"
 #include "busectl_args.h"
@@ -30,12 +39,89 @@ static int ctl_fail(const char *what, int err)
 	return BUSECTL_EXIT_FAIL;
 }
 
+/* Buffer size for getpwnam_r/getgrnam_r, doubled on ERANGE up to 1M. */
+static size_t lookup_bufsize(int name)
+{
+	long n = sysconf(name);
+
+	return n > 0 && n < (1 << 20) ? (size_t)n : 16384;
+}
+
+/* busectl_lookup_fn for users: 0, 1 (no such user) or -errno. */
+static int lookup_user(const char *name, uint32_t *id)
+{
+	size_t len = lookup_bufsize(_SC_GETPW_R_SIZE_MAX);
+	struct passwd pw, *res;
+	char *buf;
+	int ret;
+
+	for (;;) {
+		buf = malloc(len);
+		if (!buf)
+			return -ENOMEM;
+		res = NULL;
+		ret = getpwnam_r(name, &pw, buf, len, &res);
+		if (ret != ERANGE || len >= (1 << 20))
+			break;
+		free(buf);
+		len *= 2;
+	}
+	if (res)
+		*id = (uint32_t)pw.pw_uid;
+	free(buf);
+	if (res)
+		return 0;
+	/* "not found" is 0 or, from some NSS modules, one of these */
+	if (ret == 0 || ret == ENOENT || ret == ESRCH || ret == EBADF ||
+	    ret == EPERM)
+		return 1;
+	return -ret;
+}
+
+/* busectl_lookup_fn for groups. */
+static int lookup_group(const char *name, uint32_t *id)
+{
+	size_t len = lookup_bufsize(_SC_GETGR_R_SIZE_MAX);
+	struct group gr, *res;
+	char *buf;
+	int ret;
+
+	for (;;) {
+		buf = malloc(len);
+		if (!buf)
+			return -ENOMEM;
+		res = NULL;
+		ret = getgrnam_r(name, &gr, buf, len, &res);
+		if (ret != ERANGE || len >= (1 << 20))
+			break;
+		free(buf);
+		len *= 2;
+	}
+	if (res)
+		*id = (uint32_t)gr.gr_gid;
+	free(buf);
+	if (res)
+		return 0;
+	if (ret == 0 || ret == ENOENT || ret == ESRCH || ret == EBADF ||
+	    ret == EPERM)
+		return 1;
+	return -ret;
+}
+
 static int cmd_add(struct busectl_args *a)
 {
 	struct buse_dev_info info = a->info;
 	struct buse_version v;
-	char what[32];
+	char what[32], err[512];
 	int ret;
+
+	/* Names given to --owner: resolved before asking the driver. */
+	ret = busectl_owner_apply(&a->owner, &info, lookup_user, lookup_group,
+				  err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "busectl: %s\n", err);
+		return ret;
+	}
 
 	if (info.index == BUSE_INDEX_ANY)
 		snprintf(what, sizeof(what), "add");
@@ -48,9 +134,12 @@ static int cmd_add(struct busectl_args *a)
 		fprintf(stderr,
 			"busectl: %s: %s (driver limits: queues 1..%" PRIu32
 			", depth 1..%" PRIu32 ", max-io up to %" PRIu32
-			", block sizes up to the page size)\n",
+			", block sizes up to the page size%s)\n",
 			what, bdus_strerror_ctl(ret), v.max_queues, v.max_depth,
-			v.max_io);
+			v.max_io,
+			(info.flags & BUSE_DEV_F_OWNER) ?
+			"; the owner's ids must be mapped in busectl's user "
+			"namespace" : "");
 		return BUSECTL_EXIT_FAIL;
 	}
 	if (ret < 0)

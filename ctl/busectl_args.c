@@ -51,6 +51,37 @@ static const char usage_add[] =
 	"  --max-io SIZE               largest request, a multiple of 4096 in\n"
 	"                              4K..4M (default 256K)\n"
 	"  --read-only                 create a read-only device\n"
+	"  --rotational                advertise a rotational disk (default:\n"
+	"                              non-rotational)\n"
+	"  --no-write-cache            never advertise a volatile write cache\n"
+	"  --no-partscan               do not scan the device for partitions\n"
+	"\n"
+	"I/O hints and limits (omitted: the driver's default):\n"
+	"  --io-min SIZE               minimum efficient I/O size, a multiple of\n"
+	"                              the logical block size up to 1G (default:\n"
+	"                              the physical block size)\n"
+	"  --io-opt SIZE               optimal I/O size, a multiple of the logical\n"
+	"                              block size up to 1G (default 0: none)\n"
+	"  --max-discard SIZE          largest DISCARD, a multiple of the logical\n"
+	"                              block size below 4G: at most 4G - 512, or\n"
+	"                              4G - 4096 with 4K blocks (default: the\n"
+	"                              maximum)\n"
+	"  --max-write-zeroes SIZE     largest WRITE_ZEROES, as --max-discard\n"
+	"  --discard-granularity SIZE  a power of two from the logical block size\n"
+	"                              to 1G (default: the logical block size)\n"
+	"\n"
+	"Failures and ownership:\n"
+	"  --timeout SECONDS           fail a request the server has not answered\n"
+	"                              in SECONDS, 0..86400 (default 0: never)\n"
+	"  --recoverable               when the server goes away, I/O waits for\n"
+	"                              the next one instead of failing\n"
+	"  --recovery-timeout SECONDS  with --recoverable: fail the waiting I/O\n"
+	"                              after SECONDS without a server, 0..86400\n"
+	"                              (default 0: wait forever)\n"
+	"  --owner USER[:GROUP]        let USER, or the members of GROUP, serve,\n"
+	"                              inspect and remove the device; names or\n"
+	"                              numeric ids (digits only)\n"
+	"\n"
 	"  -h, --help                  show this help\n";
 
 static const char usage_remove[] =
@@ -63,8 +94,9 @@ static const char usage_remove[] =
 static const char usage_list[] =
 	"Usage: busectl list [--json]\n"
 	"\n"
-	"List the devices: index, size, state (idle, running, removing), server\n"
-	"pid ('-' when none), queues, queue depth, logical block size.\n"
+	"List the devices: index, size, state (idle, running, removing,\n"
+	"recovering), server pid ('-' when none), queues, queue depth, logical\n"
+	"block size.\n"
 	"  --json      print a JSON array of objects, one per device\n";
 
 static const char usage_info[] =
@@ -178,6 +210,18 @@ enum opt_id {
 	OPT_DEPTH,
 	OPT_MAX_IO,
 	OPT_READ_ONLY,
+	OPT_ROTATIONAL,
+	OPT_NO_WRITE_CACHE,
+	OPT_NO_PARTSCAN,
+	OPT_IO_MIN,
+	OPT_IO_OPT,
+	OPT_MAX_DISCARD,
+	OPT_MAX_WRITE_ZEROES,
+	OPT_DISCARD_GRANULARITY,
+	OPT_TIMEOUT,
+	OPT_RECOVERABLE,
+	OPT_RECOVERY_TIMEOUT,
+	OPT_OWNER,
 	OPT_FORCE,
 };
 
@@ -195,6 +239,18 @@ static const struct opt_spec add_opts[] = {
 	{ "depth",		 1, OPT_DEPTH },
 	{ "max-io",		 1, OPT_MAX_IO },
 	{ "read-only",		 0, OPT_READ_ONLY },
+	{ "rotational",		 0, OPT_ROTATIONAL },
+	{ "no-write-cache",	 0, OPT_NO_WRITE_CACHE },
+	{ "no-partscan",	 0, OPT_NO_PARTSCAN },
+	{ "io-min",		 1, OPT_IO_MIN },
+	{ "io-opt",		 1, OPT_IO_OPT },
+	{ "max-discard",	 1, OPT_MAX_DISCARD },
+	{ "max-write-zeroes",	 1, OPT_MAX_WRITE_ZEROES },
+	{ "discard-granularity", 1, OPT_DISCARD_GRANULARITY },
+	{ "timeout",		 1, OPT_TIMEOUT },
+	{ "recoverable",	 0, OPT_RECOVERABLE },
+	{ "recovery-timeout",	 1, OPT_RECOVERY_TIMEOUT },
+	{ "owner",		 1, OPT_OWNER },
 	{ "help",		 0, OPT_HELP },
 	{ NULL, 0, 0 },
 };
@@ -341,20 +397,204 @@ static int check_block_size(const char *what, const char *opt, const char *s,
 	return 0;
 }
 
+static int parse_seconds(const char *what, const char *opt, const char *s,
+			 const char *zero, uint32_t *out, char *err,
+			 size_t errlen)
+{
+	uint64_t v;
+
+	if (parse_uint(s, BUSECTL_MAX_TIMEOUT, &v) < 0)
+		return fail(err, errlen,
+			    "add: invalid %s '%s' (%s): must be a whole number "
+			    "of seconds between 0 and %u (0: %s)",
+			    what, s, opt, BUSECTL_MAX_TIMEOUT, zero);
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/*
+ * One size option whose limits depend on the logical block size, checked
+ * once every option is known.  arg is NULL when it was not given.
+ */
+struct size_param {
+	const char *arg;	/* the value as typed */
+	uint64_t v;
+};
+
+/* A multiple of lbs in [min, max]: 0, or -1 with a message. */
+static int check_multiple(const struct size_param *p, const char *what,
+			  const char *optname, uint64_t lbs, uint64_t min,
+			  uint64_t max, const char *maxname, char *err,
+			  size_t errlen)
+{
+	if (!p->arg)
+		return 0;
+	if (p->v % lbs == 0 && p->v >= min && p->v <= max)
+		return 0;
+	if (min)
+		return fail(err, errlen,
+			    "add: invalid %s '%s' (%s): must be a multiple of "
+			    "the logical block size (%" PRIu64 ") between %"
+			    PRIu64 " and %" PRIu64 "%s",
+			    what, p->arg, optname, lbs, min, max, maxname);
+	return fail(err, errlen,
+		    "add: invalid %s '%s' (%s): must be a multiple of the "
+		    "logical block size (%" PRIu64 ") up to %" PRIu64 "%s",
+		    what, p->arg, optname, lbs, max, maxname);
+}
+
+/* ------------------------------------------------------------------------
+ * --owner USER[:GROUP]
+ */
+
+/* One half of USER[:GROUP]: a numeric id or a name. */
+static int parse_owner_part(const char *whole, const char *opt,
+			    const char *kind, const char *s, size_t len,
+			    char *name, uint32_t *id, char *err, size_t errlen)
+{
+	char buf[BUSECTL_NAME_MAX];
+	uint64_t v;
+	size_t i;
+
+	if (len >= sizeof(buf))
+		return fail(err, errlen,
+			    "add: invalid owner '%s' (%s): the %s name is "
+			    "longer than %d characters",
+			    whole, opt, kind, BUSECTL_NAME_MAX - 1);
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	for (i = 0; i < len; i++)
+		if (buf[i] < '0' || buf[i] > '9')
+			break;
+	if (i < len) {		/* a name */
+		memcpy(name, buf, len + 1);
+		*id = 0;
+		return 0;
+	}
+	if (parse_uint(buf, BUSECTL_MAX_ID, &v) < 0)
+		return fail(err, errlen,
+			    "add: invalid owner '%s' (%s): %s id %s is out of "
+			    "range (0..%u)",
+			    whole, opt, kind, buf, BUSECTL_MAX_ID);
+	name[0] = '\0';
+	*id = (uint32_t)v;
+	return 0;
+}
+
+int busectl_parse_owner(const char *s, const char *opt,
+			struct busectl_owner *out, char *err, size_t errlen)
+{
+	struct busectl_owner o;
+	const char *colon;
+	size_t ulen;
+
+	memset(&o, 0, sizeof(o));
+	if (!s || !*s)
+		return fail(err, errlen,
+			    "add: invalid owner '%s' (%s): expected "
+			    "USER[:GROUP], each a name or a numeric id",
+			    s ? s : "", opt);
+	colon = strchr(s, ':');
+	ulen = colon ? (size_t)(colon - s) : strlen(s);
+	if (!ulen)
+		return fail(err, errlen,
+			    "add: invalid owner '%s' (%s): the user before ':' "
+			    "is missing",
+			    s, opt);
+	if (colon && strchr(colon + 1, ':'))
+		return fail(err, errlen,
+			    "add: invalid owner '%s' (%s): expected "
+			    "USER[:GROUP], with one ':' at most",
+			    s, opt);
+	if (colon && !colon[1])
+		return fail(err, errlen,
+			    "add: invalid owner '%s' (%s): the group after ':' "
+			    "is missing",
+			    s, opt);
+	if (parse_owner_part(s, opt, "user", s, ulen, o.user, &o.uid, err,
+			     errlen) < 0)
+		return -1;
+	if (colon) {
+		o.has_group = true;
+		if (parse_owner_part(s, opt, "group", colon + 1,
+				     strlen(colon + 1), o.group, &o.gid, err,
+				     errlen) < 0)
+			return -1;
+	}
+	o.set = true;
+	*out = o;
+	return 0;
+}
+
+/* The ids of *o, looking its names up. */
+int busectl_owner_apply(const struct busectl_owner *o,
+			struct buse_dev_info *info, busectl_lookup_fn user,
+			busectl_lookup_fn group, char *err, size_t errlen)
+{
+	uint32_t uid = o->uid, gid = o->has_group ? o->gid : BUSE_NO_GROUP;
+	int ret;
+
+	if (!o->set)
+		return 0;
+	if (o->user[0]) {
+		ret = user(o->user, &uid);
+		if (ret > 0) {
+			fail(err, errlen, "add: unknown user '%s' (--owner)",
+			     o->user);
+			return BUSECTL_EXIT_USAGE;
+		}
+		if (ret < 0) {
+			fail(err, errlen,
+			     "add: cannot look up user '%s' (--owner): %s",
+			     o->user, strerror(-ret));
+			return BUSECTL_EXIT_FAIL;
+		}
+	}
+	if (o->has_group && o->group[0]) {
+		ret = group(o->group, &gid);
+		if (ret > 0) {
+			fail(err, errlen, "add: unknown group '%s' (--owner)",
+			     o->group);
+			return BUSECTL_EXIT_USAGE;
+		}
+		if (ret < 0) {
+			fail(err, errlen,
+			     "add: cannot look up group '%s' (--owner): %s",
+			     o->group, strerror(-ret));
+			return BUSECTL_EXIT_FAIL;
+		}
+	}
+	/* (uid_t)-1 and (gid_t)-1 are not ids; the latter is BUSE_NO_GROUP */
+	if (uid > BUSECTL_MAX_ID || (o->has_group && gid > BUSECTL_MAX_ID)) {
+		fail(err, errlen, "add: invalid owner (--owner): id out of "
+		     "range (0..%u)", BUSECTL_MAX_ID);
+		return BUSECTL_EXIT_USAGE;
+	}
+	info->flags |= BUSE_DEV_F_OWNER;
+	info->owner_uid = uid;
+	info->owner_gid = gid;
+	return 0;
+}
+
 /* ------------------------------------------------------------------------
  * add
  */
 
 int busectl_parse_add(int argc, char **argv, struct buse_dev_info *out,
-		      char *err, size_t errlen)
+		      struct busectl_owner *owner, char *err, size_t errlen)
 {
 	struct arg_iter it = {
 		.argc = argc, .argv = argv, .i = 1, .cmd = "add",
 		.opts = add_opts,
 	};
 	struct buse_dev_info info;
+	struct busectl_owner own;
+	struct size_param io_min = { 0 }, io_opt = { 0 }, max_discard = { 0 },
+			  max_wz = { 0 }, gran = { 0 };
 	const char *index_arg = NULL, *size_arg = NULL;
-	uint64_t v, lbs, depth, max_io;
+	bool recovery_timeout_set = false;
+	char nodata_name[32];
+	uint64_t v, lbs, depth, max_io, max_nodata;
 	struct arg a;
 	int ret;
 
@@ -362,6 +602,7 @@ int busectl_parse_add(int argc, char **argv, struct buse_dev_info *out,
 		return 1;
 
 	memset(&info, 0, sizeof(info));
+	memset(&own, 0, sizeof(own));
 	info.index = BUSE_INDEX_ANY;
 
 	while ((ret = next_arg(&it, &a, err, errlen)) > 0) {
@@ -433,8 +674,65 @@ int busectl_parse_add(int argc, char **argv, struct buse_dev_info *out,
 					    BUSE_MAX_MAX_IO);
 			info.max_io = (uint32_t)v;
 			break;
+		case OPT_IO_MIN:
+		case OPT_IO_OPT:
+		case OPT_MAX_DISCARD:
+		case OPT_MAX_WRITE_ZEROES:
+		case OPT_DISCARD_GRANULARITY: {
+			/* Ranges depend on the logical block size: later. */
+			static const char *const what[] = {
+				[OPT_IO_MIN] = "minimum I/O size",
+				[OPT_IO_OPT] = "optimal I/O size",
+				[OPT_MAX_DISCARD] = "max discard size",
+				[OPT_MAX_WRITE_ZEROES] = "max write-zeroes size",
+				[OPT_DISCARD_GRANULARITY] = "discard granularity",
+			};
+			struct size_param *p =
+				a.id == OPT_IO_MIN ? &io_min :
+				a.id == OPT_IO_OPT ? &io_opt :
+				a.id == OPT_MAX_DISCARD ? &max_discard :
+				a.id == OPT_MAX_WRITE_ZEROES ? &max_wz : &gran;
+
+			if (parse_size_opt("add", what[a.id], a.name, a.value,
+					   &v, err, errlen) < 0)
+				return -1;
+			p->arg = a.value;
+			p->v = v;
+			break;
+		}
+		case OPT_TIMEOUT:
+			if (parse_seconds("timeout", a.name, a.value,
+					  "no limit", &info.timeout, err,
+					  errlen) < 0)
+				return -1;
+			break;
+		case OPT_RECOVERY_TIMEOUT:
+			if (parse_seconds("recovery timeout", a.name, a.value,
+					  "wait forever",
+					  &info.recovery_timeout, err,
+					  errlen) < 0)
+				return -1;
+			recovery_timeout_set = true;
+			break;
+		case OPT_OWNER:
+			if (busectl_parse_owner(a.value, a.name, &own, err,
+						errlen) < 0)
+				return -1;
+			break;
 		case OPT_READ_ONLY:
 			info.flags |= BUSE_DEV_F_READ_ONLY;
+			break;
+		case OPT_ROTATIONAL:
+			info.flags |= BUSE_DEV_F_ROTATIONAL;
+			break;
+		case OPT_NO_WRITE_CACHE:
+			info.flags |= BUSE_DEV_F_NO_WRITE_CACHE;
+			break;
+		case OPT_NO_PARTSCAN:
+			info.flags |= BUSE_DEV_F_NO_PARTSCAN;
+			break;
+		case OPT_RECOVERABLE:
+			info.flags |= BUSE_DEV_F_RECOVERABLE;
 			break;
 		default:
 			return fail(err, errlen, "add: unexpected option '%s'",
@@ -469,7 +767,53 @@ int busectl_parse_add(int argc, char **argv, struct buse_dev_info *out,
 			    depth, max_io, depth * max_io,
 			    BUSE_MAX_QUEUE_BUFFERS);
 
+	/*
+	 * A request without data carries its length in a __u32: 4G - 512,
+	 * rounded down to the logical block size.
+	 */
+	max_nodata = (UINT32_MAX & ~(uint64_t)511) & ~(lbs - 1);
+	snprintf(nodata_name, sizeof(nodata_name), " (4G - %" PRIu64 ")",
+		 ((uint64_t)1 << 32) - max_nodata);
+	if (check_multiple(&io_min, "minimum I/O size", "--io-min", lbs, lbs,
+			   BUSECTL_MAX_IO_HINT, " (1G)", err, errlen) < 0 ||
+	    check_multiple(&io_opt, "optimal I/O size", "--io-opt", lbs, 0,
+			   BUSECTL_MAX_IO_HINT, " (1G)", err, errlen) < 0 ||
+	    check_multiple(&max_discard, "max discard size", "--max-discard",
+			   lbs, lbs, max_nodata, nodata_name, err, errlen) < 0 ||
+	    check_multiple(&max_wz, "max write-zeroes size",
+			   "--max-write-zeroes", lbs, lbs, max_nodata,
+			   nodata_name, err, errlen) < 0)
+		return -1;
+	if (gran.arg && (!is_pow2(gran.v) || gran.v < lbs ||
+			 gran.v > BUSECTL_MAX_IO_HINT))
+		return fail(err, errlen,
+			    "add: invalid discard granularity '%s' "
+			    "(--discard-granularity): must be a power of two "
+			    "between the logical block size (%" PRIu64 ") and "
+			    "%u (1G)",
+			    gran.arg, lbs, BUSECTL_MAX_IO_HINT);
+	info.io_min = (uint32_t)io_min.v;
+	info.io_opt = (uint32_t)io_opt.v;
+	info.max_discard = (uint32_t)max_discard.v;
+	info.max_write_zeroes = (uint32_t)max_wz.v;
+	info.discard_granularity = (uint32_t)gran.v;
+
+	if (recovery_timeout_set && !(info.flags & BUSE_DEV_F_RECOVERABLE))
+		return fail(err, errlen,
+			    "add: --recovery-timeout requires --recoverable "
+			    "(without it, I/O fails at once when the server "
+			    "goes away)");
+
+	if (own.set) {
+		/* Numeric ids now; names are resolved by the caller. */
+		info.flags |= BUSE_DEV_F_OWNER;
+		info.owner_uid = own.user[0] ? 0 : own.uid;
+		info.owner_gid = !own.has_group ? BUSE_NO_GROUP :
+				 own.group[0] ? 0 : own.gid;
+	}
+
 	*out = info;
+	*owner = own;
 	return 0;
 }
 
@@ -570,8 +914,8 @@ int busectl_parse(int argc, char **argv, struct busectl_args *out,
 		return 0;
 	}
 	if (cmd == BUSECTL_CMD_ADD) {
-		ret = busectl_parse_add(argc - 1, argv + 1, &out->info, err,
-					errlen);
+		ret = busectl_parse_add(argc - 1, argv + 1, &out->info,
+					&out->owner, err, errlen);
 		if (ret < 0)
 			return -1;
 		out->index = out->info.index;
@@ -624,6 +968,7 @@ const char *busectl_state_name(uint32_t state)
 	case BUSE_STATE_IDLE:		return "idle";
 	case BUSE_STATE_RUNNING:	return "running";
 	case BUSE_STATE_REMOVING:	return "removing";
+	case BUSE_STATE_RECOVERING:	return "recovering";
 	default:			return "unknown";
 	}
 }
@@ -738,11 +1083,13 @@ void busectl_print_info(FILE *f, const struct buse_dev_info *d)
 	fprintf(f, "max_write_zeroes: %" PRIu32 "\n", d->max_write_zeroes);
 	fprintf(f, "timeout: %" PRIu32 "\n", d->timeout);
 	fprintf(f, "recovery_timeout: %" PRIu32 "\n", d->recovery_timeout);
-	if (d->flags & BUSE_DEV_F_OWNER)
+	if (!(d->flags & BUSE_DEV_F_OWNER))
+		fprintf(f, "owner: -\n");
+	else if (d->owner_gid == BUSE_NO_GROUP)	/* USER, no group */
+		fprintf(f, "owner: %" PRIu32 "\n", d->owner_uid);
+	else
 		fprintf(f, "owner: %" PRIu32 ":%" PRIu32 "\n", d->owner_uid,
 			d->owner_gid);
-	else
-		fprintf(f, "owner: -\n");
 }
 
 void busectl_print_info_json(FILE *f, const struct buse_dev_info *d,
@@ -805,7 +1152,11 @@ void busectl_print_info_json(FILE *f, const struct buse_dev_info *d,
 	fprintf(f, "%s  \"timeout\": %" PRIu32 ",\n", in, d->timeout);
 	fprintf(f, "%s  \"recovery_timeout\": %" PRIu32 ",\n", in,
 		d->recovery_timeout);
-	if (d->flags & BUSE_DEV_F_OWNER)
+	if ((d->flags & BUSE_DEV_F_OWNER) && d->owner_gid == BUSE_NO_GROUP)
+		fprintf(f, "%s  \"owner_uid\": %" PRIu32 ",\n"
+			   "%s  \"owner_gid\": null\n",
+			in, d->owner_uid, in);
+	else if (d->flags & BUSE_DEV_F_OWNER)
 		fprintf(f, "%s  \"owner_uid\": %" PRIu32 ",\n"
 			   "%s  \"owner_gid\": %" PRIu32 "\n",
 			in, d->owner_uid, in, d->owner_gid);
@@ -817,7 +1168,7 @@ void busectl_print_info_json(FILE *f, const struct buse_dev_info *d,
 
 void busectl_print_list_header(FILE *f)
 {
-	fprintf(f, "%-6s %8s %-9s %8s %6s %6s %5s\n", "INDEX", "SIZE", "STATE",
+	fprintf(f, "%-6s %8s %-10s %8s %6s %6s %5s\n", "INDEX", "SIZE", "STATE",
 		"PID", "QUEUES", "DEPTH", "LBS");
 }
 
@@ -829,7 +1180,7 @@ void busectl_print_list_row(FILE *f, const struct buse_dev_info *d)
 		snprintf(pid, sizeof(pid), "%" PRId32, d->server_pid);
 	else
 		snprintf(pid, sizeof(pid), "-");
-	fprintf(f, "%-6" PRIu32 " %8s %-9s %8s %6" PRIu32 " %6" PRIu32
+	fprintf(f, "%-6" PRIu32 " %8s %-10s %8s %6" PRIu32 " %6" PRIu32
 		   " %5" PRIu32 "\n",
 		d->index, busectl_format_size(d->size, size, sizeof(size)),
 		state_str(d->state, st, sizeof(st)), pid, d->nr_queues,

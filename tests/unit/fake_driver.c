@@ -16,12 +16,22 @@
  *   FAKE_BUSE_IOCTL_ERRNO  every ioctl fails with this errno.
  *   FAKE_BUSE_BUSY      an index whose block device is open: REMOVE
  *                       without BUSE_REMOVE_F_FORCE fails with EBUSY.
+ *   FAKE_BUSE_RECOVERING   an index that is recoverable and waiting for
+ *                       a server (BUSE_STATE_RECOVERING, recovery timeout
+ *                       60 s, owned by 1000 without a group).
+ *   FAKE_BUSE_ADD_DUMP  a file to which ADD writes the structure it was
+ *                       given, as "field=value" lines, so that a test can
+ *                       check what busectl passed to the driver.
+ *
+ * ADD echoes every in/out field, with the driver's defaults for 0.
  */
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -79,6 +89,47 @@ static void fill_info(struct buse_dev_info *d, uint32_t index)
 		d->server_pid = 1234;
 		d->ops = BUSE_OPS_REQUIRED | BUSE_OP_BIT(BUSE_OP_FLUSH);
 	}
+	if (getenv("FAKE_BUSE_RECOVERING") &&
+	    (uint32_t)env_int("FAKE_BUSE_RECOVERING") == index) {
+		d->state = BUSE_STATE_RECOVERING;
+		d->flags = BUSE_DEV_F_RECOVERABLE | BUSE_DEV_F_OWNER;
+		d->recovery_timeout = 60;
+		d->owner_uid = 1000;
+		d->owner_gid = BUSE_NO_GROUP;
+	}
+}
+
+/* FAKE_BUSE_ADD_DUMP: the ADD request as received. */
+static void dump_add(const struct buse_dev_info *d)
+{
+	const char *path = getenv("FAKE_BUSE_ADD_DUMP");
+	FILE *f;
+
+	if (!path || !(f = fopen(path, "w")))
+		return;
+	fprintf(f, "index=%" PRIu32 "\n", d->index);
+	fprintf(f, "flags=0x%" PRIx32 "\n", d->flags);
+	fprintf(f, "size=%" PRIu64 "\n", (uint64_t)d->size);
+	fprintf(f, "logical_block_size=%" PRIu32 "\n", d->logical_block_size);
+	fprintf(f, "physical_block_size=%" PRIu32 "\n", d->physical_block_size);
+	fprintf(f, "nr_queues=%" PRIu32 "\n", d->nr_queues);
+	fprintf(f, "queue_depth=%" PRIu32 "\n", d->queue_depth);
+	fprintf(f, "max_io=%" PRIu32 "\n", d->max_io);
+	fprintf(f, "io_min=%" PRIu32 "\n", d->io_min);
+	fprintf(f, "io_opt=%" PRIu32 "\n", d->io_opt);
+	fprintf(f, "max_discard=%" PRIu32 "\n", d->max_discard);
+	fprintf(f, "max_write_zeroes=%" PRIu32 "\n", d->max_write_zeroes);
+	fprintf(f, "discard_granularity=%" PRIu32 "\n", d->discard_granularity);
+	fprintf(f, "timeout=%" PRIu32 "\n", d->timeout);
+	fprintf(f, "recovery_timeout=%" PRIu32 "\n", d->recovery_timeout);
+	fprintf(f, "owner_uid=%" PRIu32 "\n", d->owner_uid);
+	fprintf(f, "owner_gid=%" PRIu32 "\n", d->owner_gid);
+	fprintf(f, "out_and_reserved_zero=%d\n",
+		d->__pad0 == 0 && d->state == 0 && d->server_pid == 0 &&
+		d->ops == 0 && d->__pad1 == 0 && d->__pad2 == 0 &&
+		d->reserved[0] == 0 && d->reserved[1] == 0 &&
+		d->reserved[2] == 0);
+	fclose(f);
 }
 
 static int fake_open(const char *path)
@@ -153,8 +204,9 @@ static int fake_ioctl(unsigned long req, void *arg)
 	}
 	if (req == BUSE_CTL_ADD) {
 		struct buse_dev_info *d = arg, in = *d;
-		uint32_t index = in.index;
+		uint32_t index = in.index, max_nodata;
 
+		dump_add(&in);
 		if (index == BUSE_INDEX_ANY)
 			for (index = 0; dev_exists(index); index++)
 				;
@@ -175,6 +227,18 @@ static int fake_ioctl(unsigned long req, void *arg)
 			d->queue_depth = in.queue_depth;
 		if (in.max_io)
 			d->max_io = in.max_io;
+		max_nodata = 0xfffffe00u & ~(d->logical_block_size - 1);
+		d->io_min = in.io_min ? in.io_min : d->physical_block_size;
+		d->io_opt = in.io_opt;
+		d->max_discard = in.max_discard ? in.max_discard : max_nodata;
+		d->max_write_zeroes = in.max_write_zeroes ?
+			in.max_write_zeroes : max_nodata;
+		d->discard_granularity = in.discard_granularity ?
+			in.discard_granularity : d->logical_block_size;
+		d->timeout = in.timeout;
+		d->recovery_timeout = in.recovery_timeout;
+		d->owner_uid = (in.flags & BUSE_DEV_F_OWNER) ? in.owner_uid : 0;
+		d->owner_gid = (in.flags & BUSE_DEV_F_OWNER) ? in.owner_gid : 0;
 		d->state = BUSE_STATE_IDLE;
 		d->server_pid = 0;
 		d->ops = 0;

@@ -8,6 +8,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -92,13 +94,15 @@ static void run_argv(struct result *r, char **argv, const char *const *extra)
 
 static void run_va(struct result *r, const char *const *extra, va_list ap)
 {
-	char *argv[32];
+	char *argv[64];
 	const char *s;
 	int argc = 0;
 
 	argv[argc++] = (char *)BUSECTL_BIN;
-	while ((s = va_arg(ap, const char *)) && argc < 31)
+	while ((s = va_arg(ap, const char *))) {
+		cr_assert_lt(argc, 63, "too many arguments for run_va()");
 		argv[argc++] = (char *)s;
+	}
 	argv[argc] = NULL;
 	run_argv(r, argv, extra);
 }
@@ -187,7 +191,11 @@ Test(busectl_cli, command_help)
 	struct result *r = new_result();
 	static const char *const opts[] = {
 		"--size", "--logical-block-size", "--physical-block-size",
-		"--queues", "--depth", "--max-io", "--read-only", NULL,
+		"--queues", "--depth", "--max-io", "--read-only",
+		"--rotational", "--no-write-cache", "--no-partscan",
+		"--io-min", "--io-opt", "--max-discard", "--max-write-zeroes",
+		"--discard-granularity", "--timeout", "--recoverable",
+		"--recovery-timeout", "--owner USER[:GROUP]", NULL,
 	};
 
 	RUN(r, "add", "--help");
@@ -273,6 +281,46 @@ Test(busectl_cli, add_usage_errors)
 	USAGE_ERROR("invalid max I/O size '8M'", "add", "--max-io", "8M");
 	USAGE_ERROR("option '--read-only' takes no value", "add",
 		    "--read-only=1");
+}
+
+/* The device parameters: checked locally too, exit 2, nothing run. */
+Test(busectl_cli, add_param_usage_errors)
+{
+	USAGE_ERROR("add: invalid minimum I/O size '1000' (--io-min): must be "
+		    "a multiple of the logical block size (512)",
+		    "add", "--io-min", "1000");
+	USAGE_ERROR("add: invalid optimal I/O size '2G' (--io-opt)", "add",
+		    "--io-opt", "2G");
+	USAGE_ERROR("add: invalid max discard size '4G' (--max-discard): must "
+		    "be a multiple of the logical block size (512) between 512 "
+		    "and 4294966784 (4G - 512)",
+		    "add", "--max-discard", "4G");
+	USAGE_ERROR("add: invalid max write-zeroes size '1K' "
+		    "(--max-write-zeroes): must be a multiple of the logical "
+		    "block size (4096)",
+		    "add", "--logical-block-size", "4K", "--max-write-zeroes",
+		    "1K");
+	USAGE_ERROR("add: invalid discard granularity '3K'", "add",
+		    "--discard-granularity", "3K");
+	USAGE_ERROR("add: invalid timeout '86401' (--timeout)", "add",
+		    "--timeout", "86401");
+	USAGE_ERROR("add: invalid recovery timeout '-1'", "add",
+		    "--recoverable", "--recovery-timeout=-1");
+	USAGE_ERROR("add: --recovery-timeout requires --recoverable", "add",
+		    "--recovery-timeout", "60");
+	USAGE_ERROR("add: option '--rotational' takes no value", "add",
+		    "--rotational=yes");
+	USAGE_ERROR("add: invalid owner 'a:b:c' (--owner)", "add", "--owner",
+		    "a:b:c");
+	USAGE_ERROR("add: invalid owner 'alice:' (--owner): the group after "
+		    "':' is missing", "add", "--owner", "alice:");
+	USAGE_ERROR("add: option '--owner' requires a value", "add",
+		    "--owner");
+	/* names are looked up before the driver is asked */
+	USAGE_ERROR("add: unknown user 'no-such-user-buse' (--owner)", "add",
+		    "--owner", "no-such-user-buse");
+	USAGE_ERROR("add: unknown group 'no-such-group-buse' (--owner)", "add",
+		    "--owner", "0:no-such-group-buse");
 }
 
 /* Without the driver every operation fails with exit 1 and the hint. */
@@ -452,14 +500,14 @@ Test(busectl_fake, list)
 	FAKE(r, "0,3", NULL, "list");
 	cr_expect_eq(r->status, 0, "%s", r->err);
 	cr_expect_str_eq(r->out,
-			 "INDEX      SIZE STATE          PID QUEUES  DEPTH   LBS\n"
-			 "0          256M running       1234      1    128   512\n"
-			 "3          256M idle             -      1    128   512\n");
+			 "INDEX      SIZE STATE           PID QUEUES  DEPTH   LBS\n"
+			 "0          256M running        1234      1    128   512\n"
+			 "3          256M idle              -      1    128   512\n");
 
 	FAKE(r, "", NULL, "list");
 	cr_expect_eq(r->status, 0, "%s", r->err);
 	cr_expect_str_eq(r->out,
-			 "INDEX      SIZE STATE          PID QUEUES  DEPTH   LBS\n");
+			 "INDEX      SIZE STATE           PID QUEUES  DEPTH   LBS\n");
 
 	FAKE(r, "", NULL, "list", "--json");
 	cr_expect_eq(r->status, 0, "%s", r->err);
@@ -523,5 +571,214 @@ Test(busectl_fake, permission_and_abi_errors)
 	cr_expect_str_eq(r->err, "busectl: remove 1: device busy (open or "
 				 "mounted); 'busectl remove --force 1' removes "
 				 "it anyway, failing its I/O\n");
+	free(r);
+}
+
+/* ------------------------------------------------------------------------
+ * The device parameters reach BUSE_CTL_ADD (FAKE_BUSE_ADD_DUMP)
+ */
+
+struct dump {
+	char path[64];
+	char env[96];
+	char text[4096];
+};
+
+static struct dump *new_dump(void)
+{
+	struct dump *d = calloc(1, sizeof(*d));
+	int fd;
+
+	cr_assert_not_null(d);
+	snprintf(d->path, sizeof(d->path), "/tmp/busectl-dump-XXXXXX");
+	fd = mkstemp(d->path);
+	cr_assert_geq(fd, 0, "mkstemp: %s", strerror(errno));
+	close(fd);
+	unlink(d->path);	/* the fake creates it: absent = no ADD */
+	snprintf(d->env, sizeof(d->env), "FAKE_BUSE_ADD_DUMP=%s", d->path);
+	return d;
+}
+
+/* Read the dump: 0, or -1 if ADD was never called. */
+static int read_dump(struct dump *d)
+{
+	int fd = open(d->path, O_RDONLY);
+
+	d->text[0] = '\0';
+	if (fd < 0)
+		return -1;
+	slurp(fd, d->text, sizeof(d->text));
+	unlink(d->path);
+	return 0;
+}
+
+#define DUMP_HAS(d, line)                                                     \
+	cr_expect(strstr((d)->text, line "\n") != NULL,                       \
+		  "ADD request lacks '%s':\n%s", line, (d)->text)
+
+Test(busectl_fake, add_passes_every_parameter)
+{
+	struct result *r = new_result();
+	struct dump *d = new_dump();
+
+	FAKE(r, "0", d->env, "add", "5", "--size", "1G",
+	     "--logical-block-size", "4K", "--queues", "2", "--depth", "64",
+	     "--max-io", "1M", "--io-min", "8K", "--io-opt", "1M",
+	     "--max-discard", "64M", "--max-write-zeroes", "4294963200",
+	     "--discard-granularity", "64K", "--rotational",
+	     "--no-write-cache", "--no-partscan", "--timeout", "30",
+	     "--recoverable", "--recovery-timeout", "120",
+	     "--owner", "1000:100");
+	cr_expect_eq(r->status, 0, "%s", r->err);
+	cr_expect_str_eq(r->out, "5\n");
+	cr_expect_str_empty(r->err);
+	cr_assert_eq(read_dump(d), 0, "ADD was not called");
+	DUMP_HAS(d, "index=5");
+	DUMP_HAS(d, "flags=0x3e");	/* all but READ_ONLY */
+	DUMP_HAS(d, "size=1073741824");
+	DUMP_HAS(d, "logical_block_size=4096");
+	DUMP_HAS(d, "physical_block_size=4096");
+	DUMP_HAS(d, "nr_queues=2");
+	DUMP_HAS(d, "queue_depth=64");
+	DUMP_HAS(d, "max_io=1048576");
+	DUMP_HAS(d, "io_min=8192");
+	DUMP_HAS(d, "io_opt=1048576");
+	DUMP_HAS(d, "max_discard=67108864");
+	DUMP_HAS(d, "max_write_zeroes=4294963200");
+	DUMP_HAS(d, "discard_granularity=65536");
+	DUMP_HAS(d, "timeout=30");
+	DUMP_HAS(d, "recovery_timeout=120");
+	DUMP_HAS(d, "owner_uid=1000");
+	DUMP_HAS(d, "owner_gid=100");
+	DUMP_HAS(d, "out_and_reserved_zero=1");
+	free(d);
+	free(r);
+}
+
+Test(busectl_fake, add_defaults_send_zeros)
+{
+	struct result *r = new_result();
+	struct dump *d = new_dump();
+
+	FAKE(r, "", d->env, "add");
+	cr_expect_eq(r->status, 0, "%s", r->err);
+	cr_expect_str_eq(r->out, "0\n");
+	cr_assert_eq(read_dump(d), 0, "ADD was not called");
+	DUMP_HAS(d, "index=4294967295");
+	DUMP_HAS(d, "flags=0x0");
+	DUMP_HAS(d, "io_min=0");
+	DUMP_HAS(d, "io_opt=0");
+	DUMP_HAS(d, "max_discard=0");
+	DUMP_HAS(d, "max_write_zeroes=0");
+	DUMP_HAS(d, "discard_granularity=0");
+	DUMP_HAS(d, "timeout=0");
+	DUMP_HAS(d, "recovery_timeout=0");
+	DUMP_HAS(d, "owner_uid=0");
+	DUMP_HAS(d, "owner_gid=0");
+	DUMP_HAS(d, "out_and_reserved_zero=1");
+	free(d);
+	free(r);
+}
+
+Test(busectl_fake, add_owner_without_group)
+{
+	struct result *r = new_result();
+	struct dump *d = new_dump();
+
+	FAKE(r, "", d->env, "add", "--owner", "1234");
+	cr_expect_eq(r->status, 0, "%s", r->err);
+	cr_assert_eq(read_dump(d), 0, "ADD was not called");
+	DUMP_HAS(d, "flags=0x20");
+	DUMP_HAS(d, "owner_uid=1234");
+	DUMP_HAS(d, "owner_gid=4294967295");	/* BUSE_NO_GROUP */
+	free(d);
+	free(r);
+}
+
+/* Names are resolved with the system's databases (root is everywhere). */
+Test(busectl_fake, add_owner_names)
+{
+	struct result *r;
+	struct dump *d;
+	struct passwd *pw = getpwnam("root");
+	struct group *gr = getgrgid(0);
+	char want[80], group[64];
+
+	if (!pw || !gr)
+		cr_skip_test("no user 'root' or group 0 on this host");
+	snprintf(group, sizeof(group), "%s", gr->gr_name);
+	r = new_result();
+	d = new_dump();
+	FAKE(r, "", d->env, "add", "--owner", "root");
+	cr_expect_eq(r->status, 0, "%s", r->err);
+	cr_assert_eq(read_dump(d), 0, "ADD was not called");
+	DUMP_HAS(d, "flags=0x20");
+	DUMP_HAS(d, "owner_uid=0");
+	DUMP_HAS(d, "owner_gid=4294967295");
+
+	snprintf(want, sizeof(want), "root:%s", group);
+	FAKE(r, "", d->env, "add", "--owner", want, "--read-only");
+	cr_expect_eq(r->status, 0, "%s", r->err);
+	cr_assert_eq(read_dump(d), 0, "ADD was not called");
+	DUMP_HAS(d, "flags=0x21");
+	DUMP_HAS(d, "owner_uid=0");
+	DUMP_HAS(d, "owner_gid=0");
+	free(d);
+	free(r);
+}
+
+/* Bad parameters and unknown names never reach the driver. */
+Test(busectl_fake, add_refused_locally)
+{
+	static const char *const cmds[][4] = {
+		{ "--owner", "no-such-user-buse", NULL },
+		{ "--owner", "root:no-such-group-buse", NULL },
+		{ "--recovery-timeout", "5", NULL },
+		{ "--io-min", "100", NULL },
+		{ "--discard-granularity", "1000", NULL },
+		{ "--timeout", "1d", NULL },
+	};
+	struct result *r = new_result();
+	struct dump *d = new_dump();
+
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		const char *const *c = cmds[i];
+
+		FAKE(r, "", d->env, "add", c[0], c[1]);
+		cr_expect_eq(r->status, 2, "add %s %s: exit %d (%s)", c[0],
+			     c[1], r->status, r->err);
+		cr_expect_str_empty(r->out);
+		cr_expect_eq(strncmp(r->err, "busectl: add: ", 14), 0, "%s",
+			     r->err);
+		cr_expect_neq(read_dump(d), 0, "add %s %s reached the driver",
+			      c[0], c[1]);
+	}
+	free(d);
+	free(r);
+}
+
+Test(busectl_fake, recovering_state)
+{
+	struct result *r = new_result();
+
+	FAKE(r, "0,3", "FAKE_BUSE_RECOVERING=3", "info", "3");
+	cr_expect_eq(r->status, 0, "%s", r->err);
+	cr_expect(strstr(r->out, "state: recovering\n"), "%s", r->out);
+	cr_expect(strstr(r->out, "flags: recoverable,owner\n"), "%s", r->out);
+	cr_expect(strstr(r->out, "recovery_timeout: 60\n"), "%s", r->out);
+	cr_expect(strstr(r->out, "owner: 1000\n"), "%s", r->out);
+
+	FAKE(r, "0,3", "FAKE_BUSE_RECOVERING=3", "info", "3", "--json");
+	cr_expect_eq(r->status, 0, "%s", r->err);
+	cr_expect(strstr(r->out, "\"state\": \"recovering\",\n"), "%s", r->out);
+	cr_expect(strstr(r->out, "\"owner_uid\": 1000,\n  \"owner_gid\": null\n"),
+		  "%s", r->out);
+
+	FAKE(r, "0,3", "FAKE_BUSE_RECOVERING=3", "list");
+	cr_expect_eq(r->status, 0, "%s", r->err);
+	cr_expect_str_eq(r->out,
+			 "INDEX      SIZE STATE           PID QUEUES  DEPTH   LBS\n"
+			 "0          256M running        1234      1    128   512\n"
+			 "3          256M recovering        -      1    128   512\n");
 	free(r);
 }

@@ -198,6 +198,7 @@ Test(parse_size, null_args)
 
 static int add(struct buse_dev_info *info, char *err, size_t errlen, ...)
 {
+	struct busectl_owner owner;
 	char *argv[32];
 	int argc = 0;
 	va_list ap;
@@ -210,8 +211,9 @@ static int add(struct buse_dev_info *info, char *err, size_t errlen, ...)
 	va_end(ap);
 	argv[argc] = NULL;
 	memset(info, 0xa5, sizeof(*info));
+	memset(&owner, 0xa5, sizeof(owner));
 	err[0] = '\0';
-	return busectl_parse_add(argc, argv, info, err, errlen);
+	return busectl_parse_add(argc, argv, info, &owner, err, errlen);
 }
 
 /* An add command line that must fail with a message containing `want`. */
@@ -634,6 +636,8 @@ Test(busectl_format, state_and_ops)
 	cr_expect_str_eq(busectl_state_name(BUSE_STATE_IDLE), "idle");
 	cr_expect_str_eq(busectl_state_name(BUSE_STATE_RUNNING), "running");
 	cr_expect_str_eq(busectl_state_name(BUSE_STATE_REMOVING), "removing");
+	cr_expect_str_eq(busectl_state_name(BUSE_STATE_RECOVERING),
+			 "recovering");
 	cr_expect_str_eq(busectl_state_name(77), "unknown");
 
 	cr_expect_str_eq(busectl_format_ops(0, buf, sizeof(buf)), "-");
@@ -812,16 +816,16 @@ Test(busectl_format, list_rows)
 	char *s = NULL;
 
 	CAPTURE(s, busectl_print_list_header(f_));
-	cr_expect_str_eq(s, "INDEX      SIZE STATE          PID QUEUES  DEPTH   LBS\n");
+	cr_expect_str_eq(s, "INDEX      SIZE STATE           PID QUEUES  DEPTH   LBS\n");
 	free(s);
 	CAPTURE(s, busectl_print_list_row(f_, &d));
-	cr_expect_str_eq(s, "3          256M running       4242      2    128   512\n");
+	cr_expect_str_eq(s, "3          256M running        4242      2    128   512\n");
 	free(s);
 	d.server_pid = 0;
 	d.state = BUSE_STATE_IDLE;
 	d.size = 0;
 	CAPTURE(s, busectl_print_list_row(f_, &d));
-	cr_expect_str_eq(s, "3             0 idle             -      2    128   512\n");
+	cr_expect_str_eq(s, "3             0 idle              -      2    128   512\n");
 	free(s);
 }
 
