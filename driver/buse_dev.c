@@ -184,7 +184,7 @@ static blk_status_t buse_queue_rq(struct blk_mq_hw_ctx *hctx,
 	if (op != BUSE_OP_READ && (dev->info.flags & BUSE_DEV_F_READ_ONLY))
 		return BLK_STS_IOERR;
 
-	blk_mq_start_request(rq);
+	/* The tag's buffer is the tag's own: fill it before anything else. */
 	if (op == BUSE_OP_WRITE)
 		buse_copy_to_buffer(rq, ring->data +
 				    (size_t)rq->tag * dev->info.max_io);
@@ -195,9 +195,24 @@ static blk_status_t buse_queue_rq(struct blk_mq_hw_ctx *hctx,
 	seq = BUSE_TAG_SEQ(atomic_read(&tag->state)) + 1;
 
 	spin_lock(&bq->lock);
+	/*
+	 * A tag normally sits in the ring once, but after a timeout it can be
+	 * reissued before the server consumed its earlier descriptor.  Never
+	 * overwrite an unconsumed entry: retry later (only the server's own
+	 * sq_head decides, so only its own device can be held up).
+	 */
+	if (unlikely(bq->sq_tail - READ_ONCE(ring->hdr->sq_head) >
+		     ring->sq_mask)) {
+		spin_unlock(&bq->lock);
+		return BLK_STS_RESOURCE;
+	}
+	blk_mq_start_request(rq);
 	desc = &ring->sq[bq->sq_tail & ring->sq_mask];
-	buse_fill_desc(desc, rq->tag, seq, op, buse_rq_flags(rq),
-		       blk_rq_pos(rq), op == BUSE_OP_FLUSH ? 0 : len);
+	if (op == BUSE_OP_FLUSH)
+		buse_fill_desc(desc, rq->tag, seq, op, buse_rq_flags(rq), 0, 0);
+	else
+		buse_fill_desc(desc, rq->tag, seq, op, buse_rq_flags(rq),
+			       blk_rq_pos(rq), len);
 	/* The tag (and rq) is visible to the completion side first ... */
 	atomic_set_release(&tag->state,
 			   BUSE_TAG_WORD(seq, BUSE_TAG_INFLIGHT));

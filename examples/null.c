@@ -1,0 +1,420 @@
+// SPDX-License-Identifier: MIT
+/*
+ * null - a buse block device that stores nothing (like /dev/null + zero).
+ *
+ * Writes are dropped, reads return zeroes, flush/discard/write_zeroes do
+ * nothing.  It measures the cost of buse and libbdus themselves: this is
+ * the engine the benchmarks use.
+ *
+ * Build (from the top of the tree):
+ *     make examples
+ * Run (as root; buse.ko loaded):
+ *     examples/null --create --size 1G             # creates /dev/buseN,
+ *                                                  # prints its path,
+ *                                                  # removes it on exit
+ *     N=$(busectl add --size 1G) && examples/null $N
+ *                                                  # serves an existing device
+ *     examples/null --size 1G 3                    # device 3, created without
+ *                                                  # a size, gets 1G
+ *     examples/null --help
+ * Stop it with Ctrl-C (SIGINT) or SIGTERM, or remove the device
+ * (busectl remove N): it then exits with status 0.
+ *
+ * Once the device is served the program prints its path (/dev/buseN) on
+ * stdout, in both modes, so a script can wait for that line.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bdus.h>
+#include <bdus_ctl.h>
+
+static const char *prog = "null";
+
+/* ------------------------------------------------------------------------
+ * The engine
+ */
+
+/*
+ * Reads must return zeroes, but zeroing every read buffer would cost a
+ * memset per request.  A tag's buffer only gets non-zero bytes from a
+ * WRITE on that tag (the kernel copies the data in), so each (queue, tag)
+ * remembers how many leading bytes may be non-zero and a READ clears only
+ * those.  Only the queue's own thread touches its entries: no locking.
+ */
+struct null_dev {
+	uint32_t depth;
+	uint32_t *dirty;	/* [nr_queues * depth]: bytes to clear */
+};
+
+static int null_open(void *ctx, const struct bdus_dev *dev)
+{
+	struct null_dev *nd = ctx;
+	size_t i, n = (size_t)dev->nr_queues * dev->queue_depth;
+
+	nd->depth = dev->queue_depth;
+	nd->dirty = malloc(n * sizeof(*nd->dirty));
+	if (!nd->dirty)
+		return -ENOMEM;
+	/* Unknown contents at first (e.g. left by a previous server). */
+	for (i = 0; i < n; i++)
+		nd->dirty[i] = dev->max_io;
+	return 0;
+}
+
+static void null_close(void *ctx, const struct bdus_dev *dev)
+{
+	struct null_dev *nd = ctx;
+
+	(void)dev;
+	free(nd->dirty);
+	nd->dirty = NULL;
+}
+
+static uint32_t *null_dirty(struct null_dev *nd, const struct bdus_req *req)
+{
+	return &nd->dirty[(size_t)req->queue * nd->depth + req->tag];
+}
+
+static int null_read(void *ctx, void *buf, uint64_t offset, uint32_t len,
+		     const struct bdus_req *req)
+{
+	uint32_t *dirty = null_dirty(ctx, req);
+
+	(void)offset;
+	(void)len;
+	if (*dirty) {
+		memset(buf, 0, *dirty);
+		*dirty = 0;
+	}
+	return 0;
+}
+
+static int null_write(void *ctx, const void *buf, uint64_t offset,
+		      uint32_t len, const struct bdus_req *req)
+{
+	uint32_t *dirty = null_dirty(ctx, req);
+
+	(void)buf;
+	(void)offset;
+	if (len > *dirty)
+		*dirty = len;
+	return 0;
+}
+
+static int null_flush(void *ctx, const struct bdus_req *req)
+{
+	(void)ctx;
+	(void)req;
+	return 0;
+}
+
+static int null_range(void *ctx, uint64_t offset, uint32_t len,
+		      const struct bdus_req *req)
+{
+	(void)ctx;
+	(void)offset;
+	(void)len;
+	(void)req;
+	return 0;
+}
+
+static const struct storage_engine null_engine = {
+	.name = "null",
+	.flags = BDUS_ENGINE_F_FUA,
+	.open = null_open,
+	.close = null_close,
+	.read = null_read,
+	.write = null_write,
+	.flush = null_flush,
+	.discard = null_range,
+	.write_zeroes = null_range,
+};
+
+/* ------------------------------------------------------------------------
+ * Command line
+ */
+
+struct cli {
+	bool create;
+	bool have_size;
+	bool read_only;
+	uint64_t size;
+	uint32_t queues, depth, max_io, lbs, pbs;
+	uint32_t index;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: %s [--size SIZE] N\n"
+		"       %s --create --size SIZE [OPTIONS]\n"
+		"\n"
+		"Serve buse device N (/dev/buseN) with no storage (writes dropped,\n"
+		"reads return zeroes), or create a device,\n"
+		"serve it and remove it on exit.  Prints /dev/buseN once serving.\n"
+		"Stops on SIGINT/SIGTERM or when the device is removed.\n"
+		"\n"
+		"  -s, --size SIZE          capacity (e.g. 256M, 1G); when serving N,\n"
+		"                           used only if the device has no size\n"
+		"  -c, --create             create a new device (first free index)\n"
+		"  -q, --queues Q           hardware queues (with --create)\n"
+		"  -d, --depth D            requests in flight per queue (with --create)\n"
+		"  -m, --max-io SIZE        largest request (with --create)\n"
+		"  -b, --logical-block-size SIZE   (with --create)\n"
+		"  -p, --physical-block-size SIZE  (with --create)\n"
+		"  -r, --read-only          create a read-only device (with --create)\n"
+		"  -h, --help               show this help\n"
+		"\n"
+		"SIZE takes K, M, G, T suffixes (powers of 1024).  Options left out\n"
+		"get the driver's defaults.\n",
+		prog, prog);
+}
+
+static int parse_u32(const char *s, uint32_t *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (*end)
+		return -EINVAL;
+	if (errno || v > UINT32_MAX)
+		return -ERANGE;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int parse_size32(const char *s, uint32_t *out)
+{
+	uint64_t v;
+	int ret = bdus_parse_size(s, &v);
+
+	if (ret)
+		return ret;
+	if (v > UINT32_MAX)
+		return -ERANGE;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/* 0, or an exit status (2: bad usage; 0 after --help) with *done set. */
+static int parse_cli(int argc, char **argv, struct cli *c, bool *done)
+{
+	static const struct option longopts[] = {
+		{ "size", required_argument, NULL, 's' },
+		{ "create", no_argument, NULL, 'c' },
+		{ "queues", required_argument, NULL, 'q' },
+		{ "depth", required_argument, NULL, 'd' },
+		{ "max-io", required_argument, NULL, 'm' },
+		{ "logical-block-size", required_argument, NULL, 'b' },
+		{ "physical-block-size", required_argument, NULL, 'p' },
+		{ "read-only", no_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool create_only = false;
+	int opt, ret;
+
+	memset(c, 0, sizeof(*c));
+	*done = false;
+	while ((opt = getopt_long(argc, argv, "s:cq:d:m:b:p:rh", longopts,
+				  NULL)) != -1) {
+		ret = 0;
+		switch (opt) {
+		case 's':
+			ret = bdus_parse_size(optarg, &c->size);
+			if (!ret && !c->size)
+				ret = -EDOM;
+			c->have_size = true;
+			break;
+		case 'c':
+			c->create = true;
+			break;
+		case 'q':
+			ret = parse_u32(optarg, &c->queues);
+			create_only = true;
+			break;
+		case 'd':
+			ret = parse_u32(optarg, &c->depth);
+			create_only = true;
+			break;
+		case 'm':
+			ret = parse_size32(optarg, &c->max_io);
+			create_only = true;
+			break;
+		case 'b':
+			ret = parse_size32(optarg, &c->lbs);
+			create_only = true;
+			break;
+		case 'p':
+			ret = parse_size32(optarg, &c->pbs);
+			create_only = true;
+			break;
+		case 'r':
+			c->read_only = true;
+			create_only = true;
+			break;
+		case 'h':
+			usage(stdout);
+			*done = true;
+			return 0;
+		default:
+			fprintf(stderr, "Try '%s --help'.\n", prog);
+			*done = true;
+			return 2;
+		}
+		if (ret) {
+			const struct option *o = longopts;
+
+			while (o->val != opt)
+				o++;
+			fprintf(stderr, "%s: invalid value for --%s: '%s' (%s)\n",
+				prog, o->name, optarg,
+				ret == -ERANGE ? "too large" :
+				ret == -EDOM ? "must not be 0" :
+				"not a valid number");
+			goto bad;
+		}
+	}
+
+	if (c->create) {
+		if (optind != argc) {
+			fprintf(stderr, "%s: --create takes no device index\n",
+				prog);
+			goto bad;
+		}
+		if (!c->have_size) {
+			fprintf(stderr, "%s: --create needs --size\n", prog);
+			goto bad;
+		}
+		return 0;
+	}
+	if (create_only) {
+		fprintf(stderr, "%s: --queues, --depth, --max-io, "
+			"--logical-block-size, --physical-block-size and "
+			"--read-only need --create\n", prog);
+		goto bad;
+	}
+	if (optind + 1 != argc) {
+		fprintf(stderr, "%s: %s\n", prog, optind == argc ?
+			"missing device index N (or --create)" :
+			"too many arguments");
+		goto bad;
+	}
+	if (parse_u32(argv[optind], &c->index) || c->index > BUSE_MAX_INDEX) {
+		fprintf(stderr, "%s: invalid device index '%s' (0..%u)\n", prog,
+			argv[optind], BUSE_MAX_INDEX);
+		goto bad;
+	}
+	return 0;
+bad:
+	fprintf(stderr, "Try '%s --help'.\n", prog);
+	*done = true;
+	return 2;
+}
+
+/* A message for an error of bdus_serve(). */
+static const char *serve_strerror(int err)
+{
+	switch (-err) {
+	case ENOENT:
+		return "no such device (or buse.ko is not loaded)";
+	case ENODEV:
+		return "no such device, or it is being removed";
+	case EBUSY:
+		return "the device already has a server";
+	case EACCES:
+	case EPERM:
+		return "permission denied (run as root)";
+	case EINVAL:
+		return "the driver refused to attach (does the device have a "
+		       "size? if not, pass --size)";
+	case EPROTO:
+		return "protocol error talking to the buse driver (driver and "
+		       "library versions differ?)";
+	default:
+		return strerror(-err);
+	}
+}
+
+static void on_ready(const struct bdus_dev *dev, void *arg)
+{
+	(void)arg;
+	printf("%s\n", dev->block_path);
+	fflush(stdout);
+}
+
+int main(int argc, char **argv)
+{
+	struct null_dev nd = { 0 };
+	struct bdus_opts opts = { .on_ready = on_ready };
+	struct cli c;
+	bool done;
+	int ret;
+
+	ret = parse_cli(argc, argv, &c, &done);
+	if (done)
+		return ret;
+
+	if (c.create) {
+		struct buse_dev_info info = {
+			.index = BUSE_INDEX_ANY,
+			.flags = c.read_only ? BUSE_DEV_F_READ_ONLY : 0,
+			.size = c.size,
+			.logical_block_size = c.lbs,
+			.physical_block_size = c.pbs,
+			.nr_queues = c.queues,
+			.queue_depth = c.depth,
+			.max_io = c.max_io,
+		};
+
+		ret = bdus_create_and_serve(&info, &null_engine, &nd, &opts);
+		if (ret && info.index == BUSE_INDEX_ANY) {
+			/* bdus_ctl_add() leaves info alone when it fails. */
+			fprintf(stderr, "%s: cannot create the device: %s\n",
+				prog, bdus_strerror_ctl(ret));
+			return 1;
+		}
+		if (ret) {
+			fprintf(stderr, "%s: serving " BUSE_BLOCK_DEVICE_FMT
+				" failed: %s\n", prog, info.index,
+				serve_strerror(ret));
+			return 1;
+		}
+		return 0;
+	}
+
+	/* The device's own size wins; --size is for a device without one. */
+	if (c.have_size) {
+		struct buse_dev_info info;
+
+		ret = bdus_ctl_info(c.index, &info);
+		if (ret == -ENODEV) {
+			fprintf(stderr, "%s: no device %u\n", prog, c.index);
+			return 1;
+		}
+		if (ret == 0 && info.size && info.size != c.size)
+			fprintf(stderr, "%s: device %u already has a size "
+				"(%" PRIu64 " bytes); --size ignored\n", prog,
+				c.index, (uint64_t)info.size);
+		/* If we cannot ask (not allowed), let the attach decide. */
+		opts.size = ret == 0 && info.size ? 0 : c.size;
+	}
+	ret = bdus_serve(c.index, &null_engine, &nd, &opts);
+	if (ret) {
+		fprintf(stderr, "%s: cannot serve " BUSE_BLOCK_DEVICE_FMT ": %s\n",
+			prog, c.index, serve_strerror(ret));
+		return 1;
+	}
+	return 0;
+}

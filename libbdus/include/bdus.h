@@ -1,0 +1,411 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bdus.h - serve a buse block device from userspace.
+ *
+ * A storage engine fills a struct storage_engine with callbacks and calls
+ * bdus_serve() (for an existing device) or bdus_create_and_serve() (creates
+ * the device, serves it, removes it).  The library attaches to
+ * /dev/busecN, maps the request rings of every hardware queue and runs one
+ * thread per hardware queue that calls the engine for each request:
+ *
+ *	static int my_read(void *ctx, void *buf, uint64_t off, uint32_t len,
+ *			   const struct bdus_req *req) { ...; return 0; }
+ *	static int my_write(void *ctx, const void *buf, uint64_t off,
+ *			    uint32_t len, const struct bdus_req *req) { ... }
+ *
+ *	static const struct storage_engine engine = {
+ *		.name = "mine", .read = my_read, .write = my_write,
+ *	};
+ *	int err = bdus_serve(index, &engine, my_ctx, NULL);
+ *
+ * bdus_serve() returns when SIGINT or SIGTERM arrives, when bdus_stop() is
+ * called, or when the device is removed (busectl remove), in all three cases
+ * with 0 after every request the engine accepted has been answered.
+ *
+ * Errors are returned as negative errno values, never through errno.
+ *
+ * The control functions (create, remove, list devices; parse sizes) are in
+ * bdus_ctl.h, which is part of the same library.
+ */
+#ifndef BDUS_H
+#define BDUS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <linux/buse.h>
+
+/* Marks the symbols exported by libbdus.so (built with -fvisibility=hidden). */
+#ifndef BDUS_API
+#define BDUS_API __attribute__((visibility("default")))
+#endif
+
+#define BDUS_VERSION_MAJOR 0
+#define BDUS_VERSION_MINOR 1
+#define BDUS_VERSION_PATCH 0
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------
+ * Devices and requests
+ */
+
+/*
+ * The device being served, as the driver set it up at attach time.  Handed
+ * to the engine's open()/close() hooks, to bdus_opts.on_ready() and in
+ * every request (req->dev).  Read-only for the engine; valid from open()
+ * until bdus_serve() returns.
+ */
+struct bdus_dev {
+	uint32_t index;			/* N in /dev/buseN */
+	uint32_t flags;			/* BUSE_DEV_F_* (BUSE_DEV_F_READ_ONLY) */
+	uint64_t size;			/* capacity in bytes */
+	uint32_t logical_block_size;	/* power of two, >= 512 */
+	uint32_t physical_block_size;
+	uint32_t nr_queues;		/* hardware queues = serving threads */
+	uint32_t queue_depth;		/* requests in flight per queue, max */
+	uint32_t max_io;		/* max bytes of one READ/WRITE */
+	uint32_t ops;			/* BUSE_OP_BIT()s (+ BUSE_OPS_FUA) the
+					   driver accepted */
+	char block_path[32];		/* "/dev/buseN" */
+	char server_path[32];		/* "/dev/busecN" */
+};
+
+/*
+ * One request.  The library owns it (one per queue and tag, preallocated);
+ * the engine may read it, and keep the pointer until the request is
+ * completed (the callback returned a result, or bdus_complete() was called
+ * for it).  The callbacks also get offset, len and buf as arguments; they
+ * are repeated here for engines that queue requests.
+ */
+struct bdus_req {
+	const struct bdus_dev *dev;
+	uint64_t offset;	/* bytes; 0 for FLUSH */
+	uint32_t len;		/* bytes; 0 for FLUSH */
+	uint32_t op;		/* enum buse_op */
+	uint32_t flags;		/* BUSE_IO_F_*: the block layer's request flags */
+	uint32_t queue;		/* hardware queue, 0 .. dev->nr_queues - 1 */
+	uint32_t tag;		/* 0 .. dev->queue_depth - 1; unique among the
+				   requests of one queue in flight at a time */
+	uint32_t __pad0;
+	void *buf;		/* data buffer for READ/WRITE, NULL otherwise */
+};
+
+/*
+ * Returned by a request callback: the engine keeps the request and will
+ * answer it later with bdus_complete().  Larger than any request length, so
+ * it cannot be mistaken for a byte count.
+ */
+#define BDUS_ASYNC 0x7fffffff
+
+/* storage_engine.flags */
+/*
+ * The engine honours BUSE_IO_F_FUA on WRITE (the data is durable when the
+ * write completes).  Only meaningful with a flush callback; without it the
+ * block layer emulates FUA with a flush after the write.
+ */
+#define BDUS_ENGINE_F_FUA (1u << 0)
+
+/*
+ * The engine.
+ *
+ * Common rules for the request callbacks (read .. secure_erase):
+ *
+ * Threads and concurrency.  Each hardware queue has its own thread, created
+ *   by the library, and every callback for a request of queue q runs on
+ *   q's thread (req->queue == q).  Callbacks for one queue never overlap;
+ *   callbacks for different queues do, so an engine serving a device with
+ *   nr_queues > 1 must be thread-safe.  A slow callback delays the other
+ *   requests of its queue: engines that wait (network, disk) should return
+ *   BDUS_ASYNC and complete later.  The threads block every signal.
+ *
+ * Ranges (the library checks them; a request that breaks them is answered
+ *   with -EIO and never reaches the engine):
+ *   - offset and len are multiples of dev->logical_block_size;
+ *   - 0 < len and offset + len <= dev->size (except FLUSH: offset = len = 0);
+ *   - len <= dev->max_io for READ and WRITE (DISCARD, WRITE_ZEROES and
+ *     SECURE_ERASE can be much longer: up to 4 GiB - 512);
+ *   - WRITE, DISCARD, WRITE_ZEROES and SECURE_ERASE never reach the engine
+ *     of a read-only device (BUSE_DEV_F_READ_ONLY).
+ *
+ * Buffers.  buf is the tag's slot in memory shared with the kernel: 4096-
+ *   byte aligned, len bytes long (dev->max_io bytes are addressable).  For
+ *   READ the engine fills it; for WRITE it holds the data.  It is valid
+ *   until the request is completed, and must not be touched afterwards (the
+ *   kernel reuses it for the next request on that tag).
+ *
+ * Timeouts.  A device created with a timeout (buse_dev_info.timeout) fails
+ *   requests the engine holds for longer with ETIMEDOUT.  The engine's
+ *   eventual result for such a request is discarded; see cancel().
+ *
+ * Return values:
+ *   0          success.
+ *   -errno     failure.  -EIO, -ENOSPC, -EOPNOTSUPP, -ETIMEDOUT, -ENOLINK,
+ *              -EILSEQ, -ENOMEM, -EAGAIN, -ENODATA and -EBADE reach the
+ *              block layer as the matching status, anything else as EIO.
+ *   n > 0      READ/WRITE only: the first n bytes were transferred and the
+ *              rest failed (EIO); n must be a multiple of the logical block
+ *              size and < len.  n == len means success.
+ *   BDUS_ASYNC the engine answers later with bdus_complete(); until then
+ *              req, buf and the tag stay reserved (see also cancel()).
+ *   Any other value (positive non-multiple, > len, < -4095) is answered
+ *   as -EIO.
+ *
+ * An engine that needs the request's flags (BUSE_IO_F_FUA, _NOUNMAP, ...)
+ * or its queue/tag reads them from req.
+ */
+struct storage_engine {
+	/* For messages; may be NULL. */
+	const char *name;
+
+	/* BDUS_ENGINE_F_*. */
+	uint32_t flags;
+
+	/*
+	 * Optional.  Called once, on the thread that called bdus_serve(),
+	 * after the device is attached (dev holds the final size and
+	 * geometry) and before any request callback.  Returning a negative
+	 * errno aborts bdus_serve(), which returns that value (a positive
+	 * value counts as -EINVAL); close() is then not called.
+	 */
+	int (*open)(void *ctx, const struct bdus_dev *dev);
+
+	/*
+	 * Optional.  Called once, on the thread that called bdus_serve(),
+	 * after every request callback has returned and every BDUS_ASYNC
+	 * request has been completed, before the device is detached.  Only if
+	 * open() (when set) succeeded.
+	 */
+	void (*close)(void *ctx, const struct bdus_dev *dev);
+
+	/*
+	 * Required.  Read len bytes at offset into buf.  Always called:
+	 * READ is always advertised.
+	 */
+	int (*read)(void *ctx, void *buf, uint64_t offset, uint32_t len,
+		    const struct bdus_req *req);
+
+	/*
+	 * Required.  Write len bytes of buf at offset.  With
+	 * BDUS_ENGINE_F_FUA, a request with BUSE_IO_F_FUA in req->flags must
+	 * be durable before it completes.
+	 */
+	int (*write)(void *ctx, const void *buf, uint64_t offset, uint32_t len,
+		     const struct bdus_req *req);
+
+	/*
+	 * Optional.  Make every write completed so far durable.  When set,
+	 * the device is presented as having a volatile write cache; when
+	 * NULL, as write-through (no flushes are ever sent, so writes must be
+	 * durable when they complete, if durability matters at all).
+	 */
+	int (*flush)(void *ctx, const struct bdus_req *req);
+
+	/*
+	 * Optional.  The range's contents are no longer needed: the engine
+	 * may deallocate it; reads of it may afterwards return anything.
+	 * NULL: discard is not advertised (BLKDISCARD fails with EOPNOTSUPP).
+	 */
+	int (*discard)(void *ctx, uint64_t offset, uint32_t len,
+		       const struct bdus_req *req);
+
+	/*
+	 * Optional.  Make the range read as zeroes.  With BUSE_IO_F_NOUNMAP
+	 * in req->flags the range must stay allocated; without it, it may be
+	 * deallocated.  NULL: write_zeroes is not advertised and the block
+	 * layer does the job itself, by writing buffers of zeroes with WRITE
+	 * (so it still works, only slower).
+	 */
+	int (*write_zeroes)(void *ctx, uint64_t offset, uint32_t len,
+			    const struct bdus_req *req);
+
+	/*
+	 * Optional.  Erase the range so that its former contents cannot be
+	 * recovered.  NULL: not advertised (BLKSECDISCARD fails).
+	 */
+	int (*secure_erase)(void *ctx, uint64_t offset, uint32_t len,
+			    const struct bdus_req *req);
+
+	/*
+	 * Optional.  The kernel gave up on a request the engine holds after
+	 * returning BDUS_ASYNC: it timed out (buse_dev_info.timeout) and
+	 * has already failed with ETIMEDOUT.  The engine should abandon the
+	 * work if it can, and must still call bdus_complete(req, ...) to
+	 * give req and its buffer back (the result is then discarded).
+	 * Until it does, new requests on the same tag fail with ETIMEDOUT
+	 * without reaching the engine, since the buffer is still in use.
+	 * Called on the queue's thread, at most once per request, possibly
+	 * while another thread of the engine is calling bdus_complete() for
+	 * it.  Without this hook nothing tells the engine; the rest holds.
+	 */
+	void (*cancel)(void *ctx, const struct bdus_req *req);
+};
+
+/* ------------------------------------------------------------------------
+ * Serving
+ */
+
+/* bdus_opts.flags */
+/*
+ * Do not handle SIGINT/SIGTERM.  Use it when the application handles
+ * signals itself, or runs several servers in one process; stop with
+ * bdus_stop().
+ */
+#define BDUS_OPT_NO_SIGNALS	(1u << 0)
+/*
+ * Do not ask for a partition rescan of /dev/buseN once serving (not asked
+ * either for a device created with BUSE_DEV_F_NO_PARTSCAN).
+ */
+#define BDUS_OPT_NO_PARTSCAN	(1u << 1)
+#define BDUS_OPT_ALL		(BDUS_OPT_NO_SIGNALS | BDUS_OPT_NO_PARTSCAN)
+
+/*
+ * Options of bdus_serve() and bdus_create_and_serve().  A NULL pointer is
+ * the same as all zeroes.  Initialise with = { .field = ... } so that
+ * unused and reserved fields are zero.
+ */
+struct bdus_opts {
+	/*
+	 * Size in bytes to give the device at attach time; 0 keeps the
+	 * device's size.  A device created without a size needs one; a device
+	 * with a size accepts only that same size (else -EINVAL).
+	 */
+	uint64_t size;
+
+	/* BDUS_OPT_*; unknown bits give -EINVAL. */
+	uint32_t flags;
+	uint32_t __pad0;
+
+	/*
+	 * Optional.  Called once on the thread that called bdus_serve(),
+	 * when the device is served: all queue threads run and the partition
+	 * rescan (unless BDUS_OPT_NO_PARTSCAN) is done.  Typically prints
+	 * dev->block_path.  dev stays valid until bdus_serve() returns (it
+	 * can be passed to bdus_stop()).
+	 */
+	void (*on_ready)(const struct bdus_dev *dev, void *arg);
+	void *arg;
+
+	uint64_t reserved[4];	/* must be zero */
+};
+
+/*
+ * bdus_serve - serve the existing device `index` until told to stop.
+ *
+ * Opens /dev/busecN, attaches (BUSE_IOC_ATTACH) advertising the operations
+ * the engine implements (READ, WRITE, and FLUSH, DISCARD, WRITE_ZEROES,
+ * SECURE_ERASE for each non-NULL callback; FUA with BDUS_ENGINE_F_FUA and
+ * a flush callback), maps every queue's ring, calls engine->open(), starts
+ * one thread per hardware queue, triggers a best-effort partition rescan
+ * of /dev/buseN (BLKRRPART, errors ignored; this issues reads, served by
+ * the engine), calls opts->on_ready(),
+ * then serves until:
+ *   - SIGINT or SIGTERM is received (unless BDUS_OPT_NO_SIGNALS),
+ *   - bdus_stop() is called,
+ *   - the device is removed (BUSE_IOC_RUN reports ENODEV),
+ * all of which return 0, or until an error.
+ *
+ * Stopping: each queue thread answers the requests already in its ring,
+ * waits until the engine has completed every BDUS_ASYNC request, hands the
+ * completions to the kernel and exits; then engine->close() is called, the
+ * rings are unmapped and /dev/busecN closed, which detaches: requests
+ * arriving from then on fail with EIO until a server attaches again.
+ *
+ * Signals: unless BDUS_OPT_NO_SIGNALS, SIGINT and SIGTERM are blocked in
+ * the calling thread for the duration of the call and read with a signalfd
+ * (the previous signal mask is restored on return; signals received while
+ * stopping are consumed).  For this to work every other thread of the
+ * process must block them too (threads created by the engine from open()
+ * inherit the mask; the library's own threads block all signals).
+ *
+ * Returns 0, or a negative errno:
+ *   -EINVAL   engine or engine->read/write is NULL, unknown bits in
+ *             engine->flags, index > BUSE_MAX_INDEX, bad opts (unknown
+ *             flags, reserved not zero), or the attach was refused (size
+ *             missing or different from the device's);
+ *   -ENOENT   /dev/busecN does not exist (no such device, or buse.ko is
+ *             not loaded);
+ *   -EACCES, -EPERM  not allowed to open /dev/busecN;
+ *   -EBUSY    another server has the device;
+ *   -ENODEV   the device is being removed (at open or attach time);
+ *   -ENOMEM   out of memory (library or kernel);
+ *   -EPROTO   the driver broke the protocol: inconsistent geometry at
+ *             attach, more pending descriptors than the submission ring
+ *             holds, or a completion ring it never consumes (the library
+ *             stops serving);
+ *   the error of engine->open();
+ *   any other errno of open(2), mmap(2), signalfd(2), eventfd(2),
+ *   pthread_create(3) or BUSE_IOC_RUN (e.g. -ENXIO, -EFAULT).
+ */
+BDUS_API int bdus_serve(uint32_t index, const struct storage_engine *engine,
+			void *ctx, const struct bdus_opts *opts);
+
+/*
+ * bdus_create_and_serve - create a device, serve it, remove it.
+ *
+ * Creates the device described by *info with bdus_ctl_add() (see
+ * bdus_ctl.h: info->index may be BUSE_INDEX_ANY; on success *info holds
+ * the device as created, in particular its index), serves it like
+ * bdus_serve() and removes it with bdus_ctl_remove() before returning,
+ * whatever the outcome (a device already removed by someone else is not an
+ * error).  The new device's path is known from opts->on_ready (dev->
+ * block_path) or info->index.  With signal handling enabled, SIGINT and
+ * SIGTERM are blocked (and act as stop requests) from before the device is
+ * created until after it is removed.
+ *
+ * Returns 0, or a negative errno: the errors of bdus_ctl_add() (-ENOENT
+ * when buse.ko is not loaded, -EACCES/-EPERM, -EEXIST, -EINVAL, -ENOSPC,
+ * ...; see bdus_ctl.h; *info is then unchanged, so info->index is still
+ * what the caller set), those of bdus_serve(), or the error of
+ * bdus_ctl_remove() when serving succeeded but the removal failed: in
+ * particular -EBUSY when /dev/buseN is still open (mounted, say), in which
+ * case the device remains, without a server (the removal is not forced).
+ * -EINVAL without creating anything for a NULL info or bad engine/opts.
+ */
+BDUS_API int bdus_create_and_serve(struct buse_dev_info *info,
+				   const struct storage_engine *engine,
+				   void *ctx, const struct bdus_opts *opts);
+
+/*
+ * bdus_complete - answer a request for which a callback returned
+ * BDUS_ASYNC.
+ *
+ * result follows the callbacks' return rules (0, -errno, or a partial byte
+ * count for READ/WRITE); BDUS_ASYNC or an invalid value is answered as
+ * -EIO.  For READ, fill the buffer before calling.  Callable from any
+ * thread, including from inside the callback before it returns BDUS_ASYNC,
+ * but not from a signal handler.  Afterwards req and its buffer belong to
+ * the library again.  The completion is pushed into the queue's completion
+ * ring (serialised with the other producers of that queue) and handed to
+ * the kernel at once (BUSE_IOC_RUN with BUSE_RUN_F_NOWAIT).  For a request
+ * the kernel cancelled (see storage_engine.cancel) nothing is sent; req is
+ * released all the same and 0 is returned.
+ *
+ * Returns 0, or:
+ *   -EINVAL  req is NULL or is not a request awaiting completion (already
+ *            completed, or its callback returned a result); nothing done.
+ *   -EPROTO  the completion ring stays full: the driver does not consume
+ *            completions (cannot happen with a correct driver); req is
+ *            released but the request stays unanswered.
+ * Passing a pointer the library did not give out is undefined behaviour,
+ * and so is calling it after bdus_serve() returned (bdus_serve() does not
+ * return while BDUS_ASYNC requests are outstanding).
+ */
+BDUS_API int bdus_complete(const struct bdus_req *req, int result);
+
+/*
+ * bdus_stop - ask the bdus_serve() call serving dev to stop (as SIGINT
+ * would); it then returns 0.  Returns at once.  Callable from any thread,
+ * from a callback and from a signal handler (async-signal-safe), any number
+ * of times.  dev must be a pointer the library handed out (open(),
+ * on_ready(), req->dev) and bdus_serve() must not have returned yet.
+ */
+BDUS_API void bdus_stop(const struct bdus_dev *dev);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BDUS_H */

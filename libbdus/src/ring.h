@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ring.h - per-queue ring processing of libbdus (internal).
+ *
+ * A struct bdus_queue wraps one hardware queue's ring area (mapped from
+ * /dev/busecN, or plain memory in the unit tests) and the engine serving
+ * it.  bdus_queue_process() consumes every pending submission descriptor,
+ * calls the engine and writes the completions; it never calls the kernel
+ * unless the queue has an fd (fd >= 0), so it can be tested without the
+ * driver.
+ *
+ * Not part of the public API; hidden in libbdus.so (-fvisibility=hidden)
+ * but linkable from libbdus.a by the unit tests.
+ */
+#ifndef BDUS_RING_H
+#define BDUS_RING_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <linux/buse.h>
+
+#include "bdus.h"
+
+/* The layout the rings are built on (also pinned by the driver). */
+_Static_assert(sizeof(struct buse_io_desc) == 32, "buse_io_desc size");
+_Static_assert(sizeof(struct buse_io_cqe) == 8, "buse_io_cqe size");
+_Static_assert(sizeof(struct buse_ring_hdr) == 256, "buse_ring_hdr size");
+_Static_assert(sizeof(struct buse_attach) == 128, "buse_attach size");
+_Static_assert(sizeof(struct buse_run) == 40, "buse_run size");
+
+#define bdus_container_of(ptr, type, member) \
+	((type *)(void *)((char *)(uintptr_t)(ptr) - offsetof(type, member)))
+
+/*
+ * bdus_slot.state: the status in the low 16 bits, the seq of the issue
+ * the slot holds in the high 16 bits, so that one compare-and-swap checks
+ * both (a CANCEL or completion for an older issue never matches).
+ */
+enum {
+	BDUS_SLOT_IDLE = 0,		/* not with the engine */
+	BDUS_SLOT_BUSY = 1,		/* with the engine, not completed */
+	BDUS_SLOT_CANCELLED = 2,	/* with the engine, but the kernel gave
+					   up on it: its completion is dropped */
+};
+#define BDUS_SLOT_WORD(status, seq)	((uint32_t)(status) | (uint32_t)(seq) << 16)
+#define BDUS_SLOT_STATUS(word)		((word) & 0xffffu)
+#define BDUS_SLOT_SEQ(word)		((uint16_t)((word) >> 16))
+
+struct bdus_queue;
+
+/* One per tag: the request handed to the engine. */
+struct bdus_slot {
+	struct bdus_req req;
+	struct bdus_queue *q;
+	/*
+	 * BDUS_SLOT_WORD().  Whoever moves it from BUSY/CANCELLED to IDLE
+	 * (the queue thread for a synchronous result, bdus_complete() for an
+	 * asynchronous one) owns the completion: at most one cqe per issue.
+	 */
+	uint32_t state;
+};
+
+struct bdus_queue {
+	/* Geometry, validated by bdus_queue_init(). */
+	uint32_t index;			/* hardware queue number */
+	uint32_t depth;
+	uint32_t max_io;
+	uint32_t lbs;			/* logical block size */
+	uint32_t sq_entries;
+	uint32_t cq_entries;
+	uint64_t size;			/* device size in bytes */
+	bool read_only;
+
+	/* The ring area. */
+	void *area;
+	size_t map_size;
+	struct buse_ring_hdr *hdr;
+	const struct buse_io_desc *sq;
+	struct buse_io_cqe *cq;
+	unsigned char *data;
+
+	/* Private index copies: shared memory is only written, not trusted. */
+	uint32_t sq_head;		/* queue thread only */
+	uint32_t cq_tail;		/* under cq_lock */
+
+	const struct storage_engine *engine;
+	void *ctx;
+
+	/* /dev/busecN for BUSE_IOC_RUN from bdus_complete(); -1: none. */
+	int fd;
+	/*
+	 * Tests only: replaces the BUSE_IOC_RUN ioctl in bdus_queue_run()
+	 * (set it and a non-negative fd to emulate the kernel).  Returns
+	 * like ioctl(2): >= 0, or -1 with errno set.
+	 */
+	int (*run_hook)(struct bdus_queue *q, struct buse_run *run);
+
+	struct bdus_slot *slots;		/* [depth] */
+	/* Synchronous completions of the current batch (queue thread only). */
+	struct buse_io_cqe *pending;		/* [sq_entries] */
+	uint32_t npending;
+
+	/* Serialises the completion ring's producers. */
+	pthread_mutex_t cq_lock;
+	/* Signalled when async_inflight drops to 0 while draining. */
+	pthread_cond_t idle_cond;
+	/*
+	 * BDUS_ASYNC requests not completed yet (__atomic; may dip to -1 for
+	 * a moment when bdus_complete() runs before the callback returned).
+	 * Decremented, and draining read, under cq_lock.
+	 */
+	int async_inflight;
+	bool draining;			/* under cq_lock */
+	bool locks_init;
+
+	/* Used by serve.c only. */
+	void *server;
+	pthread_t thread;
+	bool thread_started;
+	int stopping;			/* __atomic */
+	int err;			/* thread's fatal error, -errno */
+	bool removed;			/* thread saw ENODEV */
+};
+
+/*
+ * The ops to advertise at attach for engine e: READ and WRITE, one bit per
+ * optional callback, BUSE_OPS_FUA if BDUS_ENGINE_F_FUA and flush is set.
+ */
+uint32_t bdus_engine_ops(const struct storage_engine *e);
+
+/* 0 if e can be served (non-NULL, read and write set), else -EINVAL. */
+int bdus_engine_check(const struct storage_engine *e);
+
+/*
+ * Checks the geometry the driver returned at attach (queues, depth, sizes,
+ * ring offsets inside map_size and not overlapping, entries powers of two
+ * >= depth).  0 or -EPROTO.
+ */
+int bdus_attach_check(const struct buse_attach *a);
+
+/*
+ * Sets up q for ring area `area` (a->map_size bytes) of hardware queue
+ * qidx, serving requests with engine e / ctx; dev is what req->dev points
+ * to.  fd: the server fd for BUSE_IOC_RUN, or -1 (no kernel: tests).  The
+ * indices start from the values in the area's header.  Calls
+ * bdus_attach_check(); 0, -EPROTO or -ENOMEM.  On error q needs no
+ * bdus_queue_fini().
+ */
+int bdus_queue_init(struct bdus_queue *q, uint32_t qidx, void *area,
+		    const struct buse_attach *a, const struct bdus_dev *dev,
+		    const struct storage_engine *e, void *ctx, int fd);
+
+/* Frees what bdus_queue_init() allocated (not the area). */
+void bdus_queue_fini(struct bdus_queue *q);
+
+/*
+ * Processes every descriptor between the private sq_head and sq_tail:
+ * validates it, calls the engine (or answers -EIO / -EOPNOTSUPP /
+ * -ETIMEDOUT itself), handles BUSE_OP_CANCEL notices, writes the
+ * synchronous completions to the completion ring (one store-release of
+ * cq_tail per batch, unless the ring is too small for the batch), then
+ * store-releases sq_head.  Returns the number of descriptors consumed, or
+ * -EPROTO if the kernel broke the protocol (more descriptors than
+ * sq_entries, completion ring never consumed).
+ */
+int bdus_queue_process(struct bdus_queue *q);
+
+/*
+ * Waits until every BDUS_ASYNC request of q has been completed.  Called by
+ * the queue's thread once it stopped calling bdus_queue_process().
+ */
+void bdus_queue_wait_async(struct bdus_queue *q);
+
+/* BUSE_IOC_RUN on q with flags, retrying EINTR: 0 or -errno. */
+int bdus_queue_run(struct bdus_queue *q, uint32_t flags, struct buse_run *out);
+
+#endif /* BDUS_RING_H */

@@ -1,0 +1,484 @@
+// SPDX-License-Identifier: MIT
+/*
+ * serve.c - bdus_serve() and friends: attach to /dev/busecN, map the
+ * rings, run one thread per hardware queue, stop cleanly.
+ *
+ * Threads:
+ *   - the caller's thread is the controller: it sets up, calls the
+ *     engine's open/close hooks and on_ready, then sleeps in poll() on an
+ *     eventfd (bdus_stop(), a queue thread that ended by itself) and a
+ *     signalfd (SIGINT/SIGTERM, blocked in the caller for the duration);
+ *   - one thread per hardware queue, all signals blocked, loops:
+ *         BUSE_IOC_RUN (hand over completions, wait for descriptors)
+ *         bdus_queue_process() (every pending descriptor, one batch)
+ *     and is stopped with BUSE_RUN_F_KICK, which wakes it race-free (a
+ *     kick sent while it is not sleeping makes its next RUN return).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "bdus.h"
+#include "bdus_ctl.h"
+#include "ring.h"
+
+struct bdus_server {
+	struct bdus_dev dev;		/* handed out; bdus_stop() maps it back */
+	const struct storage_engine *engine;
+	void *ctx;
+	int fd;				/* /dev/busecN */
+	int evfd;			/* stop requests, thread exits */
+	int stop;			/* __atomic: bdus_stop() was called */
+	uint32_t nr_queues;		/* initialised queues */
+	struct bdus_queue *queues;	/* [dev.nr_queues] */
+	void **areas;			/* [dev.nr_queues], NULL if not mapped */
+	size_t map_size;
+};
+
+/* SIGINT/SIGTERM blocked in the calling thread and read via a signalfd. */
+struct sigstate {
+	bool active;
+	int fd;
+	sigset_t old;
+};
+
+static int opts_check(const struct bdus_opts *opts)
+{
+	size_t i;
+
+	if (!opts)
+		return 0;
+	if ((opts->flags & ~BDUS_OPT_ALL) || opts->__pad0)
+		return -EINVAL;
+	for (i = 0; i < sizeof(opts->reserved) / sizeof(opts->reserved[0]); i++)
+		if (opts->reserved[i])
+			return -EINVAL;
+	return 0;
+}
+
+static int signals_begin(struct sigstate *ss, const struct bdus_opts *opts)
+{
+	sigset_t set;
+	int ret;
+
+	ss->active = false;
+	ss->fd = -1;
+	if (opts && (opts->flags & BDUS_OPT_NO_SIGNALS))
+		return 0;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	ret = pthread_sigmask(SIG_BLOCK, &set, &ss->old);
+	if (ret)
+		return -ret;
+	ss->fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (ss->fd < 0) {
+		ret = -errno;
+		pthread_sigmask(SIG_SETMASK, &ss->old, NULL);
+		return ret;
+	}
+	ss->active = true;
+	return 0;
+}
+
+static void signals_end(struct sigstate *ss)
+{
+	struct signalfd_siginfo si;
+
+	if (!ss->active)
+		return;
+	/*
+	 * A SIGINT/SIGTERM that arrived while stopping asked for what just
+	 * happened: consume it rather than let it kill the process once the
+	 * mask is restored.
+	 */
+	while (read(ss->fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		;
+	close(ss->fd);
+	pthread_sigmask(SIG_SETMASK, &ss->old, NULL);
+	ss->active = false;
+}
+
+/* Wakes the controller (async-signal-safe). */
+static void server_notify(struct bdus_server *s)
+{
+	uint64_t one = 1;
+	ssize_t r;
+
+	/* Only fails if the counter would overflow: then it is readable. */
+	r = write(s->evfd, &one, sizeof(one));
+	(void)r;
+}
+
+void bdus_stop(const struct bdus_dev *dev)
+{
+	struct bdus_server *s;
+	int saved_errno = errno;
+
+	if (!dev)
+		return;
+	s = bdus_container_of(dev, struct bdus_server, dev);
+	__atomic_store_n(&s->stop, 1, __ATOMIC_RELEASE);
+	server_notify(s);
+	errno = saved_errno;
+}
+
+/* ------------------------------------------------------------------------
+ * Queue threads
+ */
+
+static void *queue_main(void *arg)
+{
+	struct bdus_queue *q = arg;
+	struct buse_run run;
+	int ret;
+
+	for (;;) {
+		if (__atomic_load_n(&q->stopping, __ATOMIC_ACQUIRE))
+			break;
+		/*
+		 * Consumes the completions written so far and sleeps until
+		 * descriptors are pending or a KICK arrives.
+		 */
+		ret = bdus_queue_run(q, 0, &run);
+		if (ret == -ENODEV) {
+			q->removed = true;	/* device removed */
+			break;
+		}
+		/*
+		 * EINVAL with rejected completions: the good ones were
+		 * consumed and the kernel dropped the others: a late answer
+		 * to a request that timed out meanwhile, or our -EIO answer to
+		 * a descriptor with a tag out of range.  Keep going.
+		 */
+		if (ret < 0 && !(ret == -EINVAL && run.rejected)) {
+			q->err = ret;
+			break;
+		}
+		if (__atomic_load_n(&q->stopping, __ATOMIC_ACQUIRE))
+			break;
+		ret = bdus_queue_process(q);
+		if (ret < 0) {
+			q->err = ret;
+			break;
+		}
+	}
+
+	/* Answer what is already in the ring, then wait for async requests. */
+	if (!q->removed && !q->err) {
+		ret = bdus_queue_process(q);
+		if (ret < 0)
+			q->err = ret;
+	}
+	bdus_queue_wait_async(q);
+	/* Hand the last completions over; the kernel fails the rest at close. */
+	if (!q->removed)
+		bdus_queue_run(q, BUSE_RUN_F_NOWAIT, NULL);
+
+	/* Ended by itself (error, removal): stop the whole server. */
+	if (!__atomic_load_n(&q->stopping, __ATOMIC_ACQUIRE))
+		server_notify(q->server);
+	return NULL;
+}
+
+/* Starts the queue threads with every signal blocked.  0 or -errno. */
+static int start_threads(struct bdus_server *s)
+{
+	sigset_t all, old;
+	uint32_t i;
+	int ret = 0;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	for (i = 0; i < s->nr_queues; i++) {
+		struct bdus_queue *q = &s->queues[i];
+
+		ret = pthread_create(&q->thread, NULL, queue_main, q);
+		if (ret) {
+			ret = -ret;
+			break;
+		}
+		q->thread_started = true;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return ret;
+}
+
+static void stop_threads(struct bdus_server *s)
+{
+	uint32_t i;
+
+	for (i = 0; i < s->nr_queues; i++) {
+		struct bdus_queue *q = &s->queues[i];
+
+		if (!q->thread_started)
+			continue;
+		__atomic_store_n(&q->stopping, 1, __ATOMIC_RELEASE);
+		/* Wakes the thread's current or next RUN; ENODEV is fine. */
+		bdus_queue_run(q, BUSE_RUN_F_KICK, NULL);
+	}
+	for (i = 0; i < s->nr_queues; i++) {
+		struct bdus_queue *q = &s->queues[i];
+
+		if (!q->thread_started)
+			continue;
+		pthread_join(q->thread, NULL);
+		q->thread_started = false;
+	}
+}
+
+/* ------------------------------------------------------------------------
+ * The server
+ */
+
+/*
+ * Sleeps until bdus_stop(), a signal, or a queue thread ended.  0, or
+ * -errno if poll() fails.
+ */
+static int wait_for_stop(struct bdus_server *s, int sigfd)
+{
+	struct pollfd pfd[2] = {
+		{ .fd = s->evfd, .events = POLLIN },
+		{ .fd = sigfd, .events = POLLIN },
+	};
+	nfds_t n = sigfd >= 0 ? 2 : 1;
+
+	for (;;) {
+		if (__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE))
+			return 0;
+		if (poll(pfd, n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n > 1 && pfd[1].revents) {
+			struct signalfd_siginfo si;
+
+			if (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+				return 0;
+			continue;	/* spurious */
+		}
+		if (pfd[0].revents) {
+			uint64_t v;
+
+			if (read(s->evfd, &v, sizeof(v)) == (ssize_t)sizeof(v))
+				return 0;
+		}
+	}
+}
+
+/* Best effort: the driver does not scan partitions itself. */
+static void rescan_partitions(const struct bdus_dev *dev)
+{
+	int fd = open(dev->block_path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	ioctl(fd, BLKRRPART);
+	close(fd);
+}
+
+static void server_free(struct bdus_server *s)
+{
+	uint32_t i;
+
+	for (i = 0; i < s->nr_queues; i++)
+		bdus_queue_fini(&s->queues[i]);
+	if (s->areas) {
+		for (i = 0; i < s->dev.nr_queues; i++)
+			if (s->areas[i])
+				munmap(s->areas[i], s->map_size);
+	}
+	/* After the munmaps: each mapping holds the file, and the last
+	 * reference going away is what detaches. */
+	if (s->fd >= 0)
+		close(s->fd);
+	if (s->evfd >= 0)
+		close(s->evfd);
+	free(s->areas);
+	free(s->queues);
+	free(s);
+}
+
+/* Attach and map.  0 or -errno; s->fd is open on entry. */
+static int server_attach(struct bdus_server *s, uint32_t index,
+			 const struct bdus_opts *opts)
+{
+	struct buse_attach a;
+	uint32_t i;
+	int ret;
+
+	memset(&a, 0, sizeof(a));
+	a.size = opts ? opts->size : 0;
+	a.ops = bdus_engine_ops(s->engine);
+	if (ioctl(s->fd, BUSE_IOC_ATTACH, &a) < 0)
+		return -errno;
+	if (bdus_attach_check(&a) || a.index != index)
+		return -EPROTO;
+
+	s->dev.index = index;
+	s->dev.flags = a.dev_flags;
+	s->dev.size = a.size;
+	s->dev.logical_block_size = a.logical_block_size;
+	s->dev.physical_block_size = a.physical_block_size;
+	s->dev.nr_queues = a.nr_queues;
+	s->dev.queue_depth = a.queue_depth;
+	s->dev.max_io = a.max_io;
+	s->dev.ops = a.ops;
+	s->map_size = (size_t)a.map_size;
+
+	s->queues = calloc(a.nr_queues, sizeof(*s->queues));
+	s->areas = calloc(a.nr_queues, sizeof(*s->areas));
+	if (!s->queues || !s->areas)
+		return -ENOMEM;
+	for (i = 0; i < a.nr_queues; i++) {
+		void *area = mmap(NULL, s->map_size, PROT_READ | PROT_WRITE,
+				  MAP_SHARED, s->fd, BUSE_QUEUE_MMAP_OFFSET(i));
+
+		if (area == MAP_FAILED)
+			return -errno;
+		s->areas[i] = area;
+		ret = bdus_queue_init(&s->queues[i], i, area, &a, &s->dev,
+				      s->engine, s->ctx, s->fd);
+		if (ret)
+			return ret;
+		s->queues[i].server = s;
+		s->nr_queues = i + 1;
+	}
+	return 0;
+}
+
+/* The result of a server whose threads are joined. */
+static int server_result(const struct bdus_server *s)
+{
+	int err = 0;
+	uint32_t i;
+
+	for (i = 0; i < s->nr_queues; i++) {
+		if (s->queues[i].removed)
+			return 0;	/* removal explains any other error */
+		if (!err)
+			err = s->queues[i].err;
+	}
+	return err;
+}
+
+/* bdus_serve() once signals are set up (sigfd < 0: not handled). */
+static int serve(uint32_t index, const struct storage_engine *e, void *ctx,
+		 const struct bdus_opts *opts, int sigfd)
+{
+	struct bdus_server *s;
+	bool opened = false;
+	int ret, wret;
+
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->engine = e;
+	s->ctx = ctx;
+	s->evfd = -1;
+	snprintf(s->dev.block_path, sizeof(s->dev.block_path),
+		 BUSE_BLOCK_DEVICE_FMT, index);
+	snprintf(s->dev.server_path, sizeof(s->dev.server_path),
+		 BUSE_CHAR_DEVICE_FMT, index);
+
+	s->fd = open(s->dev.server_path, O_RDWR | O_CLOEXEC);
+	if (s->fd < 0) {
+		ret = -errno;
+		goto out;
+	}
+	s->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (s->evfd < 0) {
+		ret = -errno;
+		goto out;
+	}
+	ret = server_attach(s, index, opts);
+	if (ret)
+		goto out;
+
+	if (e->open) {
+		ret = e->open(ctx, &s->dev);
+		if (ret > 0)
+			ret = -EINVAL;
+		if (ret)
+			goto out;
+	}
+	opened = true;
+
+	ret = start_threads(s);
+	if (ret) {
+		stop_threads(s);
+		goto out_close;
+	}
+	if (!(opts && (opts->flags & BDUS_OPT_NO_PARTSCAN)) &&
+	    !(s->dev.flags & BUSE_DEV_F_NO_PARTSCAN))
+		rescan_partitions(&s->dev);
+	if (opts && opts->on_ready)
+		opts->on_ready(&s->dev, opts->arg);
+
+	wret = wait_for_stop(s, sigfd);
+	stop_threads(s);
+	ret = server_result(s);
+	if (!ret)
+		ret = wret;
+
+out_close:
+	if (opened && e->close)
+		e->close(ctx, &s->dev);
+out:
+	server_free(s);
+	return ret;
+}
+
+int bdus_serve(uint32_t index, const struct storage_engine *engine, void *ctx,
+	       const struct bdus_opts *opts)
+{
+	struct sigstate ss;
+	int ret;
+
+	if (bdus_engine_check(engine) || opts_check(opts) ||
+	    index > BUSE_MAX_INDEX)
+		return -EINVAL;
+	ret = signals_begin(&ss, opts);
+	if (ret)
+		return ret;
+	ret = serve(index, engine, ctx, opts, ss.fd);
+	signals_end(&ss);
+	return ret;
+}
+
+int bdus_create_and_serve(struct buse_dev_info *info,
+			  const struct storage_engine *engine, void *ctx,
+			  const struct bdus_opts *opts)
+{
+	struct sigstate ss;
+	int ret, rret;
+
+	if (!info || bdus_engine_check(engine) || opts_check(opts))
+		return -EINVAL;
+	/* Before the add: a signal from here on still removes the device. */
+	ret = signals_begin(&ss, opts);
+	if (ret)
+		return ret;
+	ret = bdus_ctl_add(info);
+	if (!ret) {
+		ret = serve(info->index, engine, ctx, opts, ss.fd);
+		/* Not forced: a device still in use (mounted) stays. */
+		rret = bdus_ctl_remove(info->index);
+		/* -ENODEV: already removed (that is how we may have stopped). */
+		if (!ret && rret && rret != -ENODEV)
+			ret = rret;
+	}
+	signals_end(&ss);
+	return ret;
+}
