@@ -1,0 +1,36 @@
+/* hello.c: a 64 MiB RAM disk.
+ * cc hello.c -Iuapi -Ilibbdus/include libbdus/libbdus.a -pthread -o hello
+ * busectl add 1 --size 64M && ./hello 1 */
+#include <stdlib.h>
+#include <string.h>
+#include <bdus.h>
+
+static char *disk;
+
+static int do_read(void *ctx, void *buf, uint64_t off, uint32_t len,
+		   const struct bdus_req *req)
+{
+	(void)ctx, (void)req;
+	memcpy(buf, disk + off, len);
+	return 0;
+}
+
+static int do_write(void *ctx, const void *buf, uint64_t off, uint32_t len,
+		    const struct bdus_req *req)
+{
+	(void)ctx, (void)req;
+	memcpy(disk + off, buf, len);
+	return 0;
+}
+
+static const struct storage_engine engine = {
+	.name = "hello", .read = do_read, .write = do_write,
+};
+
+int main(int argc, char **argv)
+{
+	struct bdus_opts opts = { .size = 64 << 20 };
+
+	disk = calloc(1, 64 << 20);
+	return argc == 2 && bdus_serve(atoi(argv[1]), &engine, NULL, &opts) == 0 ? 0 : 1;
+}
