@@ -1,0 +1,713 @@
+// SPDX-License-Identifier: MIT
+/*
+ * hostile - a deliberately misbehaving buse server, for the integration
+ * cases 11-hostile-*.sh.  It talks to the driver through uapi/linux/buse.h
+ * only (no libbdus), so that it can send what the library never would.
+ *
+ * Build:  make -C tests/integration      (-> build/integration/hostile)
+ *
+ *   hostile ioctls N
+ *       Bad ioctls and mmaps on /dev/busectl and /dev/busecN (device N must
+ *       exist, idle, with 2 queues): a second open (EBUSY), RUN before
+ *       ATTACH (ENXIO), bad ATTACH arguments (EINVAL), ATTACH twice (EBUSY),
+ *       mmaps of the wrong size or offset (EINVAL), RUN with a bad queue,
+ *       flags or reserved field (EINVAL), unknown ioctls (ENOTTY), bad
+ *       control requests (EINVAL, EFAULT), KICK semantics.
+ *
+ *   hostile serve N SECTOR
+ *       Attaches to device N (1 queue), serves it honestly from memory, and
+ *       sends bogus completions: tags >= queue_depth, a tag not in flight,
+ *       cq_tail jumping ahead by more than cq_entries (phase A, then prints
+ *       READY); then, holding the first READ of SECTOR, results larger than
+ *       the request, not a multiple of the block size, a wrong seq (after
+ *       each, prints "STEP what" and waits for a line on stdin), prints
+ *       HOLDING, completes that READ honestly with 0xa5 bytes together with
+ *       a second completion of the same tag (prints SERVED); then serves honestly until SIGINT/SIGTERM or the device's
+ *       removal.  Every bogus completion must be refused: BUSE_IOC_RUN fails
+ *       with EINVAL and reports rejected > 0.
+ *
+ * Every check prints "ok: ..." or "FAIL: ..."; the exit status is 0 when
+ * none failed, 1 otherwise, 2 on a usage or setup error.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <linux/buse.h>
+
+/* Index of the last element of an array: reserved fields grow and shrink. */
+#define LAST(a) (sizeof(a) / sizeof((a)[0]) - 1)
+
+static int failures;
+static volatile sig_atomic_t stop;
+
+static void ok(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+static void ok(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("ok: ", stdout);
+	vprintf(fmt, ap);
+	putchar('\n');
+	va_end(ap);
+}
+
+static void fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("FAIL: ", stdout);
+	vprintf(fmt, ap);
+	putchar('\n');
+	va_end(ap);
+	failures++;
+}
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("hostile: ", stdout);
+	vprintf(fmt, ap);
+	putchar('\n');
+	va_end(ap);
+	exit(2);
+}
+
+static const char *errname(int err)
+{
+	static char buf[32];
+
+	switch (err) {
+	case 0: return "success";
+	case EINVAL: return "EINVAL";
+	case EBUSY: return "EBUSY";
+	case ENOTTY: return "ENOTTY";
+	case ENXIO: return "ENXIO";
+	case ENODEV: return "ENODEV";
+	case EFAULT: return "EFAULT";
+	case EINTR: return "EINTR";
+	case ENOENT: return "ENOENT";
+	case EEXIST: return "EEXIST";
+	case ENOMEM: return "ENOMEM";
+	case EPERM: return "EPERM";
+	case EACCES: return "EACCES";
+	default:
+		snprintf(buf, sizeof(buf), "errno %d", err);
+		return buf;
+	}
+}
+
+/* expect(what, ret, err): a call that returned ret must have failed with err. */
+static void expect_err(const char *what, long ret, int want)
+{
+	int got = ret < 0 ? errno : 0;
+
+	if (got == want)
+		ok("%s: %s", what, errname(want));
+	else
+		fail("%s: got %s, expected %s", what, errname(got), errname(want));
+}
+
+static void expect_ok(const char *what, long ret)
+{
+	if (ret < 0)
+		fail("%s: %s", what, strerror(errno));
+	else
+		ok("%s", what);
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void set_handler(int sig, void (*fn)(int))
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = fn;	/* no SA_RESTART: the RUN ioctl returns EINTR */
+	sigemptyset(&sa.sa_mask);
+	sigaction(sig, &sa, NULL);
+}
+
+static int open_char(unsigned n)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), BUSE_CHAR_DEVICE_FMT, n);
+	return open(path, O_RDWR | O_CLOEXEC);
+}
+
+static int is_pow2(uint32_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+/* Checks ATTACH's output against the device and itself. */
+static void check_geometry(const struct buse_attach *a, unsigned n)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	uint64_t sq_end = a->sq_off + (uint64_t)a->sq_entries * sizeof(struct buse_io_desc);
+	uint64_t cq_end = a->cq_off + (uint64_t)a->cq_entries * sizeof(struct buse_io_cqe);
+	uint64_t data_end = a->data_off + (uint64_t)a->queue_depth * a->max_io;
+
+	if (a->index != n)
+		fail("ATTACH: index %u, expected %u", a->index, n);
+	if (!is_pow2(a->sq_entries) || a->sq_entries < a->queue_depth ||
+	    !is_pow2(a->cq_entries) || a->cq_entries < a->queue_depth)
+		fail("ATTACH: sq_entries %u / cq_entries %u not powers of two >= depth %u",
+		     a->sq_entries, a->cq_entries, a->queue_depth);
+	if (a->sq_off < sizeof(struct buse_ring_hdr) || a->cq_off < sizeof(struct buse_ring_hdr) ||
+	    sq_end > a->map_size || cq_end > a->map_size || data_end > a->map_size ||
+	    (a->data_off % page) || (a->map_size % page) ||
+	    (a->sq_off < a->cq_off ? sq_end > a->cq_off : cq_end > a->sq_off) ||
+	    sq_end > a->data_off || cq_end > a->data_off)
+		fail("ATTACH: inconsistent layout: sq_off %u cq_off %u data_off %llu map_size %llu",
+		     a->sq_off, a->cq_off, (unsigned long long)a->data_off,
+		     (unsigned long long)a->map_size);
+	else
+		ok("ATTACH: geometry: %u queues, depth %u, max_io %u, sq %u, cq %u, map %llu bytes",
+		   a->nr_queues, a->queue_depth, a->max_io, a->sq_entries, a->cq_entries,
+		   (unsigned long long)a->map_size);
+}
+
+/* ---------------------------------------------------------------------------
+ * hostile ioctls N
+ */
+
+static int run_q(int fd, uint32_t queue, uint32_t flags, struct buse_run *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->queue = queue;
+	r->flags = flags;
+	return ioctl(fd, BUSE_IOC_RUN, r);
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+static void ctl_checks(unsigned n)
+{
+	struct buse_version v;
+	struct buse_dev_info d;
+	struct buse_ctl_remove rm;
+	struct buse_ctl_list l;
+	uint32_t idx[4];
+	unsigned spare = n + 100;
+	int fd = open(BUSE_CTL_DEVICE, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		die("open %s: %s", BUSE_CTL_DEVICE, strerror(errno));
+
+	memset(&v, 0, sizeof(v));
+	expect_ok("CTL_VERSION", ioctl(fd, BUSE_CTL_VERSION, &v));
+	if (v.abi_version != BUSE_ABI_VERSION)
+		fail("CTL_VERSION: abi_version %u, expected %u", v.abi_version, BUSE_ABI_VERSION);
+	expect_err("control: unknown ioctl 0x3f", ioctl(fd, _IOWR(BUSE_IOCTL_MAGIC, 0x3f, struct buse_version), &v), ENOTTY);
+	expect_err("control: foreign ioctl TCGETS", ioctl(fd, TCGETS, &v), ENOTTY);
+	expect_err("control: BUSE_IOC_RUN", ioctl(fd, BUSE_IOC_RUN, &v), ENOTTY);
+
+	/* ADD with bad fields; none may create a device. */
+#define BAD_ADD(what, field_setup) do {					\
+		memset(&d, 0, sizeof(d));				\
+		d.index = spare;					\
+		d.size = 1 << 20;					\
+		field_setup;						\
+		expect_err("CTL_ADD " what, ioctl(fd, BUSE_CTL_ADD, &d), EINVAL); \
+	} while (0)
+	BAD_ADD("reserved[0] != 0", d.reserved[0] = 1);
+	BAD_ADD("last reserved != 0", d.reserved[LAST(d.reserved)] = 1);
+	BAD_ADD("logical block size 1000", d.logical_block_size = 1000);
+	BAD_ADD("logical block size 8192", d.logical_block_size = 8192);
+	BAD_ADD("physical < logical", d.logical_block_size = 4096; d.physical_block_size = 512);
+	BAD_ADD("size not a block multiple", d.size = 1000);
+	BAD_ADD("nr_queues 1000", d.nr_queues = 1000);
+	BAD_ADD("queue_depth 5000", d.queue_depth = 5000);
+	BAD_ADD("max_io 1000", d.max_io = 1000);
+	BAD_ADD("max_io 8M", d.max_io = 8u << 20);
+	BAD_ADD("depth x max_io over 1G", d.queue_depth = 1024; d.max_io = 4u << 20);
+	BAD_ADD("index 65536", d.index = BUSE_MAX_INDEX + 1);
+#undef BAD_ADD
+	memset(&d, 0, sizeof(d));
+	d.index = spare;
+	if (ioctl(fd, BUSE_CTL_INFO, &d) == 0) {
+		fail("a refused CTL_ADD created device %u", spare);
+		memset(&rm, 0, sizeof(rm));
+		rm.index = spare;
+		ioctl(fd, BUSE_CTL_REMOVE, &rm);
+	} else {
+		ok("no device %u after the refused adds (%s)", spare, errname(errno));
+	}
+	memset(&d, 0, sizeof(d));
+	d.index = n;
+	d.reserved[LAST(d.reserved)] = 1;
+	expect_err("CTL_INFO reserved != 0", ioctl(fd, BUSE_CTL_INFO, &d), EINVAL);
+
+	memset(&rm, 0, sizeof(rm));
+	rm.index = n;
+	rm.flags = 0x80;
+	expect_err("CTL_REMOVE unknown flag", ioctl(fd, BUSE_CTL_REMOVE, &rm), EINVAL);
+	rm.flags = 0;
+	rm.reserved[LAST(rm.reserved)] = 1;
+	expect_err("CTL_REMOVE reserved != 0", ioctl(fd, BUSE_CTL_REMOVE, &rm), EINVAL);
+	memset(&rm, 0, sizeof(rm));
+	rm.index = spare;
+	if (ioctl(fd, BUSE_CTL_REMOVE, &rm) == 0)
+		fail("CTL_REMOVE of absent device %u succeeded", spare);
+	else
+		ok("CTL_REMOVE of an absent device: %s", errname(errno));
+
+	memset(&l, 0, sizeof(l));
+	expect_ok("CTL_LIST count 0", ioctl(fd, BUSE_CTL_LIST, &l));
+	if (l.nr_devices < 1)
+		fail("CTL_LIST: nr_devices %u with device %u present", l.nr_devices, n);
+	memset(&l, 0, sizeof(l));
+	l.indexes = (uintptr_t)idx;
+	l.count = 4;
+	expect_ok("CTL_LIST", ioctl(fd, BUSE_CTL_LIST, &l));
+	if (l.nr_devices < 1 || idx[0] > n)
+		fail("CTL_LIST: nr_devices %u, first index %u", l.nr_devices, idx[0]);
+	memset(&l, 0, sizeof(l));
+	l.indexes = 8;	/* not a user address */
+	l.count = 4;
+	expect_err("CTL_LIST bad pointer", ioctl(fd, BUSE_CTL_LIST, &l), EFAULT);
+	memset(&l, 0, sizeof(l));
+	l.reserved[0] = 1;
+	expect_err("CTL_LIST reserved != 0", ioctl(fd, BUSE_CTL_LIST, &l), EINVAL);
+	expect_err("CTL_VERSION bad pointer", ioctl(fd, BUSE_CTL_VERSION, (void *)8), EFAULT);
+	close(fd);
+}
+
+static int cmd_ioctls(unsigned n)
+{
+	struct buse_attach a;
+	struct buse_run r;
+	long page = sysconf(_SC_PAGESIZE);
+	void *m, *maps[BUSE_MAX_QUEUES];
+	int fd, fd2;
+	uint32_t q;
+
+	ctl_checks(n);
+
+	fd = open_char(n);
+	if (fd < 0)
+		die("open " BUSE_CHAR_DEVICE_FMT ": %s", n, strerror(errno));
+	fd2 = open_char(n);
+	expect_err("second open of the char device", fd2, EBUSY);
+	if (fd2 >= 0)
+		close(fd2);
+
+	expect_err("RUN before ATTACH", run_q(fd, 0, 0, &r), ENXIO);
+	m = mmap(NULL, (size_t)page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m != MAP_FAILED) {
+		fail("mmap before ATTACH succeeded");
+		munmap(m, (size_t)page);
+	} else {
+		ok("mmap before ATTACH: %s", errname(errno));
+	}
+	expect_err("char device: unknown ioctl", ioctl(fd, _IOWR(BUSE_IOCTL_MAGIC, 0x7f, struct buse_run), &r), ENOTTY);
+	expect_err("char device: CTL_VERSION", ioctl(fd, BUSE_CTL_VERSION, &r), ENOTTY);
+
+	memset(&a, 0, sizeof(a));
+	a.flags = 1;
+	expect_err("ATTACH flags != 0", ioctl(fd, BUSE_IOC_ATTACH, &a), EINVAL);
+	memset(&a, 0, sizeof(a));
+	a.reserved[LAST(a.reserved)] = 1;
+	expect_err("ATTACH reserved != 0", ioctl(fd, BUSE_IOC_ATTACH, &a), EINVAL);
+	memset(&a, 0, sizeof(a));
+	a.size = 1000;
+	expect_err("ATTACH size not a block multiple", ioctl(fd, BUSE_IOC_ATTACH, &a), EINVAL);
+	expect_err("ATTACH bad pointer", ioctl(fd, BUSE_IOC_ATTACH, (void *)8), EFAULT);
+
+	memset(&a, 0, sizeof(a));
+	if (ioctl(fd, BUSE_IOC_ATTACH, &a) < 0)
+		die("ATTACH: %s", strerror(errno));
+	ok("ATTACH");
+	check_geometry(&a, n);
+	if (a.nr_queues < 2)
+		die("device %u has %u queue(s); this test wants 2", n, a.nr_queues);
+	{
+		struct buse_attach again;
+
+		memset(&again, 0, sizeof(again));
+		expect_err("ATTACH twice", ioctl(fd, BUSE_IOC_ATTACH, &again), EBUSY);
+	}
+
+#define BAD_MMAP(what, len, off) do {					\
+		m = mmap(NULL, (len), PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)(off)); \
+		if (m != MAP_FAILED) {					\
+			fail("mmap " what " succeeded");		\
+			munmap(m, (len));				\
+		} else if (errno == EINVAL) {				\
+			ok("mmap " what ": EINVAL");			\
+		} else {						\
+			fail("mmap " what ": %s, expected EINVAL", errname(errno)); \
+		}							\
+	} while (0)
+	BAD_MMAP("size + 1 page", a.map_size + page, 0);
+	BAD_MMAP("size - 1 page", a.map_size - page, 0);
+	BAD_MMAP("one page", (size_t)page, 0);
+	BAD_MMAP("offset 1 page", a.map_size, page);
+	BAD_MMAP("offset of queue nr_queues", a.map_size, BUSE_QUEUE_MMAP_OFFSET(a.nr_queues));
+	BAD_MMAP("offset of queue 1 + 1 page", a.map_size, BUSE_QUEUE_MMAP_OFFSET(1) + page);
+	BAD_MMAP("offset of queue 65", a.map_size, BUSE_QUEUE_MMAP_OFFSET(65));
+#undef BAD_MMAP
+
+	for (q = 0; q < a.nr_queues && q < BUSE_MAX_QUEUES; q++) {
+		maps[q] = mmap(NULL, a.map_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+			       (off_t)BUSE_QUEUE_MMAP_OFFSET(q));
+		if (maps[q] == MAP_FAILED)
+			fail("mmap of queue %u: %s", q, strerror(errno));
+		else
+			ok("mmap of queue %u", q);
+	}
+
+	expect_err("RUN queue nr_queues", run_q(fd, a.nr_queues, BUSE_RUN_F_NOWAIT, &r), EINVAL);
+	expect_err("RUN queue 0xffffffff", run_q(fd, 0xffffffffu, BUSE_RUN_F_NOWAIT, &r), EINVAL);
+	expect_err("RUN unknown flag", run_q(fd, 0, BUSE_RUN_F_NOWAIT | 0x80, &r), EINVAL);
+	memset(&r, 0, sizeof(r));
+	r.flags = BUSE_RUN_F_NOWAIT;
+	r.reserved[LAST(r.reserved)] = 1;
+	expect_err("RUN reserved != 0", ioctl(fd, BUSE_IOC_RUN, &r), EINVAL);
+	expect_err("RUN bad pointer", ioctl(fd, BUSE_IOC_RUN, (void *)8), EFAULT);
+	expect_ok("RUN NOWAIT", run_q(fd, 1, BUSE_RUN_F_NOWAIT, &r));
+
+	/* KICK: the next waiting RUN returns at once (guarded by an alarm). */
+	expect_ok("RUN KICK", run_q(fd, 0, BUSE_RUN_F_KICK, &r));
+	set_handler(SIGALRM, on_alarm);
+	alarm(5);
+	if (run_q(fd, 0, 0, &r) < 0)
+		fail("RUN after KICK: %s (it should have returned at once)", errname(errno));
+	else
+		ok("RUN after KICK returned at once (pending %u)", r.pending);
+	alarm(0);
+
+	for (q = 0; q < a.nr_queues && q < BUSE_MAX_QUEUES; q++)
+		if (maps[q] != MAP_FAILED)
+			munmap(maps[q], a.map_size);
+	close(fd);
+
+	/* Detached: the device can be opened and attached again. */
+	fd = open_char(n);
+	if (fd < 0) {
+		fail("reopen after close: %s", strerror(errno));
+	} else {
+		memset(&a, 0, sizeof(a));
+		expect_ok("ATTACH after reopen", ioctl(fd, BUSE_IOC_ATTACH, &a));
+		close(fd);
+	}
+	return failures ? 1 : 0;
+}
+
+/* ---------------------------------------------------------------------------
+ * hostile serve N SECTOR
+ */
+
+struct ring {
+	int fd;
+	struct buse_attach a;
+	unsigned char *map;
+	struct buse_ring_hdr *hdr;
+	struct buse_io_desc *sq;
+	struct buse_io_cqe *cq;
+	uint32_t sq_head, cq_tail;
+	unsigned char *store;
+};
+
+static unsigned char *buf_of(struct ring *rg, uint16_t tag)
+{
+	return rg->map + rg->a.data_off + (size_t)tag * rg->a.max_io;
+}
+
+static void push_cqe(struct ring *rg, uint16_t tag, uint16_t seq, int32_t result)
+{
+	struct buse_io_cqe *c = &rg->cq[rg->cq_tail & (rg->a.cq_entries - 1)];
+
+	c->tag = tag;
+	c->seq = seq;
+	c->result = result;
+	rg->cq_tail++;
+	__atomic_store_n(&rg->hdr->cq_tail, rg->cq_tail, __ATOMIC_RELEASE);
+}
+
+/* The honest answer to a request. */
+static int32_t serve_one(struct ring *rg, const struct buse_io_desc *d)
+{
+	uint64_t off = d->sector * 512;
+
+	switch (d->op) {
+	case BUSE_OP_READ:
+	case BUSE_OP_WRITE:
+		if (d->len > rg->a.max_io || off > rg->a.size || d->len > rg->a.size - off)
+			return -EIO;
+		if (d->op == BUSE_OP_READ)
+			memcpy(buf_of(rg, d->tag), rg->store + off, d->len);
+		else
+			memcpy(rg->store + off, buf_of(rg, d->tag), d->len);
+		return 0;
+	case BUSE_OP_FLUSH:
+		return 0;
+	default:
+		return -EOPNOTSUPP;
+	}
+}
+
+/*
+ * Takes the next submitted request into *d: 1, or 0 when the ring is empty.
+ * Cancel notices (the kernel timed a request out) are skipped: such a
+ * request must not be completed.
+ */
+static int next_desc(struct ring *rg, struct buse_io_desc *d)
+{
+	uint32_t tail;
+
+	for (;;) {
+		tail = __atomic_load_n(&rg->hdr->sq_tail, __ATOMIC_ACQUIRE);
+		if (rg->sq_head == tail)
+			return 0;
+		*d = rg->sq[rg->sq_head & (rg->a.sq_entries - 1)];
+		rg->sq_head++;
+		__atomic_store_n(&rg->hdr->sq_head, rg->sq_head, __ATOMIC_RELEASE);
+		if (d->op != BUSE_OP_CANCEL)
+			return 1;
+		printf("note: cancel notice for tag %u seq %u\n", d->tag, d->seq);
+	}
+}
+
+/* RUN on queue 0: 0 or -errno. */
+static int run0(struct ring *rg, uint32_t flags, struct buse_run *r)
+{
+	return run_q(rg->fd, 0, flags, r) < 0 ? -errno : 0;
+}
+
+/* Sends what is queued in the completion ring; it must all be accepted. */
+static void flush_honest(struct ring *rg)
+{
+	struct buse_run r;
+	int ret = run0(rg, BUSE_RUN_F_NOWAIT, &r);
+
+	if (ret == -ENODEV)
+		stop = 1;
+	else if (ret < 0 && ret != -EINTR)
+		fail("RUN with honest completions: %s (rejected %u)", errname(-ret), r.rejected);
+	else if (r.rejected)
+		fail("RUN rejected %u honest completion(s)", r.rejected);
+}
+
+/* One bogus batch (already in the ring): RUN must say EINVAL, rejected > 0. */
+static void expect_rejected(struct ring *rg, const char *what, uint32_t want_completed)
+{
+	struct buse_run r;
+	int ret = run0(rg, BUSE_RUN_F_NOWAIT, &r);
+
+	if (ret == -EINVAL && r.rejected > 0 && r.completed == want_completed)
+		ok("%s: EINVAL, completed %u, rejected %u", what, r.completed, r.rejected);
+	else
+		fail("%s: got %s, completed %u, rejected %u; expected EINVAL, completed %u, rejected > 0",
+		     what, errname(-ret), r.completed, r.rejected, want_completed);
+}
+
+/* Serve honestly, without sleeping in the kernel, for about ms milliseconds. */
+static void serve_for(struct ring *rg, int ms)
+{
+	struct buse_io_desc d;
+	int i;
+
+	for (i = 0; i < ms / 10 && !stop; i++) {
+		while (next_desc(rg, &d))
+			push_cqe(rg, d.tag, d.seq, serve_one(rg, &d));
+		flush_honest(rg);
+		usleep(10000);
+	}
+}
+
+static int cmd_serve(unsigned n, uint64_t target)
+{
+	struct ring rg;
+	struct buse_io_desc d, held;
+	struct buse_run r;
+	uint32_t saved;
+	int have = 0, ret;
+	char line[64];
+
+	memset(&rg, 0, sizeof(rg));
+	set_handler(SIGINT, on_signal);
+	set_handler(SIGTERM, on_signal);
+	rg.fd = open_char(n);
+	if (rg.fd < 0)
+		die("open " BUSE_CHAR_DEVICE_FMT ": %s", n, strerror(errno));
+	if (ioctl(rg.fd, BUSE_IOC_ATTACH, &rg.a) < 0)
+		die("ATTACH: %s", strerror(errno));
+	check_geometry(&rg.a, n);
+	if (rg.a.nr_queues != 1)
+		die("device %u has %u queues; this test wants 1", n, rg.a.nr_queues);
+	if (target * 512 + 4096 > rg.a.size)
+		die("sector %llu is beyond the device", (unsigned long long)target);
+	rg.map = mmap(NULL, rg.a.map_size, PROT_READ | PROT_WRITE, MAP_SHARED, rg.fd,
+		      (off_t)BUSE_QUEUE_MMAP_OFFSET(0));
+	if (rg.map == MAP_FAILED)
+		die("mmap: %s", strerror(errno));
+	rg.hdr = (struct buse_ring_hdr *)rg.map;
+	rg.sq = (struct buse_io_desc *)(rg.map + rg.a.sq_off);
+	rg.cq = (struct buse_io_cqe *)(rg.map + rg.a.cq_off);
+	rg.sq_head = __atomic_load_n(&rg.hdr->sq_head, __ATOMIC_ACQUIRE);
+	rg.cq_tail = __atomic_load_n(&rg.hdr->cq_tail, __ATOMIC_ACQUIRE);
+	rg.store = calloc(1, rg.a.size);
+	if (!rg.store)
+		die("out of memory");
+
+	/* Let whatever the kernel reads at attach time (partition scan) pass. */
+	serve_for(&rg, 1000);
+
+	/* Phase A: nothing of ours is in flight. */
+	push_cqe(&rg, (uint16_t)rg.a.queue_depth, 0, 0);
+	expect_rejected(&rg, "tag == queue_depth", 0);
+	push_cqe(&rg, 0xffff, 0, 0);
+	expect_rejected(&rg, "tag 0xffff", 0);
+	push_cqe(&rg, (uint16_t)(rg.a.queue_depth - 1), 0, 0);
+	push_cqe(&rg, (uint16_t)(rg.a.queue_depth - 1), 1, 0);
+	expect_rejected(&rg, "tag not in flight", 0);
+	push_cqe(&rg, 0, 0, 0);
+	push_cqe(&rg, 0, 0, 0);
+	expect_rejected(&rg, "tag 0 twice, never issued", 0);
+
+	saved = rg.cq_tail;
+	rg.cq_tail = saved + rg.a.cq_entries + 1;
+	__atomic_store_n(&rg.hdr->cq_tail, rg.cq_tail, __ATOMIC_RELEASE);
+	expect_rejected(&rg, "cq_tail ahead by cq_entries + 1", 0);
+	/* Carry on from wherever the kernel says its head is. */
+	rg.cq_tail = __atomic_load_n(&rg.hdr->cq_head, __ATOMIC_ACQUIRE);
+	__atomic_store_n(&rg.hdr->cq_tail, rg.cq_tail, __ATOMIC_RELEASE);
+	ret = run0(&rg, BUSE_RUN_F_NOWAIT, &r);
+	if (ret < 0)
+		fail("RUN after restoring cq_tail: %s (rejected %u)", errname(-ret), r.rejected);
+	else
+		ok("RUN after restoring cq_tail (kernel cq_head %u, was %u)", rg.cq_tail, saved);
+	printf("READY\n");
+	fflush(stdout);
+
+	/* Phase B: wait for the READ of the target sector, serving the rest. */
+	while (!have && !stop) {
+		ret = run0(&rg, 0, &r);
+		if (ret == -ENODEV)
+			break;
+		if (ret < 0 && ret != -EINTR) {
+			fail("RUN (waiting for the READ of sector %llu): %s",
+			     (unsigned long long)target, errname(-ret));
+			break;
+		}
+		while (next_desc(&rg, &d)) {
+			if (!have && d.op == BUSE_OP_READ && d.sector == target) {
+				held = d;
+				have = 1;
+			} else {
+				push_cqe(&rg, d.tag, d.seq, serve_one(&rg, &d));
+			}
+		}
+		flush_honest(&rg);
+	}
+	if (have) {
+		ok("holding the READ of sector %llu (tag %u, %u bytes)",
+		   (unsigned long long)held.sector, held.tag, held.len);
+		const struct {
+			const char *what;
+			uint16_t tag, seq;
+			int32_t result;
+		} bogus[] = {
+			{ "result > len", held.tag, held.seq, (int32_t)held.len + 512 },
+			{ "result 2 * len", held.tag, held.seq, (int32_t)held.len * 2 },
+			{ "result 100 (not a block multiple)", held.tag, held.seq, 100 },
+			{ "result len - 100 (not a block multiple)", held.tag, held.seq,
+			  (int32_t)held.len - 100 },
+			{ "the held tag with the wrong seq", held.tag,
+			  (uint16_t)(held.seq + 1), 0 },
+			{ "the neighbour of the held tag", (uint16_t)(held.tag ^ 1),
+			  held.seq, 0 },
+		};
+		size_t i;
+
+		/*
+		 * After each step, the script checks that the READ is still
+		 * outstanding and writes a line to our stdin.
+		 */
+		for (i = 0; i < sizeof(bogus) / sizeof(bogus[0]); i++) {
+			push_cqe(&rg, bogus[i].tag, bogus[i].seq, bogus[i].result);
+			expect_rejected(&rg, bogus[i].what, 0);
+			printf("STEP %s\n", bogus[i].what);
+			if (!fgets(line, sizeof(line), stdin))
+				line[0] = '\0';
+		}
+		printf("HOLDING\n");
+
+		/* Honest, and the same tag once more in the same batch. */
+		memset(buf_of(&rg, held.tag), 0xa5, held.len);
+		push_cqe(&rg, held.tag, held.seq, (int32_t)held.len);
+		push_cqe(&rg, held.tag, held.seq, 0);
+		expect_rejected(&rg, "honest completion + the same tag again", 1);
+		printf("SERVED\n");
+		fflush(stdout);
+	} else if (!stop) {
+		fail("never saw the READ of sector %llu", (unsigned long long)target);
+	}
+
+	/* Phase C: honest until told to stop or the device goes away. */
+	while (!stop) {
+		ret = run0(&rg, 0, &r);
+		if (ret == -ENODEV)
+			break;
+		if (ret < 0 && ret != -EINTR) {
+			fail("RUN: %s", errname(-ret));
+			break;
+		}
+		while (next_desc(&rg, &d))
+			push_cqe(&rg, d.tag, d.seq, serve_one(&rg, &d));
+	}
+	flush_honest(&rg);
+	printf("exiting: %d failure(s)\n", failures);
+	return failures ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	char *end;
+	unsigned long n;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc < 3)
+		goto usage;
+	n = strtoul(argv[2], &end, 10);
+	if (*end || n > BUSE_MAX_INDEX)
+		goto usage;
+	if (!strcmp(argv[1], "ioctls") && argc == 3)
+		return cmd_ioctls((unsigned)n);
+	if (!strcmp(argv[1], "serve") && argc == 4) {
+		unsigned long long sector = strtoull(argv[3], &end, 10);
+
+		if (*end)
+			goto usage;
+		return cmd_serve((unsigned)n, sector);
+	}
+usage:
+	fprintf(stderr, "usage: hostile ioctls N | hostile serve N SECTOR\n");
+	return 2;
+}
