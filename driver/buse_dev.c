@@ -7,6 +7,7 @@
 #include <linux/idr.h>
 #include <linux/slab.h>
 #include <linux/highmem.h>
+#include <linux/mm.h>
 #include <linux/uaccess.h>
 
 #include "buse.h"
@@ -602,6 +603,13 @@ static int buse_validate_info(struct buse_dev_info *info)
 		return -EINVAL;
 	if ((u64)info->queue_depth * info->max_io > BUSE_MAX_QUEUE_BUFFERS)
 		return -EINVAL;
+	/*
+	 * The rings are allocated whole when a server attaches; refuse now a
+	 * device whose rings could not reasonably be had.
+	 */
+	if ((u64)info->nr_queues * info->queue_depth * info->max_io >
+	    ((u64)totalram_pages() << PAGE_SHIFT) / 4)
+		return -ENOMEM;
 
 	/* Output fields. */
 	info->state = BUSE_STATE_IDLE;

@@ -408,10 +408,13 @@ static char *buse_chardev_devnode(BUSE_DEVNODE_CONST struct device *d,
 	const struct buse_dev *dev = dev_get_drvdata(d);
 
 	if (dev && (dev->info.flags & BUSE_DEV_F_OWNER)) {
-		*uid = dev->owner_uid;
-		if (gid_valid(dev->owner_gid))
+		/* Callers may ask for only some of these. */
+		if (uid)
+			*uid = dev->owner_uid;
+		if (gid && gid_valid(dev->owner_gid))
 			*gid = dev->owner_gid;
-		*mode = 0660;
+		if (mode)
+			*mode = 0660;
 	}
 	return NULL;
 }

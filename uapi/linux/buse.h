@@ -88,6 +88,7 @@
 #define BUSE_MIN_MAX_IO		4096u
 #define BUSE_MAX_MAX_IO		(4u << 20)
 #define BUSE_MAX_QUEUE_BUFFERS	(1ull << 30) /* depth * max_io per queue */
+/* Also: queues * depth * max_io <= a quarter of RAM, else ADD fails ENOMEM. */
 
 /* Defaults used when a field of struct buse_dev_info is 0. */
 #define BUSE_DEF_QUEUES		1u
