@@ -172,10 +172,16 @@ struct cli {
 	bool create;
 	bool have_size;
 	bool read_only;
+	bool mlock;
+	bool no_pin;
 	uint64_t size;
 	uint32_t queues, depth, max_io, lbs, pbs;
 	uint32_t index;
+	uint32_t poll_us;
 };
+
+/* Long-only options. */
+enum { OPT_POLL_US = 256, OPT_MLOCK, OPT_NO_PIN };
 
 static void usage(FILE *f)
 {
@@ -196,6 +202,16 @@ static void usage(FILE *f)
 		"  -b, --logical-block-size SIZE   (with --create)\n"
 		"  -p, --physical-block-size SIZE  (with --create)\n"
 		"  -r, --read-only          create a read-only device (with --create)\n"
+		"      --poll-us N          after each batch, poll up to N microseconds\n"
+		"                           for the next request before sleeping\n"
+		"                           (adaptive; 0, the default: never poll)\n"
+		"      --mlock              lock the server's memory (mlockall): it then\n"
+		"                           never waits for paging, e.g. when swap or\n"
+		"                           its own binary lives on the device; the\n"
+		"                           whole device's memory is then allocated\n"
+		"                           (and locked) at start\n"
+		"      --no-pin             do not pin queue thread q to the CPUs that\n"
+		"                           submit to hardware queue q\n"
 		"  -h, --help               show this help\n"
 		"\n"
 		"SIZE takes K, M, G, T suffixes (powers of 1024).  Options left out\n"
@@ -245,6 +261,9 @@ static int parse_cli(int argc, char **argv, struct cli *c, bool *done)
 		{ "logical-block-size", required_argument, NULL, 'b' },
 		{ "physical-block-size", required_argument, NULL, 'p' },
 		{ "read-only", no_argument, NULL, 'r' },
+		{ "poll-us", required_argument, NULL, OPT_POLL_US },
+		{ "mlock", no_argument, NULL, OPT_MLOCK },
+		{ "no-pin", no_argument, NULL, OPT_NO_PIN },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -289,6 +308,17 @@ static int parse_cli(int argc, char **argv, struct cli *c, bool *done)
 		case 'r':
 			c->read_only = true;
 			create_only = true;
+			break;
+		case OPT_POLL_US:
+			ret = parse_u32(optarg, &c->poll_us);
+			if (!ret && c->poll_us > BDUS_MAX_POLL_US)
+				ret = -ERANGE;
+			break;
+		case OPT_MLOCK:
+			c->mlock = true;
+			break;
+		case OPT_NO_PIN:
+			c->no_pin = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -350,8 +380,15 @@ bad:
 }
 
 /* A message for an error of bdus_serve(). */
-static const char *serve_strerror(int err)
+static const char *serve_strerror(int err, bool mlock)
 {
+	/* --mlock: mlockall() fails first, or locked mappings later. */
+	if (mlock && err == -EPERM)
+		return "permission denied (run as root; --mlock needs "
+		       "CAP_IPC_LOCK or a non-zero RLIMIT_MEMLOCK)";
+	if (mlock && (err == -ENOMEM || err == -EAGAIN))
+		return "cannot lock the memory (--mlock needs CAP_IPC_LOCK or "
+		       "a large enough RLIMIT_MEMLOCK, and that much memory)";
 	switch (-err) {
 	case ENOENT:
 		return "no such device (or buse.ko is not loaded)";
@@ -391,6 +428,11 @@ int main(int argc, char **argv)
 	ret = parse_cli(argc, argv, &c, &done);
 	if (done)
 		return ret;
+	opts.poll_us = c.poll_us;
+	if (c.mlock)
+		opts.flags |= BDUS_OPT_MLOCK;
+	if (c.no_pin)
+		opts.flags |= BDUS_OPT_NO_PIN;
 
 	if (c.create) {
 		struct buse_dev_info info = {
@@ -414,7 +456,7 @@ int main(int argc, char **argv)
 		if (ret) {
 			fprintf(stderr, "%s: serving " BUSE_BLOCK_DEVICE_FMT
 				" failed: %s\n", prog, info.index,
-				serve_strerror(ret));
+				serve_strerror(ret, c.mlock));
 			return 1;
 		}
 		return 0;
@@ -439,7 +481,7 @@ int main(int argc, char **argv)
 	ret = bdus_serve(c.index, &ramdisk_engine, &rd, &opts);
 	if (ret) {
 		fprintf(stderr, "%s: cannot serve " BUSE_BLOCK_DEVICE_FMT ": %s\n",
-			prog, c.index, serve_strerror(ret));
+			prog, c.index, serve_strerror(ret, c.mlock));
 		return 1;
 	}
 	return 0;

@@ -259,7 +259,95 @@ struct storage_engine {
  * either for a device created with BUSE_DEV_F_NO_PARTSCAN).
  */
 #define BDUS_OPT_NO_PARTSCAN	(1u << 1)
-#define BDUS_OPT_ALL		(BDUS_OPT_NO_SIGNALS | BDUS_OPT_NO_PARTSCAN)
+/*
+ * Lock all of the process's memory, present and future: mlockall(
+ * MCL_CURRENT | MCL_FUTURE), before anything else is done (for
+ * bdus_create_and_serve(), before the device is created).
+ *
+ * Why: a server whose pages can be paged out must bring them back to make
+ * progress, and that may take the device it serves.  Its swapped-out pages
+ * when swap lives on /dev/buseN (or on a filesystem on it); its program,
+ * libraries and other file-backed pages when they live on a filesystem on
+ * /dev/buseN (a root filesystem served by buse, say).  A request then
+ * waits for the server, which waits for a page, which waits for the
+ * request: deadlock.  Locked pages are never paged out (and serving takes
+ * no major page faults, which also helps latency).  Use it whenever the
+ * system may page, swap or load code through the device being served.
+ * See also "Memory" below.
+ *
+ * Cost: every mapping of the process is faulted in and stays resident, and
+ * (MCL_FUTURE) so is every mapping made later, in full, when it is made:
+ * the queue threads' stacks (RLIMIT_STACK each, 8 MiB by default, unless
+ * pthread_setattr_default_np() sets a smaller default), an engine's
+ * buffers, and its large sparse mappings (a MAP_NORESERVE area of the
+ * device's size is allocated entirely).  The ring areas are kernel memory,
+ * never paged out in any case.  Without CAP_IPC_LOCK, RLIMIT_MEMLOCK
+ * bounds the process's whole address space (mlockall fails with -ENOMEM)
+ * and later mappings beyond it fail (e.g. pthread_create() with -EAGAIN):
+ * in practice this needs CAP_IPC_LOCK.  The lock is not undone when
+ * bdus_serve() returns (other servers in the process may rely on it);
+ * call munlockall() if it must be.
+ */
+#define BDUS_OPT_MLOCK		(1u << 2)
+/*
+ * Do not pin the queue threads to CPUs.  By default the thread of hardware
+ * queue q runs only on the CPUs blk-mq maps to q, read from
+ * /sys/block/buseN/mq/q/cpu_list when the threads start and intersected
+ * with the affinity of the thread calling bdus_serve() (so taskset(1) and
+ * cgroup placement are respected).  Requests of queue q are submitted on
+ * those CPUs: served there, their data is still in that CPU's caches, and
+ * with several queues each thread keeps to its own CPUs instead of
+ * following the scheduler around.  Nothing is pinned (and nothing fails)
+ * if the file is missing (no sysfs) or malformed, or if none of its CPUs
+ * is allowed; with one queue (the default) the list holds every CPU and
+ * pinning changes nothing.  Set this flag when the engine places its
+ * threads itself, or when the CPUs submitting I/O should not also run the
+ * server (a polling thread, see poll_us, competes with the applications
+ * running on its CPUs).
+ */
+#define BDUS_OPT_NO_PIN		(1u << 3)
+/*
+ * Print nothing.  The library writes to stderr only to warn, in one line
+ * and once per process, that the serving threads could not be made I/O
+ * flushers (see "Memory" below).
+ */
+#define BDUS_OPT_QUIET		(1u << 4)
+#define BDUS_OPT_ALL		(BDUS_OPT_NO_SIGNALS | BDUS_OPT_NO_PARTSCAN | \
+				 BDUS_OPT_MLOCK | BDUS_OPT_NO_PIN | \
+				 BDUS_OPT_QUIET)
+
+/* Largest bdus_opts.poll_us: one second. */
+#define BDUS_MAX_POLL_US	1000000u
+
+/*
+ * Memory.  Whatever the options, every thread that serves - the queue
+ * threads, and the thread that called bdus_serve() for the duration of
+ * the call (it calls open(), close() and triggers the partition rescan) -
+ * is made an I/O flusher with prctl(PR_SET_IO_FLUSHER, 1).
+ *
+ * Why: when memory is short the kernel reclaims it, among other ways, by
+ * writing dirty page-cache pages back to their devices - possibly to
+ * /dev/buseN - and the task that needs memory waits for that writeback.
+ * When that task is the server itself (a malloc() in the engine, a page
+ * fault in a callback, an allocation inside one of its system calls), it
+ * waits for a write that only it can serve: deadlock.  An I/O flusher
+ * never starts or waits for I/O to reclaim memory for its own allocations
+ * (they are GFP_NOIO), and is not throttled for other devices' dirty
+ * pages.  prctl(2) asks this of every process in the block I/O path that
+ * allocates memory while handling I/O; the kernel's loop driver runs its
+ * workers the same way.
+ *
+ * The flag is inherited by the threads (and processes) a flusher creates:
+ * threads the engine starts from open() have it; an engine that does I/O
+ * from threads created elsewhere should set it there too.  The calling
+ * thread's previous setting is restored when bdus_serve() returns.
+ *
+ * It needs CAP_SYS_RESOURCE (and Linux 5.6).  Without it the device is
+ * served all the same - only the protection is missing - and one line on
+ * stderr says so, once per process, unless BDUS_OPT_QUIET.
+ * BDUS_OPT_MLOCK is the complementary protection: no flag keeps a server
+ * whose own pages were paged out from needing the device to get them back.
+ */
 
 /*
  * Options of bdus_serve() and bdus_create_and_serve().  A NULL pointer is
@@ -276,7 +364,39 @@ struct bdus_opts {
 
 	/* BDUS_OPT_*; unknown bits give -EINVAL. */
 	uint32_t flags;
-	uint32_t __pad0;
+
+	/*
+	 * Adaptive polling: the longest busy-wait, in microseconds, of a
+	 * queue thread for the next request before it sleeps.  0 (the
+	 * default): no polling.  At most BDUS_MAX_POLL_US (else -EINVAL).
+	 *
+	 * Without polling a queue thread, after each batch of requests, hands
+	 * the completions to the kernel and sleeps in the same system call
+	 * until the next request arrives: one system call per batch, but also
+	 * a sleep and a wake-up (scheduler work, a context switch, a few
+	 * microseconds; more in a VM) when requests follow each other closely.
+	 * With poll_us the thread hands the completions over without
+	 * sleeping, then spins (reading the ring's index, with a CPU pause
+	 * instruction) up to the current window for the next request; only if
+	 * none comes does it sleep as before.
+	 *
+	 * The window adapts: it doubles (up to poll_us) each time polling
+	 * finds a request, and halves each time it does not; at 0 the thread
+	 * sleeps after every batch as without polling, until a wake-up that
+	 * comes within poll_us shows that spinning would have found that
+	 * request, which reopens the window to poll_us.  So an idle device,
+	 * or one whose requests come further apart than poll_us, costs no
+	 * CPU after a few requests; a busy one is served without sleeps.
+	 *
+	 * Worth trying when per-request latency matters and the server has
+	 * CPU to spare: a spinning thread occupies a CPU that the applications
+	 * submitting I/O may want.  With the default pinning and one CPU per
+	 * hardware queue, that is the very CPU the submitter runs on (see
+	 * BDUS_OPT_NO_PIN): measure both ways.  Typical values: 10 to 100.
+	 * bdus_stop() and signals are seen at once while spinning, device
+	 * removal when the spin ends (within poll_us).
+	 */
+	uint32_t poll_us;
 
 	/*
 	 * Optional.  Called once on the thread that called bdus_serve(),
@@ -294,11 +414,14 @@ struct bdus_opts {
 /*
  * bdus_serve - serve the existing device `index` until told to stop.
  *
- * Opens /dev/busecN, attaches (BUSE_IOC_ATTACH) advertising the operations
+ * Locks the process's memory (BDUS_OPT_MLOCK), makes the calling thread an
+ * I/O flusher (see "Memory" above), opens /dev/busecN, attaches
+ * (BUSE_IOC_ATTACH) advertising the operations
  * the engine implements (READ, WRITE, and FLUSH, DISCARD, WRITE_ZEROES,
  * SECURE_ERASE for each non-NULL callback; FUA with BDUS_ENGINE_F_FUA and
  * a flush callback), maps every queue's ring, calls engine->open(), starts
- * one thread per hardware queue, triggers a best-effort partition rescan
+ * one thread per hardware queue (each an I/O flusher, pinned to its
+ * queue's CPUs unless BDUS_OPT_NO_PIN), triggers a best-effort partition rescan
  * of /dev/buseN (BLKRRPART, errors ignored; this issues reads, served by
  * the engine), calls opts->on_ready(),
  * then serves until:
@@ -323,8 +446,13 @@ struct bdus_opts {
  * Returns 0, or a negative errno:
  *   -EINVAL   engine or engine->read/write is NULL, unknown bits in
  *             engine->flags, index > BUSE_MAX_INDEX, bad opts (unknown
- *             flags, reserved not zero), or the attach was refused (size
- *             missing or different from the device's);
+ *             flags, poll_us > BDUS_MAX_POLL_US, reserved not zero), or
+ *             the attach was refused (size missing or different from the
+ *             device's);
+ *   -ENOMEM, -EPERM  BDUS_OPT_MLOCK: mlockall(2) failed, before anything
+ *             else was done and with nothing locked: without CAP_IPC_LOCK,
+ *             the address space exceeds RLIMIT_MEMLOCK (-ENOMEM) or that
+ *             limit is 0 (-EPERM);
  *   -ENOENT   /dev/busecN does not exist (no such device, or buse.ko is
  *             not loaded);
  *   -EACCES, -EPERM  not allowed to open /dev/busecN;
@@ -362,7 +490,8 @@ BDUS_API int bdus_serve(uint32_t index, const struct storage_engine *engine,
  * bdus_ctl_remove() when serving succeeded but the removal failed: in
  * particular -EBUSY when /dev/buseN is still open (mounted, say), in which
  * case the device remains, without a server (the removal is not forced).
- * -EINVAL without creating anything for a NULL info or bad engine/opts.
+ * -EINVAL without creating anything for a NULL info or bad engine/opts,
+ * and likewise the mlockall(2) error of BDUS_OPT_MLOCK.
  */
 BDUS_API int bdus_create_and_serve(struct buse_dev_info *info,
 				   const struct storage_engine *engine,

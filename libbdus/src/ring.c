@@ -22,9 +22,11 @@
  * is still the engine's).
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 
 #include "ring.h"
 
@@ -32,6 +34,13 @@
 #define compiler_barrier() __asm__ __volatile__("" ::: "memory")
 
 #define MAX_ERRNO 4095
+
+/* One round of a busy-wait loop. */
+#if defined(__x86_64__) || defined(__i386__)
+#define cpu_relax() __builtin_ia32_pause()
+#else
+#define cpu_relax() sched_yield()
+#endif
 
 static bool is_pow2(uint64_t x)
 {
@@ -551,6 +560,7 @@ int bdus_queue_process(struct bdus_queue *q)
 	uint32_t n = tail - head;	/* free-running: wraps correctly */
 	int ret;
 
+	q->batch_cqes = 0;
 	if (!n)
 		return 0;
 	/* More than the ring holds: slots were overwritten before we read
@@ -566,9 +576,149 @@ int bdus_queue_process(struct bdus_queue *q)
 		dispatch(q, &d);
 	}
 	q->sq_head = head;
+	q->batch_cqes = q->npending;
 	ret = flush_pending(q);
 	/* The kernel sleeps in RUN while sq_head == sq_tail, and posts
 	 * CANCEL notices only while the ring has room past sq_head. */
 	__atomic_store_n(&q->hdr->sq_head, head, __ATOMIC_RELEASE);
 	return ret < 0 ? ret : (int)n;
+}
+
+/* ------------------------------------------------------------------------
+ * The queue loop and polling
+ */
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int bdus_queue_spin(struct bdus_queue *q, uint32_t window_us)
+{
+	uint64_t deadline = 0, now;
+	uint64_t i;
+
+	for (i = 0;; i++) {
+		/* Acquire: bdus_queue_process() re-reads it anyway. */
+		if (__atomic_load_n(&q->hdr->sq_tail, __ATOMIC_ACQUIRE) !=
+		    q->sq_head)
+			return BDUS_SPIN_WORK;
+		if (__atomic_load_n(&q->stopping, __ATOMIC_ACQUIRE))
+			return BDUS_SPIN_STOP;
+		/* The clock (vDSO, no system call) every 8 rounds. */
+		if (!(i & 7)) {
+			now = now_ns();
+			if (!i)
+				deadline = now + (uint64_t)window_us * 1000u;
+			if (now >= deadline)
+				return BDUS_SPIN_EMPTY;
+		}
+		cpu_relax();
+	}
+}
+
+uint32_t bdus_poll_next(uint32_t poll_us, uint32_t window, bool found,
+			uint64_t waited_ns)
+{
+	if (!poll_us)
+		return 0;
+	if (window > poll_us)
+		window = poll_us;
+	if (window) {
+		if (found)
+			return window > poll_us / 2 ? poll_us : window * 2;
+		return window / 2;
+	}
+	return waited_ns <= (uint64_t)poll_us * 1000u ? poll_us : 0;
+}
+
+/*
+ * BUSE_IOC_RUN for the loop: 0 to go on, or 1 to leave it, with
+ * q->removed or q->err set.
+ */
+static int loop_run(struct bdus_queue *q, uint32_t flags, struct buse_run *run)
+{
+	int ret = bdus_queue_run(q, flags, run);
+
+	if (ret == -ENODEV) {
+		q->removed = true;	/* device removed */
+		return 1;
+	}
+	/*
+	 * EINVAL with rejected completions: the good ones were consumed and
+	 * the kernel dropped the others: a late answer to a request that
+	 * timed out meanwhile, or our -EIO answer to a descriptor with a tag
+	 * out of range.  Keep going.
+	 */
+	if (ret < 0 && !(ret == -EINVAL && run->rejected)) {
+		q->err = ret;
+		return 1;
+	}
+	return 0;
+}
+
+void bdus_queue_loop(struct bdus_queue *q)
+{
+	struct buse_run run;
+	uint64_t t0;
+	int ret;
+
+	q->poll_window = 0;
+	for (;;) {
+		if (__atomic_load_n(&q->stopping, __ATOMIC_ACQUIRE))
+			break;
+		if (q->poll_window) {
+			bool found;
+
+			/*
+			 * Hand the last batch's completions over now (if it
+			 * published any), then look for the next batch without
+			 * sleeping.
+			 */
+			run.pending = 0;
+			if (q->batch_cqes &&
+			    loop_run(q, BUSE_RUN_F_NOWAIT, &run))
+				break;
+			if (run.pending)
+				ret = BDUS_SPIN_WORK;
+			else
+				ret = bdus_queue_spin(q, q->poll_window);
+			if (ret == BDUS_SPIN_STOP)
+				break;
+			found = ret == BDUS_SPIN_WORK;
+			if (found)
+				q->poll_hits++;
+			else
+				q->poll_misses++;
+			q->poll_window = bdus_poll_next(q->poll_us,
+							q->poll_window, found, 0);
+			/* Nothing came: sleep (a KICK or removal wakes it). */
+			if (!found && loop_run(q, 0, &run))
+				break;
+		} else if (q->poll_us) {
+			/* Not spinning now: time the wait to know whether to. */
+			t0 = now_ns();
+			if (loop_run(q, 0, &run))
+				break;
+			q->poll_window = bdus_poll_next(q->poll_us, 0, false,
+							now_ns() - t0);
+		} else {
+			/*
+			 * Consumes the completions written so far and sleeps
+			 * until descriptors are pending or a KICK arrives.
+			 */
+			if (loop_run(q, 0, &run))
+				break;
+		}
+		if (__atomic_load_n(&q->stopping, __ATOMIC_ACQUIRE))
+			break;
+		ret = bdus_queue_process(q);
+		if (ret < 0) {
+			q->err = ret;
+			break;
+		}
+	}
 }

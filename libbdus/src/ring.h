@@ -16,6 +16,7 @@
 #define BDUS_RING_H
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -116,13 +117,30 @@ struct bdus_queue {
 	bool draining;			/* under cq_lock */
 	bool locks_init;
 
+	/*
+	 * Polling after a batch (bdus_opts.poll_us; see bdus_queue_loop()):
+	 * the longest spin in microseconds (0: never poll) and the current
+	 * one, adapted by bdus_poll_next().  Queue thread only.
+	 */
+	uint32_t poll_us;
+	uint32_t poll_window;
+	uint64_t poll_hits;		/* batches found without sleeping */
+	uint64_t poll_misses;		/* spins that found nothing */
+	/* Completions the last bdus_queue_process() published itself. */
+	uint32_t batch_cqes;
+
+	/* Set by whoever stops the queue (serve.c); read by the loop. */
+	int stopping;			/* __atomic */
+	/* Set by bdus_queue_loop() when it returns. */
+	int err;			/* thread's fatal error, -errno */
+	bool removed;			/* thread saw ENODEV */
+
 	/* Used by serve.c only. */
 	void *server;
 	pthread_t thread;
 	bool thread_started;
-	int stopping;			/* __atomic */
-	int err;			/* thread's fatal error, -errno */
-	bool removed;			/* thread saw ENODEV */
+	cpu_set_t *cpus;		/* CPU_ALLOC()ed; NULL: do not pin */
+	size_t cpus_size;		/* bytes, for the CPU_*_S() macros */
 };
 
 /*
@@ -176,5 +194,59 @@ void bdus_queue_wait_async(struct bdus_queue *q);
 
 /* BUSE_IOC_RUN on q with flags, retrying EINTR: 0 or -errno. */
 int bdus_queue_run(struct bdus_queue *q, uint32_t flags, struct buse_run *out);
+
+/* bdus_queue_spin() results. */
+enum {
+	BDUS_SPIN_EMPTY = 0,	/* the window elapsed, no descriptor came */
+	BDUS_SPIN_WORK = 1,	/* descriptors are pending (sq_tail moved) */
+	BDUS_SPIN_STOP = 2,	/* q->stopping was set */
+};
+
+/*
+ * Busy-waits up to window_us microseconds for the kernel to publish
+ * descriptors: load-acquires sq_tail and compares it with the private
+ * sq_head, checks q->stopping, then executes a pause instruction (x86;
+ * sched_yield() elsewhere), reading the clock every few rounds.  No system
+ * call on x86.  Returns BDUS_SPIN_*; a window of 0 checks once.
+ */
+int bdus_queue_spin(struct bdus_queue *q, uint32_t window_us);
+
+/*
+ * The adaptive polling window (microseconds) after one wait, given the
+ * maximum poll_us and the window used for that wait:
+ *   - window > 0, found (the spin, or the RUN that preceded it, found
+ *     descriptors): doubled, at most poll_us;
+ *   - window > 0, not found (the spin ran out): halved, down to 0;
+ *   - window == 0 (no spin: the thread slept in BUSE_IOC_RUN for
+ *     waited_ns): poll_us if the wait was no longer than poll_us (a full
+ *     spin would have found that batch without sleeping), else 0.
+ * So a busy queue keeps polling, and one whose batches come further apart
+ * than poll_us stops spinning after a few batches and sleeps as it would
+ * without polling.  0 when poll_us is 0.
+ */
+uint32_t bdus_poll_next(uint32_t poll_us, uint32_t window, bool found,
+			uint64_t waited_ns);
+
+/*
+ * The queue thread's main loop: hand completions to the kernel and wait
+ * for descriptors (BUSE_IOC_RUN), process them (bdus_queue_process()),
+ * until q->stopping is set, the device goes away or an error happens.
+ * Without polling (q->poll_us == 0) each batch costs exactly one ioctl:
+ * a waiting BUSE_IOC_RUN that hands over the previous batch's completions
+ * and returns with the next batch.  With polling, while the window is
+ * open, a batch is followed by a BUSE_IOC_RUN with BUSE_RUN_F_NOWAIT (the
+ * completions go to the kernel at once) and a spin of up to poll_window
+ * microseconds on sq_tail (bdus_queue_spin()); only if that finds nothing
+ * does the thread call the waiting BUSE_IOC_RUN.  The NOWAIT call is left
+ * out when the batch published no completion (all BDUS_ASYNC: those are
+ * handed over by bdus_complete()).  The window starts at 0
+ * and adapts after each batch (bdus_poll_next()).
+ *
+ * On return q->removed is set if the device was removed (ENODEV), q->err
+ * holds a fatal error (-errno, -EPROTO), both are clear if q->stopping
+ * was set.  EINVAL with rejected completions (a late answer to a timed-out
+ * request) is not fatal.  Needs q->fd >= 0 or q->run_hook.
+ */
+void bdus_queue_loop(struct bdus_queue *q);
 
 #endif /* BDUS_RING_H */

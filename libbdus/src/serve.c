@@ -8,11 +8,19 @@
  *     engine's open/close hooks and on_ready, then sleeps in poll() on an
  *     eventfd (bdus_stop(), a queue thread that ended by itself) and a
  *     signalfd (SIGINT/SIGTERM, blocked in the caller for the duration);
- *   - one thread per hardware queue, all signals blocked, loops:
+ *   - one thread per hardware queue, all signals blocked, pinned to the
+ *     CPUs blk-mq maps to its hardware queue (unless BDUS_OPT_NO_PIN),
+ *     runs bdus_queue_loop() (ring.c):
  *         BUSE_IOC_RUN (hand over completions, wait for descriptors)
  *         bdus_queue_process() (every pending descriptor, one batch)
- *     and is stopped with BUSE_RUN_F_KICK, which wakes it race-free (a
- *     kick sent while it is not sleeping makes its next RUN return).
+ *     optionally polling between the two (bdus_opts.poll_us), and is
+ *     stopped with BUSE_RUN_F_KICK, which wakes it race-free (a kick sent
+ *     while it is not sleeping makes its next RUN return; a polling thread
+ *     sees q->stopping in its spin).
+ *
+ * Memory: every serving thread (the controller while serving, the queue
+ * threads) is an I/O flusher (PR_SET_IO_FLUSHER) when the process may be
+ * one, and BDUS_OPT_MLOCK locks the process's memory; see bdus.h for why.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,12 +33,23 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "bdus.h"
 #include "bdus_ctl.h"
+#include "cpulist.h"
 #include "ring.h"
+#include "serve.h"
+
+/* Linux 5.6; older headers lack them. */
+#ifndef PR_SET_IO_FLUSHER
+#define PR_SET_IO_FLUSHER	57
+#endif
+#ifndef PR_GET_IO_FLUSHER
+#define PR_GET_IO_FLUSHER	58
+#endif
 
 struct bdus_server {
 	struct bdus_dev dev;		/* handed out; bdus_stop() maps it back */
@@ -39,6 +58,8 @@ struct bdus_server {
 	int fd;				/* /dev/busecN */
 	int evfd;			/* stop requests, thread exits */
 	int stop;			/* __atomic: bdus_stop() was called */
+	uint32_t opt_flags;		/* bdus_opts.flags */
+	uint32_t poll_us;		/* bdus_opts.poll_us */
 	uint32_t nr_queues;		/* initialised queues */
 	struct bdus_queue *queues;	/* [dev.nr_queues] */
 	void **areas;			/* [dev.nr_queues], NULL if not mapped */
@@ -58,7 +79,7 @@ static int opts_check(const struct bdus_opts *opts)
 
 	if (!opts)
 		return 0;
-	if ((opts->flags & ~BDUS_OPT_ALL) || opts->__pad0)
+	if ((opts->flags & ~BDUS_OPT_ALL) || opts->poll_us > BDUS_MAX_POLL_US)
 		return -EINVAL;
 	for (i = 0; i < sizeof(opts->reserved) / sizeof(opts->reserved[0]); i++)
 		if (opts->reserved[i])
@@ -109,6 +130,57 @@ static void signals_end(struct sigstate *ss)
 	ss->active = false;
 }
 
+/* ------------------------------------------------------------------------
+ * Memory: I/O flusher, locking
+ */
+
+/* Per process: the failure to become an I/O flusher is reported once. */
+static int io_flusher_warned;	/* __atomic */
+
+/*
+ * Failing to become an I/O flusher is not fatal: without CAP_SYS_RESOURCE
+ * (EPERM), or on a kernel older than 5.6 (EINVAL), the server runs as
+ * before, and one line on stderr says so unless BDUS_OPT_QUIET.
+ */
+void bdus_warn_io_flusher(const char *block_path, uint32_t opt_flags, int err)
+{
+	char buf[128];
+	const char *msg;
+
+	if (!err || (opt_flags & BDUS_OPT_QUIET) ||
+	    __atomic_exchange_n(&io_flusher_warned, 1, __ATOMIC_RELAXED))
+		return;
+	msg = strerror_r(-err, buf, sizeof(buf));
+	fprintf(stderr, "libbdus: %s: cannot make the server an I/O flusher "
+		"(PR_SET_IO_FLUSHER: %s%s); memory reclaim may deadlock on "
+		"the device\n", block_path, msg,
+		err == -EPERM ? "; needs CAP_SYS_RESOURCE" : "");
+}
+
+static void warn_io_flusher(const struct bdus_server *s, int err)
+{
+	bdus_warn_io_flusher(s->dev.block_path, s->opt_flags, err);
+}
+
+/* Makes the calling thread an I/O flusher (see bdus.h).  0 or -errno. */
+static int set_io_flusher(void)
+{
+	return prctl(PR_SET_IO_FLUSHER, 1, 0, 0, 0) ? -errno : 0;
+}
+
+/*
+ * BDUS_OPT_MLOCK: lock every page of the process, now and from now on.
+ * 0 or -errno of mlockall(2).
+ */
+static int lock_memory(const struct bdus_opts *opts)
+{
+	if (!opts || !(opts->flags & BDUS_OPT_MLOCK))
+		return 0;
+	if (mlockall(MCL_CURRENT | MCL_FUTURE))
+		return -errno;
+	return 0;
+}
+
 /* Wakes the controller (async-signal-safe). */
 static void server_notify(struct bdus_server *s)
 {
@@ -140,39 +212,16 @@ void bdus_stop(const struct bdus_dev *dev)
 static void *queue_main(void *arg)
 {
 	struct bdus_queue *q = arg;
-	struct buse_run run;
+	struct bdus_server *s = q->server;
 	int ret;
 
-	for (;;) {
-		if (__atomic_load_n(&q->stopping, __ATOMIC_ACQUIRE))
-			break;
-		/*
-		 * Consumes the completions written so far and sleeps until
-		 * descriptors are pending or a KICK arrives.
-		 */
-		ret = bdus_queue_run(q, 0, &run);
-		if (ret == -ENODEV) {
-			q->removed = true;	/* device removed */
-			break;
-		}
-		/*
-		 * EINVAL with rejected completions: the good ones were
-		 * consumed and the kernel dropped the others: a late answer
-		 * to a request that timed out meanwhile, or our -EIO answer to
-		 * a descriptor with a tag out of range.  Keep going.
-		 */
-		if (ret < 0 && !(ret == -EINVAL && run.rejected)) {
-			q->err = ret;
-			break;
-		}
-		if (__atomic_load_n(&q->stopping, __ATOMIC_ACQUIRE))
-			break;
-		ret = bdus_queue_process(q);
-		if (ret < 0) {
-			q->err = ret;
-			break;
-		}
-	}
+	/* Best effort: a CPU gone offline meanwhile just leaves it unpinned. */
+	if (q->cpus)
+		sched_setaffinity(0, q->cpus_size, q->cpus);
+	/* Inherited from the controller already; explicit all the same. */
+	warn_io_flusher(s, set_io_flusher());
+
+	bdus_queue_loop(q);
 
 	/* Answer what is already in the ring, then wait for async requests. */
 	if (!q->removed && !q->err) {
@@ -187,8 +236,57 @@ static void *queue_main(void *arg)
 
 	/* Ended by itself (error, removal): stop the whole server. */
 	if (!__atomic_load_n(&q->stopping, __ATOMIC_ACQUIRE))
-		server_notify(q->server);
+		server_notify(s);
 	return NULL;
+}
+
+/*
+ * The CPUs blk-mq maps to hardware queue q of the device, as read from
+ * /sys/block/buseN/mq/q/cpu_list, restricted to `allowed` (the controller's
+ * affinity, so that taskset and sched_setaffinity() on the server are
+ * respected).  NULL (do not pin) if the file is missing or unreadable,
+ * the list is malformed or empty, or no CPU of it is allowed.
+ */
+static cpu_set_t *queue_cpus(const struct bdus_server *s, uint32_t q,
+			     const cpu_set_t *allowed, size_t size)
+{
+	char path[96];
+	cpu_set_t *set;
+
+	snprintf(path, sizeof(path), "/sys/block/buse%u/mq/%u/cpu_list",
+		 s->dev.index, q);
+	/* CPU_ALLOC() takes a count of CPUs: size bytes hold size * 8. */
+	set = CPU_ALLOC(size * 8);
+	if (!set)
+		return NULL;
+	if (bdus_read_cpu_list(path, set, size) <= 0)
+		goto none;
+	CPU_AND_S(size, set, set, allowed);
+	if (!CPU_COUNT_S(size, set))
+		goto none;
+	return set;
+none:
+	CPU_FREE(set);
+	return NULL;
+}
+
+/* Sets q->cpus for every queue (left NULL when not pinning). */
+static void plan_pinning(struct bdus_server *s)
+{
+	cpu_set_t *allowed;
+	size_t size;
+	uint32_t i;
+
+	if (s->opt_flags & BDUS_OPT_NO_PIN)
+		return;
+	allowed = bdus_get_affinity(&size);
+	if (!allowed)
+		return;
+	for (i = 0; i < s->nr_queues; i++) {
+		s->queues[i].cpus = queue_cpus(s, i, allowed, size);
+		s->queues[i].cpus_size = size;
+	}
+	CPU_FREE(allowed);
 }
 
 /* Starts the queue threads with every signal blocked.  0 or -errno. */
@@ -292,8 +390,11 @@ static void server_free(struct bdus_server *s)
 {
 	uint32_t i;
 
-	for (i = 0; i < s->nr_queues; i++)
+	for (i = 0; i < s->nr_queues; i++) {
+		if (s->queues[i].cpus)
+			CPU_FREE(s->queues[i].cpus);
 		bdus_queue_fini(&s->queues[i]);
+	}
 	if (s->areas) {
 		for (i = 0; i < s->dev.nr_queues; i++)
 			if (s->areas[i])
@@ -353,6 +454,7 @@ static int server_attach(struct bdus_server *s, uint32_t index,
 		if (ret)
 			return ret;
 		s->queues[i].server = s;
+		s->queues[i].poll_us = s->poll_us;
 		s->nr_queues = i + 1;
 	}
 	return 0;
@@ -378,8 +480,8 @@ static int serve(uint32_t index, const struct storage_engine *e, void *ctx,
 		 const struct bdus_opts *opts, int sigfd)
 {
 	struct bdus_server *s;
-	bool opened = false;
-	int ret, wret;
+	bool opened = false, flusher_set = false;
+	int ret, wret, was_flusher, flusher_err = 0;
 
 	s = calloc(1, sizeof(*s));
 	if (!s)
@@ -387,10 +489,26 @@ static int serve(uint32_t index, const struct storage_engine *e, void *ctx,
 	s->engine = e;
 	s->ctx = ctx;
 	s->evfd = -1;
+	s->opt_flags = opts ? opts->flags : 0;
+	s->poll_us = opts ? opts->poll_us : 0;
 	snprintf(s->dev.block_path, sizeof(s->dev.block_path),
 		 BUSE_BLOCK_DEVICE_FMT, index);
 	snprintf(s->dev.server_path, sizeof(s->dev.server_path),
 		 BUSE_CHAR_DEVICE_FMT, index);
+
+	/*
+	 * From the start: the attach allocates memory in the kernel while a
+	 * recoverable device's I/O waits for us.  The controller serves too
+	 * (open(), the partition rescan, close()), and the queue threads and
+	 * threads the engine starts in open() inherit the flag.  Restored on
+	 * return if it was not set before.  A failure is reported once the
+	 * device is attached: not before an error that ends everything.
+	 */
+	was_flusher = prctl(PR_GET_IO_FLUSHER, 0, 0, 0, 0);
+	if (was_flusher != 1) {
+		flusher_err = set_io_flusher();
+		flusher_set = !flusher_err && was_flusher == 0;
+	}
 
 	s->fd = open(s->dev.server_path, O_RDWR | O_CLOEXEC);
 	if (s->fd < 0) {
@@ -405,6 +523,7 @@ static int serve(uint32_t index, const struct storage_engine *e, void *ctx,
 	ret = server_attach(s, index, opts);
 	if (ret)
 		goto out;
+	warn_io_flusher(s, flusher_err);
 
 	if (e->open) {
 		ret = e->open(ctx, &s->dev);
@@ -415,6 +534,7 @@ static int serve(uint32_t index, const struct storage_engine *e, void *ctx,
 	}
 	opened = true;
 
+	plan_pinning(s);
 	ret = start_threads(s);
 	if (ret) {
 		stop_threads(s);
@@ -437,6 +557,8 @@ out_close:
 		e->close(ctx, &s->dev);
 out:
 	server_free(s);
+	if (flusher_set)
+		prctl(PR_SET_IO_FLUSHER, 0, 0, 0, 0);
 	return ret;
 }
 
@@ -449,6 +571,9 @@ int bdus_serve(uint32_t index, const struct storage_engine *engine, void *ctx,
 	if (bdus_engine_check(engine) || opts_check(opts) ||
 	    index > BUSE_MAX_INDEX)
 		return -EINVAL;
+	ret = lock_memory(opts);
+	if (ret)
+		return ret;
 	ret = signals_begin(&ss, opts);
 	if (ret)
 		return ret;
@@ -466,6 +591,10 @@ int bdus_create_and_serve(struct buse_dev_info *info,
 
 	if (!info || bdus_engine_check(engine) || opts_check(opts))
 		return -EINVAL;
+	/* Before the add: no device is created if locking fails. */
+	ret = lock_memory(opts);
+	if (ret)
+		return ret;
 	/* Before the add: a signal from here on still removes the device. */
 	ret = signals_begin(&ss, opts);
 	if (ret)

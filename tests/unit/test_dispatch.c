@@ -1204,6 +1204,368 @@ Test(dispatch, wait_async_waits, .timeout = 30)
 }
 
 /* ------------------------------------------------------------------------
+ * Batching: one batch is everything available, published once
+ */
+
+Test(dispatch, whole_ring_in_one_batch)
+{
+	struct buse_io_cqe c[8];
+	unsigned int i;
+
+	/* depth 8: sq_entries 16; 8 requests and 8 CANCEL notices. */
+	fake_setup_full(8, 4096, 512, 1 << 20, 0, UINT32_MAX - 3,
+			&full_engine);
+	rec.ret[BUSE_OP_WRITE] = BDUS_ASYNC;
+	for (i = 0; i < 8; i++)
+		put_desc((uint16_t)i, BUSE_OP_WRITE, 0, i, 512);
+	cr_assert_eq(bdus_queue_process(&fk.q), 0);	/* not published yet */
+	publish();
+	cr_assert_eq(bdus_queue_process(&fk.q), 8);
+	for (i = 0; i < 8; i++)
+		cr_assert_eq(bdus_complete(rec.async_reqs[i], 0), 0);
+	/* The full ring: 8 READs on top of 8 CANCELs for nothing. */
+	rec.ret[BUSE_OP_WRITE] = 0;
+	cr_assert_eq(reap(c, 8), 8);
+	for (i = 0; i < 8; i++)
+		put_desc_seq((uint16_t)i, fk.seq[i], BUSE_OP_CANCEL, 0, 0, 0);
+	for (i = 0; i < 8; i++)
+		put_desc((uint16_t)i, BUSE_OP_READ, 0, i, 512);
+	publish();
+	cr_assert_eq(bdus_queue_process(&fk.q), 16);
+	cr_assert_eq(rec.ncalls, 16);
+	for (i = 8; i < 16; i++)
+		cr_expect_eq(rec.calls[i].cq_tail_seen, fk.cq_head);
+	cr_assert_eq(reap(c, 8), 8);
+	for (i = 0; i < 8; i++)
+		expect_cqe(&c[i], (uint16_t)i, 0);
+	cr_assert_eq(rec.ncancelled, 0);
+}
+
+/* ------------------------------------------------------------------------
+ * The queue loop (bdus_queue_loop) with a scripted kernel
+ */
+
+/*
+ * The emulated BUSE_IOC_RUN: consumes the completions, records the call,
+ * and delivers the next batch (on a waiting RUN, or also on a NOWAIT one
+ * with post_on_nowait).  A waiting RUN with nothing left to deliver plays
+ * the library's stop: it sets q->stopping, as a KICK would wake the thread.
+ */
+struct script {
+	unsigned int batches;		/* batches to deliver */
+	unsigned int size;		/* READs per batch (tags 0..size-1) */
+	unsigned int posted;
+	bool post_on_nowait;
+	unsigned int fail_at;		/* this RUN fails with fail_errno */
+	int fail_errno;
+	uint32_t fail_rejected;
+	unsigned int nruns;		/* __atomic: read by a stopper thread */
+	uint32_t flags[64];
+	unsigned int reaped[64];
+};
+
+static struct script sc;
+
+static void script_post_batch(void)
+{
+	unsigned int i;
+
+	/* Tags continue from batch to batch (depth 4). */
+	for (i = 0; i < sc.size; i++)
+		put_desc((uint16_t)((sc.posted * sc.size + i) % 4), BUSE_OP_READ,
+			 0, sc.posted * 8 + i, 512);
+	publish();
+	sc.posted++;
+}
+
+static int script_run(struct bdus_queue *q, struct buse_run *run)
+{
+	unsigned int n = __atomic_load_n(&sc.nruns, __ATOMIC_RELAXED);
+	bool nowait = run->flags & BUSE_RUN_F_NOWAIT;
+
+	cr_assert_eq(q, &fk.q);
+	cr_assert_lt(n, 64);
+	sc.flags[n] = run->flags;
+	run->completed = reap(fk.klog + fk.nklog,
+			      (unsigned int)(sizeof(fk.klog) /
+					     sizeof(fk.klog[0])) - fk.nklog);
+	fk.nklog += run->completed;
+	sc.reaped[n] = run->completed;
+	__atomic_store_n(&sc.nruns, n + 1, __ATOMIC_RELEASE);
+	if (sc.fail_errno && n == sc.fail_at) {
+		run->rejected = sc.fail_rejected;
+		errno = sc.fail_errno;
+		return -1;
+	}
+	if (sc.posted < sc.batches && (!nowait || sc.post_on_nowait))
+		script_post_batch();
+	else if (!nowait)
+		__atomic_store_n(&q->stopping, 1, __ATOMIC_RELEASE);
+	run->pending = fk.sq_tail -
+		       __atomic_load_n(&fk.hdr->sq_head, __ATOMIC_ACQUIRE);
+	return 0;
+}
+
+static void script_setup(unsigned int batches, unsigned int size,
+			 uint32_t poll_us, bool post_on_nowait)
+{
+	fake_setup(&full_engine);
+	memset(&sc, 0, sizeof(sc));
+	sc.batches = batches;
+	sc.size = size;
+	sc.post_on_nowait = post_on_nowait;
+	fk.q.fd = 1000;		/* never used: run_hook replaces the ioctl */
+	fk.q.run_hook = script_run;
+	fk.q.poll_us = poll_us;
+}
+
+static void expect_all_answered(unsigned int n)
+{
+	unsigned int i;
+
+	cr_assert_eq(rec.ncalls, n);
+	cr_assert_eq(fk.nklog, n);
+	for (i = 0; i < n; i++)
+		cr_expect_eq(fk.klog[i].result, 0);
+}
+
+static double elapsed_s(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) +
+	       (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+TestSuite(queue_loop, .fini = fake_teardown);
+
+Test(queue_loop, no_polling_one_ioctl_per_batch)
+{
+	unsigned int i;
+
+	script_setup(5, 3, 0, false);
+	bdus_queue_loop(&fk.q);
+	cr_assert_eq(fk.q.err, 0);
+	cr_assert(!fk.q.removed);
+	expect_all_answered(15);
+	/* One waiting RUN per batch (plus the one that stopped). */
+	cr_assert_eq(sc.nruns, 6);
+	for (i = 0; i < 6; i++)
+		cr_expect_eq(sc.flags[i], 0, "run %u flags %#x", i,
+			     sc.flags[i]);
+	/* Each RUN handed the whole previous batch over. */
+	cr_expect_eq(sc.reaped[0], 0);
+	for (i = 1; i < 6; i++)
+		cr_expect_eq(sc.reaped[i], 3, "run %u", i);
+	cr_expect_eq(fk.q.poll_hits, 0);
+	cr_expect_eq(fk.q.poll_misses, 0);
+	cr_expect_eq(fk.q.poll_window, 0);
+}
+
+Test(queue_loop, polling_hits_take_one_nowait_run_per_batch, .timeout = 30)
+{
+	unsigned int i;
+
+	script_setup(5, 3, 50000, true);
+	bdus_queue_loop(&fk.q);
+	cr_assert_eq(fk.q.err, 0);
+	cr_assert(!fk.q.removed);
+	expect_all_answered(15);
+	/*
+	 * 0: waiting RUN (window 0), returns at once: opens the window.
+	 * 1-4: NOWAIT, the next batch is pending: hits.
+	 * 5: NOWAIT, nothing: spin 50 ms, miss (window halved).
+	 * 6: waiting RUN: stopped.
+	 */
+	cr_assert_eq(sc.nruns, 7);
+	cr_expect_eq(sc.flags[0], 0);
+	for (i = 1; i <= 5; i++)
+		cr_expect_eq(sc.flags[i], BUSE_RUN_F_NOWAIT, "run %u flags %#x",
+			     i, sc.flags[i]);
+	cr_expect_eq(sc.flags[6], 0);
+	for (i = 1; i <= 5; i++)
+		cr_expect_eq(sc.reaped[i], 3, "run %u", i);
+	cr_expect_eq(sc.reaped[6], 0);
+	cr_expect_eq(fk.q.poll_hits, 4);
+	cr_expect_eq(fk.q.poll_misses, 1);
+	cr_expect_eq(fk.q.poll_window, 25000);
+}
+
+Test(queue_loop, polling_no_nowait_run_without_completions, .timeout = 30)
+{
+	unsigned int i, nruns;
+
+	/* All asynchronous: the batches publish no completion themselves. */
+	script_setup(2, 2, 20000, true);
+	rec.ret[BUSE_OP_READ] = BDUS_ASYNC;
+	bdus_queue_loop(&fk.q);
+	cr_assert_eq(fk.q.err, 0);
+	cr_assert_eq(rec.ncalls, 4);
+	nruns = sc.nruns;
+	/* Only waiting RUNs: wait (b1), spin, wait (b2), spin, wait (stop). */
+	cr_assert_eq(nruns, 3);
+	for (i = 0; i < nruns; i++)
+		cr_expect_eq(sc.flags[i], 0, "run %u flags %#x", i, sc.flags[i]);
+	cr_expect_eq(fk.q.poll_misses, 2);
+	for (i = 0; i < 4; i++)
+		cr_assert_eq(bdus_complete(rec.async_reqs[i], 0), 0);
+	expect_all_answered(4);
+}
+
+static void *stop_when_spinning(void *arg)
+{
+	struct timespec ts = { 0, 5 * 1000 * 1000 };
+
+	(void)arg;
+	/* Run 1 is the NOWAIT one after the first batch: then it spins. */
+	while (__atomic_load_n(&sc.nruns, __ATOMIC_ACQUIRE) < 2)
+		nanosleep(&ts, NULL);
+	nanosleep(&ts, NULL);
+	__atomic_store_n(&fk.q.stopping, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+Test(queue_loop, stop_seen_while_spinning, .timeout = 30)
+{
+	struct timespec t0;
+	pthread_t th;
+
+	/* A one-second window: the stop must not wait for it to run out. */
+	script_setup(1, 2, BDUS_MAX_POLL_US, false);
+	cr_assert_eq(pthread_create(&th, NULL, stop_when_spinning, NULL), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	bdus_queue_loop(&fk.q);
+	pthread_join(th, NULL);
+	cr_expect_lt(elapsed_s(&t0), 0.5, "took %.3f s", elapsed_s(&t0));
+	cr_assert_eq(fk.q.err, 0);
+	cr_assert(!fk.q.removed);
+	expect_all_answered(2);
+	cr_assert_eq(sc.nruns, 2);
+	cr_expect_eq(sc.flags[1], BUSE_RUN_F_NOWAIT);
+	/* Stopped, neither a hit nor a miss. */
+	cr_expect_eq(fk.q.poll_hits, 0);
+	cr_expect_eq(fk.q.poll_misses, 0);
+}
+
+Test(queue_loop, removal_seen_while_polling, .timeout = 30)
+{
+	script_setup(3, 2, 50000, true);
+	sc.fail_at = 2;			/* the second NOWAIT RUN */
+	sc.fail_errno = ENODEV;
+	bdus_queue_loop(&fk.q);
+	cr_assert(fk.q.removed);
+	cr_assert_eq(fk.q.err, 0);
+	cr_assert_eq(sc.nruns, 3);
+	cr_expect_eq(sc.flags[2], BUSE_RUN_F_NOWAIT);
+	/* Both batches delivered were answered and handed over. */
+	expect_all_answered(4);
+}
+
+Test(queue_loop, removal_seen_in_waiting_run)
+{
+	script_setup(3, 2, 0, false);
+	sc.fail_at = 1;
+	sc.fail_errno = ENODEV;
+	bdus_queue_loop(&fk.q);
+	cr_assert(fk.q.removed);
+	cr_assert_eq(fk.q.err, 0);
+	cr_assert_eq(sc.nruns, 2);
+}
+
+Test(queue_loop, rejected_completions_not_fatal)
+{
+	script_setup(3, 2, 0, false);
+	sc.fail_at = 1;
+	sc.fail_errno = EINVAL;
+	sc.fail_rejected = 1;
+	bdus_queue_loop(&fk.q);
+	cr_assert_eq(fk.q.err, 0);
+	cr_assert(!fk.q.removed);
+	expect_all_answered(6);
+}
+
+Test(queue_loop, run_error_fatal)
+{
+	script_setup(3, 2, 0, false);
+	sc.fail_at = 1;
+	sc.fail_errno = EINVAL;		/* no rejected completions: fatal */
+	bdus_queue_loop(&fk.q);
+	cr_assert_eq(fk.q.err, -EINVAL);
+	cr_assert_eq(sc.nruns, 2);
+
+	fake_teardown();
+	script_setup(3, 2, 1000, true);
+	sc.fail_at = 1;
+	sc.fail_errno = EIO;
+	bdus_queue_loop(&fk.q);
+	cr_assert_eq(fk.q.err, -EIO);
+}
+
+Test(queue_loop, stopped_before_start)
+{
+	script_setup(3, 2, 1000, true);
+	fk.q.stopping = 1;
+	bdus_queue_loop(&fk.q);
+	cr_assert_eq(sc.nruns, 0);
+	cr_assert_eq(fk.q.err, 0);
+}
+
+/* bdus_queue_spin() on its own. */
+Test(queue_loop, spin_results, .timeout = 30)
+{
+	struct timespec t0;
+
+	fake_setup(&full_engine);
+	/* Nothing: the window runs out (a 0 window checks once). */
+	cr_assert_eq(bdus_queue_spin(&fk.q, 0), BDUS_SPIN_EMPTY);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	cr_assert_eq(bdus_queue_spin(&fk.q, 3000), BDUS_SPIN_EMPTY);
+	cr_expect_geq(elapsed_s(&t0), 0.003);
+	/* Published descriptors are found, even with a 0 window. */
+	post(0, BUSE_OP_READ, 0, 0, 512);
+	cr_assert_eq(bdus_queue_spin(&fk.q, 0), BDUS_SPIN_WORK);
+	cr_assert_eq(bdus_queue_spin(&fk.q, 1000), BDUS_SPIN_WORK);
+	cr_assert_eq(bdus_queue_process(&fk.q), 1);
+	cr_assert_eq(bdus_queue_spin(&fk.q, 0), BDUS_SPIN_EMPTY);
+	/* Written but not published: nothing yet. */
+	put_desc(1, BUSE_OP_READ, 0, 0, 512);
+	cr_assert_eq(bdus_queue_spin(&fk.q, 100), BDUS_SPIN_EMPTY);
+	publish();
+	cr_assert_eq(bdus_queue_spin(&fk.q, 100), BDUS_SPIN_WORK);
+	cr_assert_eq(bdus_queue_process(&fk.q), 1);
+	/* Stopping. */
+	fk.q.stopping = 1;
+	cr_assert_eq(bdus_queue_spin(&fk.q, 1000000), BDUS_SPIN_STOP);
+}
+
+static void *publish_later(void *arg)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+
+	(void)arg;
+	nanosleep(&ts, NULL);
+	publish();
+	return NULL;
+}
+
+Test(queue_loop, spin_sees_publication_from_another_thread, .timeout = 30)
+{
+	struct timespec t0;
+	pthread_t th;
+
+	fake_setup(&full_engine);
+	put_desc(0, BUSE_OP_WRITE, 0, 0, 512);
+	cr_assert_eq(pthread_create(&th, NULL, publish_later, NULL), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	cr_assert_eq(bdus_queue_spin(&fk.q, 10 * 1000 * 1000), BDUS_SPIN_WORK);
+	cr_expect_lt(elapsed_s(&t0), 5.0);
+	pthread_join(th, NULL);
+	cr_assert_eq(bdus_queue_process(&fk.q), 1);
+	cr_assert_eq(rec.ncalls, 1);
+}
+
+/* ------------------------------------------------------------------------
  * Ops advertised, engine and geometry checks
  */
 

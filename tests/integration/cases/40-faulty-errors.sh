@@ -25,7 +25,7 @@ start_faulty() {
 stop_faulty() {
 	stop_engine "$eng" TERM
 	grep "requests, " "$BUSE_CASE_DIR/engine-faulty-1.log" | tail -n 1 > faulty.summary
-	log "faulty: $(cat faulty.summary)"
+	log "$(cat faulty.summary)"
 }
 
 head -c 65536 /dev/urandom > data
@@ -117,8 +117,11 @@ timeout 120 fio --name=every4 --filename=/dev/buse1 --direct=1 --ioengine=psync 
 fio_errs=$(grep -oE 'errors *: *total=[0-9]+' fio-every4.out | grep -oE '[0-9]+$')
 [ -n "$fio_errs" ] || { cat fio-every4.out; die "fio printed no error count"; }
 stop_faulty
-read -r req faults < <(sed -n 's/^faulty: \([0-9]*\) requests, \([0-9]*\) faults.*/\1 \2/p' faulty.summary)
-[ -n "$req" ] || die "no summary from faulty"
+# (No process substitution: the VM has no /dev/fd.)
+counts=$(sed -n 's/^faulty: \([0-9]*\) requests, \([0-9]*\) faults.*/\1 \2/p' faulty.summary)
+req=${counts% *}
+faults=${counts#* }
+[ -n "$counts" ] || die "no summary from faulty"
 reads=$((req - 16))		# 16 writes, the rest reads
 fio_reads=$((reads - 12))	# 12 reads by dd
 [ "$fio_reads" -ge 100 ] || { cat fio-every4.out; die "fio issued only $fio_reads reads"; }

@@ -18,14 +18,20 @@ for round in 1 2 3; do
 	t0=$(ms)
 	idx=()
 	for i in $(seq 0 $((COUNT - 1))); do
+		rc=0
 		case $round in
-		1) n=$i; out=$(busectl add "$n" --size 4M --depth 4 --max-io 4K) ;;
-		2) n=$((1000 + i)); out=$(busectl add "$n" --size 4M --depth 2 --max-io 8K --queues 2) ;;
-		3) out=$(busectl add --size 4M --depth 4 --max-io 4K); n=$out ;;
+		1) n=$i; out=$(busectl add "$n" --size 4M --depth 4 --max-io 4K) || rc=$? ;;
+		2) n=$((1000 + i)); out=$(busectl add "$n" --size 4M --depth 2 --max-io 8K --queues 2) || rc=$? ;;
+		3) n=; out=$(busectl add --size 4M --depth 4 --max-io 4K) || rc=$? ;;
 		esac
-		[ $? -eq 0 ] && [ "$out" = "$n" ] || die "round $round: busectl add $n failed or printed '$out'"
+		[ -n "$n" ] || n=$out
+		[ $rc -eq 0 ] && [ "$out" = "$n" ] && [ -n "$n" ] ||
+			die "round $round: busectl add ${n:-(any)} failed (status $rc) or printed '$out'"
 		idx+=("$n")
 	done
+	# The first free indexes: 0 .. COUNT-1 again.
+	[ $round -ne 3 ] || [ "${idx[*]}" = "$(seq -s ' ' 0 $((COUNT - 1)))" ] ||
+		die "round 3: busectl add without N gave ${idx[*]}"
 	for n in "${idx[@]}"; do wait_for_dev "$n"; done
 	log "round $round: $COUNT devices added in $(( $(ms) - t0 )) ms: ${idx[0]} .. ${idx[$((COUNT - 1))]}"
 	listed=$(busectl list --json | grep -c '"index"')

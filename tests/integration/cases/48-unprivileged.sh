@@ -21,7 +21,8 @@
 need_cmd setpriv fio stat python3
 need_file "$BUSECTL" "$RAMDISK"
 
-as_user() { setpriv --reuid=1000 --regid=1000 --clear-groups "$@"; }
+USER_IDS=(--reuid=1000 --regid=1000 --clear-groups)
+as_user() { setpriv "${USER_IDS[@]}" "$@"; }
 as_user true || skip "setpriv cannot switch to uid 1000"
 # The tree must be readable and runnable by uid 1000.
 as_user test -x "$RAMDISK" -a -x "$BUSECTL" || die "uid 1000 cannot run $RAMDISK / $BUSECTL"
@@ -40,7 +41,9 @@ add_dev 4 --size 16M --owner 1001:1000
 log "nodes: busec1 $(stat -c '%u:%g %a' /dev/busec1), busec2 $(stat -c '%u:%g %a' /dev/busec2), busec3 $(stat -c '%u:%g %a' /dev/busec3), busec4 $(stat -c '%u:%g %a' /dev/busec4)"
 
 # --- uid 1000 serves its own device ------------------------------------------
-as_user "$RAMDISK" 1 > engine-user-1.log 2>&1 &
+# setpriv itself (not a function's subshell) in the background, so that $!
+# is the engine's pid: setpriv execs it.
+setpriv "${USER_IDS[@]}" "$RAMDISK" 1 > engine-user-1.log 2>&1 &
 ueng=$!
 bg_track "$ueng"
 show_on_fail "$BUSE_CASE_DIR/engine-user-1.log"
@@ -105,7 +108,7 @@ grep -qiE 'permission denied|not permitted|root' add.out || die "uid 1000: busec
 log "busectl add as uid 1000 refused: $(cat add.out)"
 
 # --- group ownership: device 4 belongs to 1001 and group 1000 --------------------
-as_user "$RAMDISK" 4 > engine-user-4.log 2>&1 &
+setpriv "${USER_IDS[@]}" "$RAMDISK" 4 > engine-user-4.log 2>&1 &
 geng=$!
 bg_track "$geng"
 show_on_fail "$BUSE_CASE_DIR/engine-user-4.log"

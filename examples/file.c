@@ -1,0 +1,1145 @@
+// SPDX-License-Identifier: MIT
+/*
+ * file - a buse block device backed by a file or a block device, served
+ * asynchronously through io_uring.
+ *
+ * Every request is turned into an io_uring operation on IMAGE (a regular
+ * file or a block device) and answered with bdus_complete() when its
+ * completion arrives, so each hardware queue keeps as many requests in
+ * flight as the device's queue depth (hundreds with several queues):
+ *
+ *   READ / WRITE   IORING_OP_READ / IORING_OP_WRITE straight from/to the
+ *                  request's buffer (no copy).  A WRITE with FUA carries
+ *                  RWF_DSYNC.  O_DIRECT is used when the image accepts it
+ *                  with the device's logical block size (the buffers are
+ *                  page-aligned); otherwise, e.g. on tmpfs, buffered I/O.
+ *   FLUSH          IORING_OP_FSYNC with IORING_FSYNC_DATASYNC (fdatasync).
+ *   DISCARD        regular file: fallocate(PUNCH_HOLE | KEEP_SIZE) through
+ *                  io_uring (a file system without hole punching makes it a
+ *                  no-op, which a discard may be); block device: the
+ *                  BLKDISCARD ioctl, on the queue's thread (io_uring has no
+ *                  discard for block devices before Linux 6.12).
+ *   WRITE_ZEROES   fallocate through io_uring: ZERO_RANGE | KEEP_SIZE with
+ *                  BUSE_IO_F_NOUNMAP (the range stays allocated), else
+ *                  PUNCH_HOLE | KEEP_SIZE (it may be deallocated).  On a
+ *                  block device the kernel implements these exactly as the
+ *                  BLKZEROOUT ioctl (ZERO_RANGE) and as a zero-out that may
+ *                  unmap (PUNCH_HOLE), but asynchronously.  Modes the image
+ *                  does not support (tmpfs has no ZERO_RANGE) fall back to
+ *                  punch + allocate, then to writing zeroes.
+ *   SECURE_ERASE   block device only: the BLKSECDISCARD ioctl, on the
+ *                  queue's thread.  Not advertised for a regular file.
+ * The engine advertises flush and FUA, so the device has a volatile write
+ * cache (/sys/block/buseN/queue/write_cache: "write back").
+ *
+ * Threads: libbdus calls the callbacks of hardware queue q on q's own
+ * thread, concurrently with the other queues.  Each queue therefore has
+ * its own io_uring (created in open()), whose submission side is used by
+ * q's thread (and, for the next step of a multi-step request, by q's
+ * reaper), and a reaper thread that waits for its completions and calls
+ * bdus_complete().
+ *
+ * Build (from the top of the tree; needs liburing, e.g. liburing-dev):
+ *     make examples
+ * Run (as root; buse.ko loaded):
+ *     truncate -s 1G /var/tmp/disk.img
+ *     examples/file --create /var/tmp/disk.img     # creates /dev/buseN of
+ *                                                  # the image's size, prints
+ *                                                  # its path, removes it on
+ *                                                  # exit
+ *     examples/file --create --size 2G new.img     # creates (or extends)
+ *                                                  # new.img to 2G first
+ *     N=$(busectl add --size 1G) && examples/file /var/tmp/disk.img $N
+ *                                                  # serves an existing device
+ *     examples/file --verbose /dev/sdb 3           # device 3 from a disk
+ *                                                  # (opened exclusively)
+ *     examples/file --help
+ * Stop it with Ctrl-C (SIGINT) or SIGTERM, or remove the device
+ * (busectl remove N): it then exits with status 0, after every request it
+ * accepted has been answered.
+ *
+ * Once the device is served the program prints its path (/dev/buseN) on
+ * stdout, in both modes, so a script can wait for that line.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <liburing.h>
+#include <linux/fs.h>
+
+#include <bdus.h>
+#include <bdus_ctl.h>
+
+static const char *prog = "file";
+
+/* Bytes of zeroes written at a time when nothing better zeroes a range. */
+#define ZERO_CHUNK (1u << 20)
+
+/* user_data of the NOP that stops a reaper, and of a cancelled SQE. */
+#define UD_STOP ((uint64_t)1)
+#define UD_IGNORE ((uint64_t)2)
+
+/* ------------------------------------------------------------------------
+ * The engine
+ */
+
+/* The step a request is at: what its SQE in flight does. */
+enum step {
+	ST_READ,
+	ST_WRITE,		/* also FUA writes: RWF_DSYNC */
+	ST_FSYNC,
+	ST_DISCARD,		/* regular file: punch */
+	ST_WZ_PUNCH,		/* WRITE_ZEROES: punch (may unmap) */
+	ST_WZ_ZERO,		/* WRITE_ZEROES: zero range (stays allocated) */
+	ST_WZ_PUNCH_KEEP,	/* WRITE_ZEROES, NOUNMAP: punch, then ... */
+	ST_WZ_ALLOC,		/* ... allocate the hole again */
+	ST_WZ_WRITE,		/* WRITE_ZEROES: write zeroes, chunk by chunk */
+};
+
+struct fe_queue;
+
+/* One per (queue, tag): the request the tag carries, and its progress. */
+struct fe_op {
+	struct fe_queue *q;
+	const struct bdus_req *req;
+	enum step step;
+	uint32_t done;		/* bytes transferred (READ/WRITE/WZ_WRITE) */
+};
+
+struct fe_queue {
+	struct fe_image *img;
+	struct io_uring ring;
+	pthread_mutex_t sq_lock;	/* the ring's submission side */
+	pthread_t reaper;
+	bool ring_ok, lock_ok, reaper_ok;
+	struct fe_op *ops;		/* [queue_depth], by tag */
+};
+
+struct fe_image {
+	/* Set up by main(). */
+	const char *path;
+	int fd;
+	bool is_blk;
+	bool read_only;
+	bool buffered;		/* --buffered: never O_DIRECT */
+	bool verbose;
+	uint64_t size;		/* the image's size in bytes */
+
+	/* Set up by open(). */
+	bool direct;		/* O_DIRECT is on */
+	uint32_t lbs;
+	void *zeroes;		/* ZERO_CHUNK zero bytes, page-aligned */
+	uint32_t nr_queues;
+	struct fe_queue *queues;
+
+	/* fallocate modes found unsupported (set once, read by all threads) */
+	int no_punch, no_zero_range, no_alloc;
+};
+
+static bool flag_get(const int *f)
+{
+	return __atomic_load_n(f, __ATOMIC_RELAXED);
+}
+
+static void flag_set(struct fe_image *img, int *f, const char *what)
+{
+	if (!__atomic_exchange_n(f, 1, __ATOMIC_RELAXED) && img->verbose)
+		fprintf(stderr, "%s: %s: %s is not supported; using a fallback\n",
+			prog, img->path, what);
+}
+
+/*
+ * Prepares the SQE for op's current step.  The caller holds sq_lock.
+ */
+static void prep_step(struct fe_op *op, struct io_uring_sqe *sqe)
+{
+	const struct bdus_req *req = op->req;
+	struct fe_image *img = op->q->img;
+	int fd = img->fd;
+	uint32_t n;
+
+	switch (op->step) {
+	case ST_READ:
+		io_uring_prep_read(sqe, fd, (char *)req->buf + op->done,
+				   req->len - op->done, req->offset + op->done);
+		break;
+	case ST_WRITE:
+		io_uring_prep_write(sqe, fd, (char *)req->buf + op->done,
+				    req->len - op->done, req->offset + op->done);
+		if (req->flags & BUSE_IO_F_FUA)
+			sqe->rw_flags = RWF_DSYNC;
+		break;
+	case ST_FSYNC:
+		io_uring_prep_fsync(sqe, fd, IORING_FSYNC_DATASYNC);
+		break;
+	case ST_DISCARD:
+	case ST_WZ_PUNCH:
+	case ST_WZ_PUNCH_KEEP:
+		io_uring_prep_fallocate(sqe, fd, FALLOC_FL_PUNCH_HOLE |
+					FALLOC_FL_KEEP_SIZE, (off_t)req->offset,
+					(off_t)req->len);
+		break;
+	case ST_WZ_ZERO:
+		io_uring_prep_fallocate(sqe, fd, FALLOC_FL_ZERO_RANGE |
+					FALLOC_FL_KEEP_SIZE, (off_t)req->offset,
+					(off_t)req->len);
+		break;
+	case ST_WZ_ALLOC:
+		io_uring_prep_fallocate(sqe, fd, FALLOC_FL_KEEP_SIZE,
+					(off_t)req->offset, (off_t)req->len);
+		break;
+	case ST_WZ_WRITE:
+		n = req->len - op->done;
+		if (n > ZERO_CHUNK)
+			n = ZERO_CHUNK;
+		io_uring_prep_write(sqe, fd, img->zeroes, n,
+				    req->offset + op->done);
+		break;
+	}
+	io_uring_sqe_set_data(sqe, op);
+}
+
+/*
+ * Queues op's current step on its queue's ring.  Called by the queue's
+ * thread (new requests) and its reaper (next steps).  0 or -errno; on an
+ * error nothing stays queued for op.
+ */
+static int submit_step(struct fe_op *op)
+{
+	struct fe_queue *q = op->q;
+	struct io_uring_sqe *sqe;
+	int ret;
+
+	pthread_mutex_lock(&q->sq_lock);
+	sqe = io_uring_get_sqe(&q->ring);
+	if (!sqe) {
+		/* Cannot happen: every SQE is submitted right away. */
+		io_uring_submit(&q->ring);
+		sqe = io_uring_get_sqe(&q->ring);
+		if (!sqe) {
+			pthread_mutex_unlock(&q->sq_lock);
+			return -EBUSY;
+		}
+	}
+	prep_step(op, sqe);
+	for (;;) {
+		ret = io_uring_submit(&q->ring);
+		if (ret >= 0 || (ret != -EINTR && ret != -EAGAIN &&
+				 ret != -EBUSY))
+			break;
+		/* Out of kernel memory for a moment (or interrupted): retry. */
+		usleep(1000);
+	}
+	if (ret < 0) {
+		/*
+		 * The SQE stays in the ring and a later submit would send it:
+		 * make it a NOP whose completion the reaper ignores.
+		 */
+		io_uring_prep_nop(sqe);
+		io_uring_sqe_set_data64(sqe, UD_IGNORE);
+	}
+	pthread_mutex_unlock(&q->sq_lock);
+	return ret < 0 ? ret : 0;
+}
+
+/* Answers op: a request's last word. */
+static void finish(struct fe_op *op, int result)
+{
+	const struct bdus_req *req = op->req;
+
+	op->req = NULL;
+	bdus_complete(req, result);
+}
+
+/* Continues op with its current step; answers it if that cannot be sent. */
+static void next_step(struct fe_op *op)
+{
+	int ret = submit_step(op);
+
+	if (ret)
+		finish(op, ret);
+}
+
+/* A READ/WRITE that moved only op->done bytes, then failed with err. */
+static int partial(const struct fe_op *op, int err)
+{
+	uint32_t lbs = op->q->img->lbs;
+	uint32_t ok = op->done / lbs * lbs;
+
+	if (op->req->op != BUSE_OP_READ && op->req->op != BUSE_OP_WRITE)
+		return err;
+	return ok ? (int)ok : err;
+}
+
+/*
+ * The first WRITE_ZEROES step that the image may support: the flags say
+ * what failed before.  Every failure sets a flag, and writing zeroes always
+ * works, so this walks a finite chain.
+ */
+static enum step wz_first_step(struct fe_image *img, const struct bdus_req *req)
+{
+	bool nounmap = req->flags & BUSE_IO_F_NOUNMAP;
+
+	if (!nounmap && !flag_get(&img->no_punch))
+		return ST_WZ_PUNCH;
+	if (!flag_get(&img->no_zero_range))
+		return ST_WZ_ZERO;
+	if (nounmap && !img->is_blk && !flag_get(&img->no_punch) &&
+	    !flag_get(&img->no_alloc))
+		return ST_WZ_PUNCH_KEEP;
+	return ST_WZ_WRITE;
+}
+
+/* Reaper: the completion of op's current step, with result res. */
+static void step_done(struct fe_op *op, int res)
+{
+	struct fe_image *img = op->q->img;
+
+	switch (op->step) {
+	case ST_READ:
+	case ST_WRITE:
+	case ST_WZ_WRITE:
+		if (res == -EAGAIN || res == -EINTR) {
+			next_step(op);
+			return;
+		}
+		if (res <= 0) {
+			/* 0: end of file, the image shrank under us. */
+			finish(op, partial(op, res < 0 ? res : -EIO));
+			return;
+		}
+		op->done += (uint32_t)res;
+		if (op->done < op->req->len) {
+			next_step(op);	/* short transfer: the rest */
+			return;
+		}
+		finish(op, 0);
+		return;
+	case ST_FSYNC:
+		finish(op, res);
+		return;
+	case ST_DISCARD:
+		/* Nothing discarded is a valid discard. */
+		if (res == -EOPNOTSUPP) {
+			flag_set(img, &img->no_punch, "hole punching");
+			res = 0;
+		}
+		finish(op, res);
+		return;
+	case ST_WZ_PUNCH:
+	case ST_WZ_ZERO:
+		if (res != -EOPNOTSUPP) {
+			finish(op, res);
+			return;
+		}
+		if (op->step == ST_WZ_PUNCH)
+			flag_set(img, &img->no_punch, "hole punching");
+		else
+			flag_set(img, &img->no_zero_range,
+				 "fallocate(FALLOC_FL_ZERO_RANGE)");
+		op->step = wz_first_step(img, op->req);
+		next_step(op);
+		return;
+	case ST_WZ_PUNCH_KEEP:
+		if (res == -EOPNOTSUPP) {
+			flag_set(img, &img->no_punch, "hole punching");
+			op->step = ST_WZ_WRITE;
+		} else if (res < 0) {
+			finish(op, res);
+			return;
+		} else {
+			op->step = ST_WZ_ALLOC;
+		}
+		next_step(op);
+		return;
+	case ST_WZ_ALLOC:
+		if (res != -EOPNOTSUPP) {
+			finish(op, res);
+			return;
+		}
+		flag_set(img, &img->no_alloc, "fallocate() (preallocation)");
+		op->step = ST_WZ_WRITE;	/* writing allocates */
+		next_step(op);
+		return;
+	}
+}
+
+static void *reaper_main(void *arg)
+{
+	struct fe_queue *q = arg;
+	bool stop = false, warned = false;
+
+	while (!stop) {
+		struct io_uring_cqe *cqe;
+		unsigned int head, n = 0;
+		int ret;
+
+		ret = io_uring_wait_cqe(&q->ring, &cqe);
+		if (ret < 0) {
+			if (ret != -EINTR && ret != -EAGAIN && !warned) {
+				fprintf(stderr, "%s: waiting for io_uring "
+					"completions: %s (retrying)\n", prog,
+					strerror(-ret));
+				warned = true;
+			}
+			if (ret != -EINTR)
+				usleep(10000);
+			continue;
+		}
+		io_uring_for_each_cqe(&q->ring, head, cqe) {
+			uint64_t ud = io_uring_cqe_get_data64(cqe);
+
+			n++;
+			if (ud == UD_STOP)
+				stop = true;
+			else if (ud != UD_IGNORE)
+				step_done(io_uring_cqe_get_data(cqe), cqe->res);
+		}
+		io_uring_cq_advance(&q->ring, n);
+	}
+	return NULL;
+}
+
+/* Starts a request: its first step goes to the ring. */
+static int start(struct fe_image *img, const struct bdus_req *req,
+		 enum step step)
+{
+	struct fe_queue *q = &img->queues[req->queue];
+	struct fe_op *op = &q->ops[req->tag];
+	int ret;
+
+	op->req = req;
+	op->step = step;
+	op->done = 0;
+	ret = submit_step(op);
+	if (ret) {
+		op->req = NULL;
+		return ret;
+	}
+	return BDUS_ASYNC;
+}
+
+static int fe_read(void *ctx, void *buf, uint64_t offset, uint32_t len,
+		   const struct bdus_req *req)
+{
+	(void)buf, (void)offset, (void)len;
+	return start(ctx, req, ST_READ);
+}
+
+static int fe_write(void *ctx, const void *buf, uint64_t offset, uint32_t len,
+		    const struct bdus_req *req)
+{
+	(void)buf, (void)offset, (void)len;
+	return start(ctx, req, ST_WRITE);
+}
+
+static int fe_flush(void *ctx, const struct bdus_req *req)
+{
+	return start(ctx, req, ST_FSYNC);
+}
+
+static int fe_discard(void *ctx, uint64_t offset, uint32_t len,
+		      const struct bdus_req *req)
+{
+	struct fe_image *img = ctx;
+
+	if (img->is_blk) {
+		/* Synchronous: io_uring cannot discard a block device. */
+		uint64_t range[2] = { offset, len };
+
+		if (ioctl(img->fd, BLKDISCARD, range) == 0)
+			return 0;
+		/* The disk below cannot discard: nothing done is fine. */
+		return errno == EOPNOTSUPP ? 0 : -errno;
+	}
+	if (flag_get(&img->no_punch))
+		return 0;
+	return start(img, req, ST_DISCARD);
+}
+
+static int fe_write_zeroes(void *ctx, uint64_t offset, uint32_t len,
+			   const struct bdus_req *req)
+{
+	(void)offset, (void)len;
+	return start(ctx, req, wz_first_step(ctx, req));
+}
+
+/* Block devices only (not in the regular file's engine). */
+static int fe_secure_erase(void *ctx, uint64_t offset, uint32_t len,
+			   const struct bdus_req *req)
+{
+	struct fe_image *img = ctx;
+	uint64_t range[2] = { offset, len };
+
+	(void)req;
+	return ioctl(img->fd, BLKSECDISCARD, range) ? -errno : 0;
+}
+
+/*
+ * O_DIRECT if the image takes it: the file system supports it (tmpfs
+ * does not before Linux 6.6) and the device's blocks are aligned enough
+ * for the image (a 4K-sector disk refuses 512-byte I/O).  The request
+ * buffers are page-aligned, which satisfies any memory alignment.
+ */
+static void setup_direct(struct fe_image *img)
+{
+	int fl = fcntl(img->fd, F_GETFL);
+	uint64_t probe_off;
+	void *buf;
+	ssize_t n;
+
+	img->direct = false;
+	if (img->buffered) {
+		if (img->verbose)
+			fprintf(stderr, "%s: %s: buffered I/O (--buffered)\n",
+				prog, img->path);
+		return;
+	}
+	if (fl < 0 || fcntl(img->fd, F_SETFL, fl | O_DIRECT) < 0) {
+		if (img->verbose)
+			fprintf(stderr, "%s: %s: O_DIRECT not supported (%s); "
+				"using buffered I/O\n", prog, img->path,
+				strerror(errno));
+		return;
+	}
+	/* Read one block at an offset that is a multiple of it only. */
+	probe_off = img->size >= 2ull * img->lbs ? img->lbs : 0;
+	if (posix_memalign(&buf, 4096, img->lbs)) {
+		fcntl(img->fd, F_SETFL, fl);
+		return;
+	}
+	n = pread(img->fd, buf, img->lbs, (off_t)probe_off);
+	free(buf);
+	if (n < 0) {
+		int err = errno;
+
+		fcntl(img->fd, F_SETFL, fl);
+		if (img->verbose)
+			fprintf(stderr, "%s: %s: O_DIRECT refuses %u-byte "
+				"blocks (%s); using buffered I/O\n", prog,
+				img->path, img->lbs, strerror(err));
+		return;
+	}
+	img->direct = true;
+	if (img->verbose)
+		fprintf(stderr, "%s: %s: O_DIRECT\n", prog, img->path);
+}
+
+static void fe_close(void *ctx, const struct bdus_dev *dev);
+
+static int fe_open(void *ctx, const struct bdus_dev *dev)
+{
+	struct fe_image *img = ctx;
+	sigset_t all, old;
+	uint32_t i, t;
+	int ret = 0;
+
+	img->lbs = dev->logical_block_size;
+	if (img->size < dev->size) {
+		/* main() checked; the device may have changed since. */
+		fprintf(stderr, "%s: %s (%" PRIu64 " bytes) is smaller than "
+			"%s (%" PRIu64 " bytes)\n", prog, img->path, img->size,
+			dev->block_path, dev->size);
+		return -EINVAL;
+	}
+	setup_direct(img);
+	if (posix_memalign(&img->zeroes, 4096, ZERO_CHUNK)) {
+		img->zeroes = NULL;
+		return -ENOMEM;
+	}
+	memset(img->zeroes, 0, ZERO_CHUNK);
+
+	img->queues = calloc(dev->nr_queues, sizeof(*img->queues));
+	if (!img->queues)
+		return -ENOMEM;
+	img->nr_queues = dev->nr_queues;
+
+	/* The reapers take no signal: SIGINT/SIGTERM are for libbdus. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	for (i = 0; i < dev->nr_queues && !ret; i++) {
+		struct fe_queue *q = &img->queues[i];
+
+		q->img = img;
+		q->ops = calloc(dev->queue_depth, sizeof(*q->ops));
+		if (!q->ops) {
+			ret = -ENOMEM;
+			break;
+		}
+		for (t = 0; t < dev->queue_depth; t++)
+			q->ops[t].q = q;
+		ret = -pthread_mutex_init(&q->sq_lock, NULL);
+		if (ret)
+			break;
+		q->lock_ok = true;
+		/*
+		 * At most queue_depth requests in flight, each with one SQE
+		 * at a time, each submitted at once: the SQ never fills and
+		 * the CQ (twice as large) never overflows.  No
+		 * IORING_SETUP_COOP_TASKRUN: completions that need the
+		 * submitting thread must interrupt its sleep in libbdus.
+		 */
+		ret = io_uring_queue_init(dev->queue_depth, &q->ring, 0);
+		if (ret) {
+			fprintf(stderr, "%s: cannot set up io_uring: %s\n",
+				prog, strerror(-ret));
+			break;
+		}
+		q->ring_ok = true;
+		ret = -pthread_create(&q->reaper, NULL, reaper_main, q);
+		if (ret)
+			break;
+		q->reaper_ok = true;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (ret) {
+		fe_close(img, dev);
+		return ret;
+	}
+	if (img->verbose)
+		fprintf(stderr, "%s: serving %s from %s (%s, %s I/O), %u "
+			"queue(s) of %u requests\n", prog, dev->block_path,
+			img->path, img->is_blk ? "block device" : "regular file",
+			img->direct ? "direct" : "buffered", dev->nr_queues,
+			dev->queue_depth);
+	return 0;
+}
+
+/* Every request is answered (libbdus waited): stop the reapers. */
+static void fe_close(void *ctx, const struct bdus_dev *dev)
+{
+	struct fe_image *img = ctx;
+	uint32_t i;
+
+	(void)dev;
+	for (i = 0; i < img->nr_queues; i++) {
+		struct fe_queue *q = &img->queues[i];
+
+		if (q->reaper_ok) {
+			struct io_uring_sqe *sqe;
+			int ret = -EBUSY;
+
+			pthread_mutex_lock(&q->sq_lock);
+			sqe = io_uring_get_sqe(&q->ring);
+			if (sqe) {
+				io_uring_prep_nop(sqe);
+				io_uring_sqe_set_data64(sqe, UD_STOP);
+				ret = io_uring_submit(&q->ring);
+			}
+			pthread_mutex_unlock(&q->sq_lock);
+			if (ret >= 0)
+				pthread_join(q->reaper, NULL);
+			else	/* cannot happen; leave it, we are exiting */
+				fprintf(stderr, "%s: cannot stop a reaper: %s\n",
+					prog, strerror(-ret));
+		}
+		if (q->ring_ok)
+			io_uring_queue_exit(&q->ring);
+		if (q->lock_ok)
+			pthread_mutex_destroy(&q->sq_lock);
+		free(q->ops);
+	}
+	free(img->queues);
+	img->queues = NULL;
+	img->nr_queues = 0;
+	free(img->zeroes);
+	img->zeroes = NULL;
+}
+
+static const struct storage_engine file_engine = {
+	.name = "file",
+	.flags = BDUS_ENGINE_F_FUA,
+	.open = fe_open,
+	.close = fe_close,
+	.read = fe_read,
+	.write = fe_write,
+	.flush = fe_flush,
+	.discard = fe_discard,
+	.write_zeroes = fe_write_zeroes,
+};
+
+/* A block device can also securely erase. */
+static const struct storage_engine blkdev_engine = {
+	.name = "file",
+	.flags = BDUS_ENGINE_F_FUA,
+	.open = fe_open,
+	.close = fe_close,
+	.read = fe_read,
+	.write = fe_write,
+	.flush = fe_flush,
+	.discard = fe_discard,
+	.write_zeroes = fe_write_zeroes,
+	.secure_erase = fe_secure_erase,
+};
+
+/* ------------------------------------------------------------------------
+ * Command line
+ */
+
+struct cli {
+	bool create;
+	bool have_size;
+	bool read_only;
+	bool buffered;
+	bool verbose;
+	uint64_t size;
+	uint32_t queues, depth, max_io, lbs, pbs;
+	uint32_t index;
+	const char *image;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: %s [OPTIONS] IMAGE N\n"
+		"       %s --create [--size SIZE] [OPTIONS] IMAGE\n"
+		"\n"
+		"Serve buse device N (/dev/buseN) from IMAGE, a regular file or a\n"
+		"block device, through io_uring; or create a device of IMAGE's size\n"
+		"(or SIZE), serve it and remove it on exit.  Prints /dev/buseN once\n"
+		"serving.  Stops on SIGINT/SIGTERM or when the device is removed.\n"
+		"\n"
+		"  -s, --size SIZE          the device's capacity (e.g. 256M, 1G): a\n"
+		"                           regular-file IMAGE is created if missing and\n"
+		"                           extended (sparse) if shorter; when serving N,\n"
+		"                           used only if the device has no size.\n"
+		"                           Default: IMAGE's size (rounded down to whole\n"
+		"                           blocks)\n"
+		"  -c, --create             create a new device (first free index)\n"
+		"  -q, --queues Q           hardware queues (with --create)\n"
+		"  -d, --depth D            requests in flight per queue (with --create)\n"
+		"  -m, --max-io SIZE        largest request (with --create)\n"
+		"  -b, --logical-block-size SIZE   (with --create)\n"
+		"  -p, --physical-block-size SIZE  (with --create)\n"
+		"  -r, --read-only          create a read-only device and open IMAGE\n"
+		"                           read-only (with --create)\n"
+		"  -B, --buffered           never use O_DIRECT (default: O_DIRECT when\n"
+		"                           IMAGE supports it with the device's blocks)\n"
+		"  -v, --verbose            say on stderr how IMAGE is accessed\n"
+		"  -h, --help               show this help\n"
+		"\n"
+		"SIZE takes K, M, G, T suffixes (powers of 1024).  Options left out\n"
+		"get the driver's defaults.  A block device IMAGE is opened\n"
+		"exclusively (it must not be mounted).\n",
+		prog, prog);
+}
+
+static int parse_u32(const char *s, uint32_t *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (*end)
+		return -EINVAL;
+	if (errno || v > UINT32_MAX)
+		return -ERANGE;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int parse_size32(const char *s, uint32_t *out)
+{
+	uint64_t v;
+	int ret = bdus_parse_size(s, &v);
+
+	if (ret)
+		return ret;
+	if (v > UINT32_MAX)
+		return -ERANGE;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/* 0, or an exit status (2: bad usage; 0 after --help) with *done set. */
+static int parse_cli(int argc, char **argv, struct cli *c, bool *done)
+{
+	static const struct option longopts[] = {
+		{ "size", required_argument, NULL, 's' },
+		{ "create", no_argument, NULL, 'c' },
+		{ "queues", required_argument, NULL, 'q' },
+		{ "depth", required_argument, NULL, 'd' },
+		{ "max-io", required_argument, NULL, 'm' },
+		{ "logical-block-size", required_argument, NULL, 'b' },
+		{ "physical-block-size", required_argument, NULL, 'p' },
+		{ "read-only", no_argument, NULL, 'r' },
+		{ "buffered", no_argument, NULL, 'B' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool create_only = false;
+	int opt, ret;
+
+	memset(c, 0, sizeof(*c));
+	*done = false;
+	while ((opt = getopt_long(argc, argv, "s:cq:d:m:b:p:rBvh", longopts,
+				  NULL)) != -1) {
+		ret = 0;
+		switch (opt) {
+		case 's':
+			ret = bdus_parse_size(optarg, &c->size);
+			if (!ret && !c->size)
+				ret = -EDOM;
+			c->have_size = true;
+			break;
+		case 'c':
+			c->create = true;
+			break;
+		case 'q':
+			ret = parse_u32(optarg, &c->queues);
+			create_only = true;
+			break;
+		case 'd':
+			ret = parse_u32(optarg, &c->depth);
+			create_only = true;
+			break;
+		case 'm':
+			ret = parse_size32(optarg, &c->max_io);
+			create_only = true;
+			break;
+		case 'b':
+			ret = parse_size32(optarg, &c->lbs);
+			create_only = true;
+			break;
+		case 'p':
+			ret = parse_size32(optarg, &c->pbs);
+			create_only = true;
+			break;
+		case 'r':
+			c->read_only = true;
+			create_only = true;
+			break;
+		case 'B':
+			c->buffered = true;
+			break;
+		case 'v':
+			c->verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			*done = true;
+			return 0;
+		default:
+			fprintf(stderr, "Try '%s --help'.\n", prog);
+			*done = true;
+			return 2;
+		}
+		if (ret) {
+			const struct option *o = longopts;
+
+			while (o->val != opt)
+				o++;
+			fprintf(stderr, "%s: invalid value for --%s: '%s' (%s)\n",
+				prog, o->name, optarg,
+				ret == -ERANGE ? "too large" :
+				ret == -EDOM ? "must not be 0" :
+				"not a valid number");
+			goto bad;
+		}
+	}
+
+	if (c->create) {
+		if (optind + 1 != argc) {
+			fprintf(stderr, "%s: %s\n", prog, optind == argc ?
+				"missing IMAGE" :
+				"--create takes IMAGE only, no device index");
+			goto bad;
+		}
+		c->image = argv[optind];
+		return 0;
+	}
+	if (create_only) {
+		fprintf(stderr, "%s: --queues, --depth, --max-io, "
+			"--logical-block-size, --physical-block-size and "
+			"--read-only need --create\n", prog);
+		goto bad;
+	}
+	if (optind + 2 != argc) {
+		fprintf(stderr, "%s: %s\n", prog, optind + 2 > argc ?
+			"missing IMAGE and device index N (or --create IMAGE)" :
+			"too many arguments");
+		goto bad;
+	}
+	c->image = argv[optind];
+	if (parse_u32(argv[optind + 1], &c->index) ||
+	    c->index > BUSE_MAX_INDEX) {
+		fprintf(stderr, "%s: invalid device index '%s' (0..%u)\n", prog,
+			argv[optind + 1], BUSE_MAX_INDEX);
+		goto bad;
+	}
+	return 0;
+bad:
+	fprintf(stderr, "Try '%s --help'.\n", prog);
+	*done = true;
+	return 2;
+}
+
+/*
+ * Opens IMAGE into img (fd, is_blk, size).  A regular file is created if
+ * missing and extended to grow_to bytes if shorter, when grow_to is not 0.
+ * A block device is reopened exclusively.  0, or 1 after a message.
+ */
+static int open_image(struct fe_image *img, uint64_t grow_to)
+{
+	int flags = (img->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC;
+	struct stat st;
+	int fd;
+
+	fd = open(img->path, flags);
+	if (fd < 0 && errno == ENOENT && grow_to && !img->read_only)
+		fd = open(img->path, flags | O_CREAT | O_EXCL, 0644);
+	if (fd < 0) {
+		int err = errno;
+
+		fprintf(stderr, "%s: cannot open %s%s: %s\n", prog, img->path,
+			img->read_only ? "" : " for writing", strerror(err));
+		if (err == ENOENT)
+			fprintf(stderr, "%s: (--size SIZE creates it)\n", prog);
+		else if ((err == EACCES || err == EROFS) && !img->read_only)
+			fprintf(stderr, "%s: (a read-only image needs a "
+				"read-only device: --create --read-only, or "
+				"busectl add --read-only)\n", prog);
+		return 1;
+	}
+	if (fstat(fd, &st) < 0) {
+		fprintf(stderr, "%s: %s: %s\n", prog, img->path, strerror(errno));
+		close(fd);
+		return 1;
+	}
+	if (S_ISBLK(st.st_mode)) {
+		uint64_t size;
+
+		/* Exclusively: nothing else may use (mount) it meanwhile. */
+		close(fd);
+		fd = open(img->path, flags | O_EXCL);
+		if (fd < 0) {
+			fprintf(stderr, "%s: cannot open %s exclusively: %s%s\n",
+				prog, img->path, strerror(errno),
+				errno == EBUSY ? " (mounted or in use?)" : "");
+			return 1;
+		}
+		if (ioctl(fd, BLKGETSIZE64, &size) < 0) {
+			fprintf(stderr, "%s: %s: BLKGETSIZE64: %s\n", prog,
+				img->path, strerror(errno));
+			close(fd);
+			return 1;
+		}
+		img->is_blk = true;
+		img->size = size;
+		if (grow_to > size) {
+			fprintf(stderr, "%s: %s is a block device of %" PRIu64
+				" bytes, smaller than --size (%" PRIu64 ")\n",
+				prog, img->path, size, grow_to);
+			close(fd);
+			return 1;
+		}
+	} else if (S_ISREG(st.st_mode)) {
+		img->is_blk = false;
+		img->size = (uint64_t)st.st_size;
+		if (grow_to > img->size) {
+			if (img->read_only) {
+				fprintf(stderr, "%s: %s is shorter than --size "
+					"and opened read-only\n", prog,
+					img->path);
+				close(fd);
+				return 1;
+			}
+			if (ftruncate(fd, (off_t)grow_to) < 0) {
+				fprintf(stderr, "%s: cannot extend %s to %" PRIu64
+					" bytes: %s\n", prog, img->path,
+					grow_to, strerror(errno));
+				close(fd);
+				return 1;
+			}
+			if (img->verbose)
+				fprintf(stderr, "%s: %s extended to %" PRIu64
+					" bytes\n", prog, img->path, grow_to);
+			img->size = grow_to;
+		}
+	} else {
+		fprintf(stderr, "%s: %s is neither a regular file nor a block "
+			"device\n", prog, img->path);
+		close(fd);
+		return 1;
+	}
+	img->fd = fd;
+	return 0;
+}
+
+/*
+ * The device's size when it is taken from the image: whole blocks.  0 and a
+ * message if there is not even one.
+ */
+static uint64_t image_blocks(const struct fe_image *img, uint32_t lbs)
+{
+	uint64_t size = img->size / lbs * lbs;
+
+	if (!size)
+		fprintf(stderr, "%s: %s (%" PRIu64 " bytes) is smaller than one "
+			"%u-byte block%s\n", prog, img->path, img->size, lbs,
+			img->is_blk ? "" : " (--size SIZE extends it)");
+	else if (size != img->size && img->verbose)
+		fprintf(stderr, "%s: %s: the last %" PRIu64 " bytes (less than "
+			"a block) are not served\n", prog, img->path,
+			img->size - size);
+	return size;
+}
+
+/* A message for an error of bdus_serve(). */
+static const char *serve_strerror(int err)
+{
+	switch (-err) {
+	case ENOENT:
+		return "no such device (or buse.ko is not loaded)";
+	case ENODEV:
+		return "no such device, or it is being removed";
+	case EBUSY:
+		return "the device already has a server";
+	case EACCES:
+	case EPERM:
+		return "permission denied (run as root)";
+	case EINVAL:
+		return "the driver refused to attach (size mismatch?), or the "
+		       "image is too small";
+	case EPROTO:
+		return "protocol error talking to the buse driver (driver and "
+		       "library versions differ?)";
+	default:
+		return strerror(-err);
+	}
+}
+
+static void on_ready(const struct bdus_dev *dev, void *arg)
+{
+	(void)arg;
+	printf("%s\n", dev->block_path);
+	fflush(stdout);
+}
+
+static int serve_existing(struct cli *c, struct fe_image *img)
+{
+	struct bdus_opts opts = { .on_ready = on_ready };
+	struct buse_dev_info info;
+	uint64_t dev_size = 0, size;
+	uint32_t lbs = BUSE_DEF_BLOCK_SIZE;
+	bool use_size = c->have_size;
+	int ret;
+
+	ret = bdus_ctl_info(c->index, &info);
+	if (ret == -ENODEV || ret == -ENOENT) {
+		fprintf(stderr, "%s: no device %u%s\n", prog, c->index,
+			ret == -ENOENT ? " (buse.ko is not loaded)" : "");
+		return 1;
+	}
+	/* If we may not ask (not the owner), the attach decides. */
+	if (ret == 0) {
+		dev_size = info.size;
+		lbs = info.logical_block_size;
+		img->read_only = info.flags & BUSE_DEV_F_READ_ONLY;
+		if (dev_size && use_size) {
+			if (c->size != dev_size)
+				fprintf(stderr, "%s: device %u already has a "
+					"size (%" PRIu64 " bytes); --size "
+					"ignored\n", prog, c->index, dev_size);
+			use_size = false;
+		}
+	}
+	if (open_image(img, use_size ? c->size : 0))
+		return 1;
+	size = dev_size ? dev_size : use_size ? c->size :
+		image_blocks(img, lbs);
+	if (!size)
+		return 1;
+	if (img->size < size) {
+		fprintf(stderr, "%s: %s (%" PRIu64 " bytes) is smaller than "
+			"device %u (%" PRIu64 " bytes)%s\n", prog, img->path,
+			img->size, c->index, size, img->is_blk ? "" :
+			"; extend it (truncate -s) first");
+		return 1;
+	}
+	opts.size = dev_size ? 0 : size;
+	ret = bdus_serve(c->index, img->is_blk ? &blkdev_engine : &file_engine,
+			 img, &opts);
+	if (ret) {
+		fprintf(stderr, "%s: cannot serve " BUSE_BLOCK_DEVICE_FMT ": %s\n",
+			prog, c->index, serve_strerror(ret));
+		return 1;
+	}
+	return 0;
+}
+
+static int create_and_serve(struct cli *c, struct fe_image *img)
+{
+	struct bdus_opts opts = { .on_ready = on_ready };
+	uint32_t lbs = c->lbs ? c->lbs : BUSE_DEF_BLOCK_SIZE;
+	struct buse_dev_info info = {
+		.index = BUSE_INDEX_ANY,
+		.flags = c->read_only ? BUSE_DEV_F_READ_ONLY : 0,
+		.logical_block_size = c->lbs,
+		.physical_block_size = c->pbs,
+		.nr_queues = c->queues,
+		.queue_depth = c->depth,
+		.max_io = c->max_io,
+	};
+	int ret;
+
+	img->read_only = c->read_only;
+	if (open_image(img, c->have_size ? c->size : 0))
+		return 1;
+	info.size = c->have_size ? c->size : image_blocks(img, lbs);
+	if (!info.size)
+		return 1;
+
+	ret = bdus_create_and_serve(&info,
+				    img->is_blk ? &blkdev_engine : &file_engine,
+				    img, &opts);
+	if (ret && info.index == BUSE_INDEX_ANY) {
+		/* bdus_ctl_add() leaves info alone when it fails. */
+		fprintf(stderr, "%s: cannot create the device: %s\n", prog,
+			bdus_strerror_ctl(ret));
+		return 1;
+	}
+	if (ret) {
+		fprintf(stderr, "%s: serving " BUSE_BLOCK_DEVICE_FMT
+			" failed: %s\n", prog, info.index, serve_strerror(ret));
+		return 1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct fe_image img = { .fd = -1 };
+	struct cli c;
+	bool done;
+	int ret;
+
+	ret = parse_cli(argc, argv, &c, &done);
+	if (done)
+		return ret;
+
+	img.path = c.image;
+	img.buffered = c.buffered;
+	img.verbose = c.verbose;
+	ret = c.create ? create_and_serve(&c, &img) : serve_existing(&c, &img);
+	if (img.fd >= 0)
+		close(img.fd);
+	return ret;
+}

@@ -1,0 +1,876 @@
+// SPDX-License-Identifier: MIT
+/*
+ * hostile-ring - a buse server that abuses its rings, for the integration
+ * case 51-hostile-ring.sh.  It completes what hostile.c (cases 11 and 12)
+ * covers, through uapi/linux/buse.h only.
+ *
+ * Build:  make -C tests/integration      (-> build/integration/hostile-ring)
+ * Run:    hostile-ring N [T]
+ *   N: an idle device with 1 queue, depth 4, at least 4 MiB, no timeout,
+ *      not recoverable.  T (optional): the same with a 1 s timeout.
+ *
+ * The program is the server and, through child processes doing direct
+ * 4 KiB reads and writes of /dev/buseN, its own client, so it knows which
+ * request is in flight and can tell whether a bogus completion ended it.
+ * Checks, each printed "ok: ..." or "FAIL: ...":
+ *   - honest service works (baseline);
+ *   - with a READ held: completions with bogus tags (depth, depth + 1,
+ *     0x7fff, 0xffff, a tag not in flight), wrong seqs, and results that
+ *     are not a valid answer (larger than the request, 1, 511, len - 1,
+ *     INT32_MAX, and negative lengths below -4095: -4096, -4097, -65536,
+ *     INT32_MIN) are rejected (RUN: EINVAL, rejected > 0) and the READ stays
+ *     outstanding (uapi: "a bad completion is dropped (the request stays
+ *     outstanding ...)"); then the honest answer delivers its data;
+ *   - completing a tag twice (in a later RUN), completing an earlier issue
+ *     of a tag that was issued again (stale seq), completing tags never
+ *     issued: rejected, the live request unharmed;
+ *   - ring indices out of range: cq_tail behind cq_head, ahead by
+ *     cq_entries + 1 and by 2^31 (rejected, nothing consumed), a whole
+ *     ring of zero entries (each rejected); sq_head ahead of sq_tail (the
+ *     kernel holds requests back, then posts them once it is restored);
+ *     garbage in the kernel's own sq_tail and cq_head (ignored);
+ *   - munmap then complete: an answer written before munmap is consumed by
+ *     RUN after it; the area can be mapped again; munmap + close with a
+ *     READ held fails it with EIO at once, and a new attach serves again;
+ *   - with T: a held READ times out (ETIMEDOUT for the client, a
+ *     BUSE_OP_CANCEL notice in the ring); its late completion is rejected,
+ *     also while the tag's next issue is held, which then completes;
+ *   - afterwards 64 honest write/read pairs all verify.
+ * Exit status: 0 all ok, 1 some check failed, 2 usage or setup error.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/buse.h>
+
+#define BLK 4096u
+
+static int checks, failures;
+
+static void ok(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+static void ok(const char *fmt, ...)
+{
+	va_list ap;
+
+	checks++;
+	va_start(ap, fmt);
+	fputs("ok: ", stdout);
+	vprintf(fmt, ap);
+	putchar('\n');
+	va_end(ap);
+}
+
+static void fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	checks++;
+	failures++;
+	va_start(ap, fmt);
+	fputs("FAIL: ", stdout);
+	vprintf(fmt, ap);
+	putchar('\n');
+	va_end(ap);
+}
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("hostile-ring: ", stdout);
+	vprintf(fmt, ap);
+	putchar('\n');
+	va_end(ap);
+	exit(2);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* ------------------------------------------------------------------------
+ * The client: one direct 4 KiB read or write in a child process.
+ */
+
+static bool write_all_ok(int fd, const void *buf, size_t len)
+{
+	const unsigned char *b = buf;
+
+	while (len) {
+		ssize_t w = write(fd, b, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return false;
+		b += w;
+		len -= (size_t)w;
+	}
+	return true;
+}
+
+struct client {
+	pid_t pid;
+	int rfd;
+	bool done;
+	long ret;
+	int err;
+	unsigned char data[BLK];
+};
+
+/*
+ * The child re-executes this program ("--client ..."): a plain fork would
+ * inherit the server's fd and ring mapping, which keep the server
+ * attached for as long as the client lives.
+ */
+static void client_start(struct client *c, unsigned n, bool write, uint64_t block,
+			 unsigned char fill)
+{
+	char a_n[16], a_w[4], a_b[24], a_f[8], a_fd[16];
+	int p[2];
+
+	memset(c, 0, sizeof(*c));
+	if (pipe(p))
+		die("pipe: %s", strerror(errno));
+	fflush(stdout);
+	c->pid = fork();
+	if (c->pid < 0)
+		die("fork: %s", strerror(errno));
+	if (c->pid == 0) {
+		close(p[0]);
+		snprintf(a_n, sizeof(a_n), "%u", n);
+		snprintf(a_w, sizeof(a_w), "%d", write);
+		snprintf(a_b, sizeof(a_b), "%llu", (unsigned long long)block);
+		snprintf(a_f, sizeof(a_f), "%u", fill);
+		snprintf(a_fd, sizeof(a_fd), "%d", p[1]);
+		execl("/proc/self/exe", "hostile-ring", "--client", a_n, a_w, a_b, a_f,
+		      a_fd, (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	c->rfd = p[0];
+}
+
+/* hostile-ring --client N WRITE BLOCK FILL FD: one I/O, result to FD. */
+static int client_main(char **argv)
+{
+	unsigned n = (unsigned)strtoul(argv[0], NULL, 10);
+	bool write = atoi(argv[1]) != 0;
+	uint64_t block = strtoull(argv[2], NULL, 10);
+	int fill = atoi(argv[3]), out = atoi(argv[4]), fd;
+	struct { long ret; int err; } r;
+	char path[64];
+	void *buf;
+
+	if (posix_memalign(&buf, BLK, BLK))
+		return 2;
+	memset(buf, fill, BLK);
+	snprintf(path, sizeof(path), BUSE_BLOCK_DEVICE_FMT, n);
+	fd = open(path, O_RDWR | O_DIRECT);
+	if (fd < 0)
+		r.ret = -1;
+	else if (write)
+		r.ret = pwrite(fd, buf, BLK, (off_t)(block * BLK));
+	else
+		r.ret = pread(fd, buf, BLK, (off_t)(block * BLK));
+	r.err = r.ret < 0 ? errno : 0;
+	return write_all_ok(out, &r, sizeof(r)) && write_all_ok(out, buf, BLK) ? 0 : 1;
+}
+
+/* Reads len bytes; false on EOF or error. */
+static bool read_all(int fd, void *buf, size_t len)
+{
+	unsigned char *b = buf;
+
+	while (len) {
+		ssize_t r = read(fd, b, len);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return false;
+		b += r;
+		len -= (size_t)r;
+	}
+	return true;
+}
+
+/* Has the client finished within ms?  Collects its result. */
+static bool client_wait(struct client *c, int ms)
+{
+	struct pollfd pfd = { .fd = c->rfd, .events = POLLIN };
+	struct { long ret; int err; } r;
+
+	if (c->done)
+		return true;
+	if (poll(&pfd, 1, ms) <= 0)
+		return false;
+	if (!read_all(c->rfd, &r, sizeof(r)) || !read_all(c->rfd, c->data, BLK)) {
+		r.ret = -1;
+		r.err = EPIPE;
+	}
+	c->ret = r.ret;
+	c->err = r.err;
+	c->done = true;
+	close(c->rfd);
+	waitpid(c->pid, NULL, 0);
+	return true;
+}
+
+/* Ends a client that is still waiting (its request must end first). */
+static void client_reap(struct client *c)
+{
+	if (c->pid > 0 && !c->done) {
+		kill(c->pid, SIGKILL);
+		close(c->rfd);
+		waitpid(c->pid, NULL, 0);
+		c->done = true;
+	}
+}
+
+/* ------------------------------------------------------------------------
+ * The ring
+ */
+
+struct ring {
+	unsigned n;
+	int fd;
+	struct buse_attach a;
+	unsigned char *map;
+	struct buse_ring_hdr *hdr;
+	struct buse_io_desc *sq;
+	struct buse_io_cqe *cq;
+	uint32_t sq_head, cq_tail;
+	unsigned char *store;
+	/* CANCEL notices seen. */
+	struct { uint16_t tag, seq; } cancels[64];
+	unsigned ncancels;
+};
+
+static unsigned char *buf_of(struct ring *rg, uint16_t tag)
+{
+	return rg->map + rg->a.data_off + (size_t)tag * rg->a.max_io;
+}
+
+static void ring_map(struct ring *rg)
+{
+	rg->map = mmap(NULL, rg->a.map_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       rg->fd, (off_t)BUSE_QUEUE_MMAP_OFFSET(0));
+	if (rg->map == MAP_FAILED)
+		die("mmap: %s", strerror(errno));
+	rg->hdr = (struct buse_ring_hdr *)rg->map;
+	rg->sq = (struct buse_io_desc *)(rg->map + rg->a.sq_off);
+	rg->cq = (struct buse_io_cqe *)(rg->map + rg->a.cq_off);
+}
+
+static void ring_attach(struct ring *rg)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), BUSE_CHAR_DEVICE_FMT, rg->n);
+	rg->fd = open(path, O_RDWR | O_CLOEXEC);
+	if (rg->fd < 0)
+		die("open %s: %s", path, strerror(errno));
+	memset(&rg->a, 0, sizeof(rg->a));
+	if (ioctl(rg->fd, BUSE_IOC_ATTACH, &rg->a) < 0)
+		die("ATTACH %s: %s", path, strerror(errno));
+	if (rg->a.nr_queues != 1 || rg->a.queue_depth < 2 || rg->a.size < (4u << 20))
+		die("device %u: want 1 queue, depth >= 2, >= 4 MiB (has %u, %u, %llu)",
+		    rg->n, rg->a.nr_queues, rg->a.queue_depth,
+		    (unsigned long long)rg->a.size);
+	ring_map(rg);
+	rg->sq_head = __atomic_load_n(&rg->hdr->sq_head, __ATOMIC_ACQUIRE);
+	rg->cq_tail = __atomic_load_n(&rg->hdr->cq_tail, __ATOMIC_ACQUIRE);
+	if (!rg->store) {
+		rg->store = calloc(1, rg->a.size);
+		if (!rg->store)
+			die("out of memory");
+	}
+}
+
+static void ring_detach(struct ring *rg)
+{
+	munmap(rg->map, rg->a.map_size);
+	close(rg->fd);
+	rg->fd = -1;
+}
+
+static void push(struct ring *rg, uint16_t tag, uint16_t seq, int32_t result)
+{
+	struct buse_io_cqe *c = &rg->cq[rg->cq_tail & (rg->a.cq_entries - 1)];
+
+	c->tag = tag;
+	c->seq = seq;
+	c->result = result;
+	rg->cq_tail++;
+	__atomic_store_n(&rg->hdr->cq_tail, rg->cq_tail, __ATOMIC_RELEASE);
+}
+
+static int run(struct ring *rg, struct buse_run *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->flags = BUSE_RUN_F_NOWAIT;
+	return ioctl(rg->fd, BUSE_IOC_RUN, r) < 0 ? -errno : 0;
+}
+
+/* Our private cq_tail follows the kernel's cq_head (after scribbling). */
+static void resync_cq(struct ring *rg)
+{
+	rg->cq_tail = __atomic_load_n(&rg->hdr->cq_head, __ATOMIC_ACQUIRE);
+	__atomic_store_n(&rg->hdr->cq_tail, rg->cq_tail, __ATOMIC_RELEASE);
+}
+
+/* The honest answer. */
+static int32_t serve_one(struct ring *rg, const struct buse_io_desc *d)
+{
+	uint64_t off = d->sector * 512;
+
+	switch (d->op) {
+	case BUSE_OP_READ:
+	case BUSE_OP_WRITE:
+		if (d->len > rg->a.max_io || off > rg->a.size || d->len > rg->a.size - off)
+			return -EIO;
+		if (d->op == BUSE_OP_READ)
+			memcpy(buf_of(rg, d->tag), rg->store + off, d->len);
+		else
+			memcpy(rg->store + off, buf_of(rg, d->tag), d->len);
+		return 0;
+	case BUSE_OP_FLUSH:
+		return 0;
+	default:
+		return -EOPNOTSUPP;
+	}
+}
+
+static void answer(struct ring *rg, const struct buse_io_desc *d, const char *what)
+{
+	struct buse_run r;
+	int ret;
+
+	push(rg, d->tag, d->seq, serve_one(rg, d));
+	ret = run(rg, &r);
+	if (ret || r.rejected || r.completed != 1)
+		fail("%s: honest completion: RUN %s, completed %u, rejected %u", what,
+		     ret ? strerror(-ret) : "ok", r.completed, r.rejected);
+}
+
+/*
+ * The next request (not a CANCEL notice, which is recorded) within ms:
+ * 1, or 0.  Never answers anything.
+ */
+static int take(struct ring *rg, struct buse_io_desc *d, int ms)
+{
+	uint64_t end = now_ms() + (uint64_t)ms;
+	struct buse_run r;
+
+	for (;;) {
+		uint32_t tail = __atomic_load_n(&rg->hdr->sq_tail, __ATOMIC_ACQUIRE);
+
+		if (tail != rg->sq_head && tail - rg->sq_head <= rg->a.sq_entries) {
+			*d = rg->sq[rg->sq_head & (rg->a.sq_entries - 1)];
+			rg->sq_head++;
+			__atomic_store_n(&rg->hdr->sq_head, rg->sq_head, __ATOMIC_RELEASE);
+			if (d->op != BUSE_OP_CANCEL)
+				return 1;
+			if (rg->ncancels < 64) {
+				rg->cancels[rg->ncancels].tag = d->tag;
+				rg->cancels[rg->ncancels].seq = d->seq;
+				rg->ncancels++;
+			}
+			continue;
+		}
+		if (now_ms() >= end)
+			return 0;
+		run(rg, &r);
+		usleep(2000);
+	}
+}
+
+/* Takes the request of client c (op, block), answering others honestly. */
+static bool take_for(struct ring *rg, struct buse_io_desc *d, int op, uint64_t block,
+		     int ms, const char *what)
+{
+	uint64_t end = now_ms() + (uint64_t)ms;
+
+	while (now_ms() < end) {
+		if (!take(rg, d, (int)(end - now_ms())))
+			break;
+		if (d->op == op && d->sector == block * (BLK / 512) && d->len == BLK)
+			return true;
+		answer(rg, d, "unrelated request");
+	}
+	fail("%s: the request (op %d, block %llu) never arrived", what, op,
+	     (unsigned long long)block);
+	return false;
+}
+
+/* One client I/O served honestly; checks its outcome. */
+static void honest_io(struct ring *rg, bool write, uint64_t block, unsigned char fill,
+		      const char *what)
+{
+	struct client c;
+	struct buse_io_desc d;
+
+	client_start(&c, rg->n, write, block, fill);
+	if (take_for(rg, &d, write ? BUSE_OP_WRITE : BUSE_OP_READ, block, 5000, what))
+		answer(rg, &d, what);
+	if (!client_wait(&c, 5000)) {
+		fail("%s: the client did not finish", what);
+		client_reap(&c);
+		return;
+	}
+	if (c.ret != BLK)
+		fail("%s: the client got %ld (%s)", what, c.ret, strerror(c.err));
+	else if (!write && (c.data[0] != fill || memcmp(c.data, c.data + 1, BLK - 1)))
+		fail("%s: wrong data (0x%02x, expected 0x%02x)", what, c.data[0], fill);
+}
+
+/* The batch queued in the ring must be refused: EINVAL, rejected > 0. */
+static bool expect_rejected(struct ring *rg, const char *what, uint32_t want_completed)
+{
+	struct buse_run r;
+	int ret = run(rg, &r);
+
+	if (ret == -EINVAL && r.rejected > 0 && r.completed == want_completed) {
+		ok("%s: EINVAL, completed %u, rejected %u", what, r.completed, r.rejected);
+		return true;
+	}
+	fail("%s: RUN %s, completed %u, rejected %u; expected EINVAL, completed %u, rejected > 0",
+	     what, ret ? strerror(-ret) : "ok", r.completed, r.rejected, want_completed);
+	return false;
+}
+
+/* The client's request must still be waiting. */
+static bool outstanding(struct client *c, const char *what)
+{
+	if (!client_wait(c, 300))
+		return true;
+	fail("%s: the held request ended (%ld, %s): a bad completion must leave it outstanding",
+	     what, c->ret, c->err ? strerror(c->err) : "success");
+	return false;
+}
+
+/* Starts a READ of block and holds it. */
+static bool hold_read(struct ring *rg, struct client *c, uint64_t block,
+		      struct buse_io_desc *d, const char *what)
+{
+	client_start(c, rg->n, false, block, 0);
+	if (take_for(rg, d, BUSE_OP_READ, block, 5000, what))
+		return true;
+	client_reap(c);
+	return false;
+}
+
+/* Answers the held READ with fill bytes; the client must get them. */
+static void release_read(struct ring *rg, struct client *c, const struct buse_io_desc *d,
+			 unsigned char fill, const char *what)
+{
+	struct buse_run r;
+	int ret;
+
+	memset(buf_of(rg, d->tag), fill, d->len);
+	push(rg, d->tag, d->seq, 0);
+	ret = run(rg, &r);
+	if (ret || r.completed != 1)
+		fail("%s: the honest answer: RUN %s, completed %u, rejected %u", what,
+		     ret ? strerror(-ret) : "ok", r.completed, r.rejected);
+	if (!client_wait(c, 5000)) {
+		fail("%s: the READ did not complete after the honest answer", what);
+		client_reap(c);
+		return;
+	}
+	if (c->ret != BLK || c->data[0] != fill || memcmp(c->data, c->data + 1, BLK - 1))
+		fail("%s: the READ got %ld (%s), data 0x%02x; expected 4096 bytes of 0x%02x",
+		     what, c->ret, strerror(c->err), c->data[0], fill);
+	else
+		ok("%s: the held READ then completed with its data", what);
+}
+
+/* ------------------------------------------------------------------------
+ * The checks
+ */
+
+enum { TAG_HELD, TAG_ABS, TAG_OTHER };
+
+struct bogus {
+	const char *what;
+	int tag_mode;		/* TAG_*: the held tag, tag, or one not in flight */
+	uint16_t tag;
+	int seq_delta;
+	int32_t result;
+};
+
+static void check_bogus(struct ring *rg)
+{
+	const uint16_t depth = (uint16_t)rg->a.queue_depth;
+	const struct bogus list[] = {
+		{ "tag == depth", TAG_ABS, depth, 0, 0 },
+		{ "tag == depth + 1", TAG_ABS, (uint16_t)(depth + 1), 0, 0 },
+		{ "tag 0x7fff", TAG_ABS, 0x7fff, 0, 0 },
+		{ "tag 0xffff", TAG_ABS, 0xffff, 0, 0 },
+		{ "a tag not in flight", TAG_OTHER, 0, 0, 0 },
+		{ "seq - 1", TAG_HELD, 0, -1, 0 },
+		{ "seq + 1", TAG_HELD, 0, 1, 0 },
+		{ "seq ^ 0x8000", TAG_HELD, 0, 0x8000, 0 },
+		{ "result len + 512", TAG_HELD, 0, 0, (int32_t)BLK + 512 },
+		{ "result 2 * len", TAG_HELD, 0, 0, 2 * (int32_t)BLK },
+		{ "result INT32_MAX", TAG_HELD, 0, 0, INT32_MAX },
+		{ "result 1", TAG_HELD, 0, 0, 1 },
+		{ "result 511", TAG_HELD, 0, 0, 511 },
+		{ "result len - 1", TAG_HELD, 0, 0, (int32_t)BLK - 1 },
+		{ "result -4096 (negative length)", TAG_HELD, 0, 0, -4096 },
+		{ "result -4097 (negative length)", TAG_HELD, 0, 0, -4097 },
+		{ "result -65536 (negative length)", TAG_HELD, 0, 0, -65536 },
+		{ "result INT32_MIN (negative length)", TAG_HELD, 0, 0, INT32_MIN },
+	};
+	struct client c = { .pid = 0 };
+	struct buse_io_desc d = { .tag = 0 };
+	bool held = false;
+	size_t i;
+
+	for (i = 0; i < sizeof(list) / sizeof(list[0]); i++) {
+		const struct bogus *b = &list[i];
+		uint16_t tag = b->tag_mode == TAG_ABS ? b->tag :
+			       b->tag_mode == TAG_OTHER ? (uint16_t)((d.tag + 1) % depth) :
+			       d.tag;
+		char what[96];
+
+		if (!held) {
+			if (!hold_read(rg, &c, 40 + i, &d, b->what))
+				return;
+			held = true;
+			if (b->tag_mode == TAG_HELD)
+				tag = d.tag;
+			else if (b->tag_mode == TAG_OTHER)
+				tag = (uint16_t)((d.tag + 1) % depth);
+		}
+		push(rg, tag, (uint16_t)(d.seq + b->seq_delta), b->result);
+		snprintf(what, sizeof(what), "held READ, completion with %s", b->what);
+		expect_rejected(rg, what, 0);
+		if (!outstanding(&c, what))
+			held = false;
+	}
+	if (held)
+		release_read(rg, &c, &d, 0xa5, "after the bogus completions");
+}
+
+static void check_twice(struct ring *rg)
+{
+	struct client c;
+	struct buse_io_desc d, first;
+	int tries;
+
+	/* The same tag and seq again, in a later RUN. */
+	if (!hold_read(rg, &c, 61, &d, "complete twice"))
+		return;
+	release_read(rg, &c, &d, 0x3c, "complete twice, first answer");
+	push(rg, d.tag, d.seq, 0);
+	expect_rejected(rg, "the same tag and seq once more, in a later RUN", 0);
+	push(rg, d.tag, d.seq, 0);
+	push(rg, d.tag, d.seq, -EIO);
+	expect_rejected(rg, "the same tag and seq twice more in one batch", 0);
+
+	/* An earlier issue's completion while the tag's next issue is held. */
+	first = d;
+	for (tries = 0; tries < 16; tries++) {
+		if (!hold_read(rg, &c, 62 + (uint64_t)tries, &d, "stale seq"))
+			return;
+		if (d.tag == first.tag)
+			break;
+		release_read(rg, &c, &d, 0x11, "stale seq: waiting for the tag to come back");
+	}
+	if (d.tag != first.tag) {
+		fail("stale seq: tag %u was not issued again in 16 requests", first.tag);
+		release_read(rg, &c, &d, 0x11, "stale seq");
+		return;
+	}
+	if (d.seq == first.seq)
+		fail("tag %u issued again with the same seq %u", d.tag, d.seq);
+	push(rg, first.tag, first.seq, 0);
+	expect_rejected(rg, "the previous issue's (tag, seq) while the tag is reissued", 0);
+	if (outstanding(&c, "stale seq"))
+		release_read(rg, &c, &d, 0x77, "stale seq");
+}
+
+static void check_never_issued(struct ring *rg)
+{
+	uint32_t t;
+	struct buse_run r;
+	int ret;
+
+	for (t = 0; t < rg->a.queue_depth; t++)
+		push(rg, (uint16_t)t, (uint16_t)(t * 7 + 3), 0);
+	ret = run(rg, &r);
+	if (ret == -EINVAL && r.rejected == rg->a.queue_depth && r.completed == 0)
+		ok("every tag completed, none issued: all %u rejected", r.rejected);
+	else
+		fail("every tag completed, none issued: RUN %s, completed %u, rejected %u",
+		     ret ? strerror(-ret) : "ok", r.completed, r.rejected);
+}
+
+static void check_indices(struct ring *rg)
+{
+	struct buse_io_desc d;
+	struct client c;
+	uint32_t head, saved;
+	struct buse_run r;
+	int ret;
+
+	/* cq_tail behind cq_head, far ahead, ahead by 2^31. */
+	head = __atomic_load_n(&rg->hdr->cq_head, __ATOMIC_ACQUIRE);
+	__atomic_store_n(&rg->hdr->cq_tail, head - 1, __ATOMIC_RELEASE);
+	expect_rejected(rg, "cq_tail = cq_head - 1", 0);
+	__atomic_store_n(&rg->hdr->cq_tail, head + rg->a.cq_entries + 1, __ATOMIC_RELEASE);
+	expect_rejected(rg, "cq_tail = cq_head + cq_entries + 1", 0);
+	__atomic_store_n(&rg->hdr->cq_tail, head + 0x80000000u, __ATOMIC_RELEASE);
+	expect_rejected(rg, "cq_tail = cq_head + 2^31", 0);
+	if (__atomic_load_n(&rg->hdr->cq_head, __ATOMIC_ACQUIRE) != head)
+		fail("the kernel moved cq_head on a refused cq_tail");
+	resync_cq(rg);
+
+	/* A whole ring of zeroed entries: each one refused. */
+	memset(rg->cq, 0, rg->a.cq_entries * sizeof(*rg->cq));
+	rg->cq_tail += rg->a.cq_entries;
+	__atomic_store_n(&rg->hdr->cq_tail, rg->cq_tail, __ATOMIC_RELEASE);
+	ret = run(rg, &r);
+	if (ret == -EINVAL && r.rejected == rg->a.cq_entries && r.completed == 0)
+		ok("a full ring of zeroed completions: all %u rejected", r.rejected);
+	else
+		fail("a full ring of zeroed completions: RUN %s, completed %u, rejected %u",
+		     ret ? strerror(-ret) : "ok", r.completed, r.rejected);
+	resync_cq(rg);
+	honest_io(rg, true, 70, 0x70, "a write after the index abuse");
+
+	/* sq_head ahead of sq_tail: the kernel must wait, then post. */
+	saved = rg->sq_head;
+	__atomic_store_n(&rg->hdr->sq_head, saved + 1000, __ATOMIC_RELEASE);
+	client_start(&c, rg->n, false, 70, 0);
+	usleep(500000);
+	if (__atomic_load_n(&rg->hdr->sq_tail, __ATOMIC_ACQUIRE) != saved)
+		fail("the kernel posted into a ring whose sq_head claims it is full");
+	else if (client_wait(&c, 0))
+		fail("the READ ended while sq_head was bogus (%ld, %s)", c.ret, strerror(c.err));
+	else
+		ok("sq_head ahead of sq_tail: the kernel holds the request back");
+	__atomic_store_n(&rg->hdr->sq_head, saved, __ATOMIC_RELEASE);
+	if (take_for(rg, &d, BUSE_OP_READ, 70, 5000, "after restoring sq_head")) {
+		answer(rg, &d, "after restoring sq_head");
+		if (client_wait(&c, 5000) && c.ret == BLK && c.data[0] == 0x70)
+			ok("sq_head restored: the held-back READ was posted and served");
+		else
+			fail("sq_head restored: the READ got %ld (%s)", c.ret, strerror(c.err));
+	}
+	client_reap(&c);
+
+	/* Garbage in the kernel's own indices: ignored. */
+	saved = __atomic_load_n(&rg->hdr->sq_tail, __ATOMIC_ACQUIRE);
+	rg->hdr->sq_tail = saved + 12345;
+	rg->hdr->cq_head = 0xdeadbeef;
+	ret = run(rg, &r);
+	if (ret)
+		fail("RUN with garbage in sq_tail and cq_head: %s", strerror(-ret));
+	if (__atomic_load_n(&rg->hdr->cq_head, __ATOMIC_ACQUIRE) != rg->cq_tail)
+		fail("the kernel kept the garbage cq_head (%#x, expected %#x)",
+		     rg->hdr->cq_head, rg->cq_tail);
+	client_start(&c, rg->n, false, 70, 0);
+	{
+		uint64_t end = now_ms() + 5000;
+
+		while (__atomic_load_n(&rg->hdr->sq_tail, __ATOMIC_ACQUIRE) != saved + 1 &&
+		       now_ms() < end)
+			usleep(2000);
+	}
+	if (__atomic_load_n(&rg->hdr->sq_tail, __ATOMIC_ACQUIRE) != saved + 1)
+		fail("the kernel's sq_tail did not come back after garbage (%#x, expected %#x)",
+		     rg->hdr->sq_tail, saved + 1);
+	if (take_for(rg, &d, BUSE_OP_READ, 70, 5000, "garbage sq_tail/cq_head")) {
+		answer(rg, &d, "garbage sq_tail/cq_head");
+		if (client_wait(&c, 5000) && c.ret == BLK && c.data[0] == 0x70)
+			ok("garbage in sq_tail and cq_head: ignored, the READ was served");
+		else
+			fail("after garbage sq_tail/cq_head: the READ got %ld (%s)", c.ret,
+			     strerror(c.err));
+	}
+	client_reap(&c);
+}
+
+static void check_munmap(struct ring *rg)
+{
+	struct buse_io_desc d;
+	struct client c;
+	struct buse_run r;
+	uint64_t t0;
+	int ret;
+
+	/* Answer written, area unmapped, then RUN. */
+	if (hold_read(rg, &c, 80, &d, "munmap then RUN")) {
+		memset(buf_of(rg, d.tag), 0x5e, d.len);
+		push(rg, d.tag, d.seq, 0);
+		munmap(rg->map, rg->a.map_size);
+		ret = run(rg, &r);
+		if (ret || r.completed != 1)
+			fail("munmap then RUN: %s, completed %u, rejected %u",
+			     ret ? strerror(-ret) : "ok", r.completed, r.rejected);
+		if (client_wait(&c, 5000) && c.ret == BLK && c.data[0] == 0x5e)
+			ok("an answer written before munmap was consumed by RUN after it");
+		else
+			fail("munmap then RUN: the READ got %ld (%s), data 0x%02x", c.ret,
+			     strerror(c.err), c.data[0]);
+		client_reap(&c);
+		/* RUN with nothing mapped, then map again and go on. */
+		ret = run(rg, &r);
+		if (ret)
+			fail("RUN with the area unmapped: %s", strerror(-ret));
+		ring_map(rg);
+		honest_io(rg, true, 81, 0x81, "after mapping the area again");
+		honest_io(rg, false, 81, 0x81, "after mapping the area again");
+		ok("the area mapped again serves");
+	}
+
+	/* munmap + close with a READ held: it fails at once. */
+	if (hold_read(rg, &c, 82, &d, "munmap + close")) {
+		munmap(rg->map, rg->a.map_size);
+		t0 = now_ms();
+		close(rg->fd);
+		rg->fd = -1;
+		if (!client_wait(&c, 5000))
+			fail("munmap + close with a READ held: it still waits after 5 s");
+		else if (c.ret >= 0 || c.err != EIO)
+			fail("munmap + close with a READ held: %ld (%s), expected EIO", c.ret,
+			     strerror(c.err));
+		else
+			ok("munmap + close with a READ held: EIO after %llu ms",
+			   (unsigned long long)(now_ms() - t0));
+		client_reap(&c);
+		ring_attach(rg);
+		honest_io(rg, false, 81, 0x81, "after re-attaching");
+		ok("re-attached after munmap + close");
+	}
+}
+
+static void check_timeout(unsigned t)
+{
+	struct ring rg;
+	struct client c = { .pid = 0 };
+	struct buse_io_desc d, late;
+	unsigned i;
+	bool seen = false;
+
+	memset(&rg, 0, sizeof(rg));
+	rg.n = t;
+	ring_attach(&rg);
+	if (!hold_read(&rg, &c, 5, &d, "timeout"))
+		goto out;
+	late = d;
+	if (!client_wait(&c, 8000)) {
+		fail("a held READ on a device with a 1 s timeout still waits after 8 s");
+		client_reap(&c);
+		goto out;
+	}
+	if (c.ret >= 0 || c.err != ETIMEDOUT)
+		fail("a held READ timed out with %ld (%s), expected ETIMEDOUT", c.ret,
+		     strerror(c.err));
+	else
+		ok("a held READ timed out with ETIMEDOUT");
+	/* Its CANCEL notice; the late completion is refused. */
+	if (take(&rg, &d, 2000))
+		answer(&rg, &d, "unexpected request after the timeout");
+	for (i = 0; i < rg.ncancels; i++)
+		if (rg.cancels[i].tag == late.tag && rg.cancels[i].seq == late.seq)
+			seen = true;
+	if (seen)
+		ok("BUSE_OP_CANCEL notice for tag %u seq %u", late.tag, late.seq);
+	else
+		fail("no BUSE_OP_CANCEL notice for tag %u seq %u (%u notices)", late.tag,
+		     late.seq, rg.ncancels);
+	memset(buf_of(&rg, late.tag), 0xee, BLK);
+	push(&rg, late.tag, late.seq, 0);
+	expect_rejected(&rg, "the late completion of a timed-out READ", 0);
+
+	/* The same, while the tag's next issue is held. */
+	if (!hold_read(&rg, &c, 6, &d, "timeout, next issue"))
+		goto out;
+	push(&rg, late.tag, late.seq, 0);
+	expect_rejected(&rg, "a timed-out issue's completion while the next is held", 0);
+	if (d.tag == late.tag && outstanding(&c, "timeout, next issue"))
+		release_read(&rg, &c, &d, 0x66, "timeout, next issue");
+	else if (d.tag != late.tag)
+		release_read(&rg, &c, &d, 0x66, "timeout, next issue (another tag)");
+out:
+	client_reap(&c);
+	ring_detach(&rg);
+	free(rg.store);
+}
+
+int main(int argc, char **argv)
+{
+	struct ring rg;
+	char *end;
+	unsigned long n, t = ~0ul;
+	unsigned i;
+
+	if (argc == 7 && !strcmp(argv[1], "--client"))
+		return client_main(argv + 2);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc < 2 || argc > 3)
+		goto usage;
+	n = strtoul(argv[1], &end, 10);
+	if (*end || n > BUSE_MAX_INDEX)
+		goto usage;
+	if (argc == 3) {
+		t = strtoul(argv[2], &end, 10);
+		if (*end || t > BUSE_MAX_INDEX)
+			goto usage;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	memset(&rg, 0, sizeof(rg));
+	rg.n = (unsigned)n;
+	ring_attach(&rg);
+
+	honest_io(&rg, true, 10, 0x11, "baseline write");
+	honest_io(&rg, false, 10, 0x11, "baseline read");
+	ok("baseline: honest write and read");
+
+	check_bogus(&rg);
+	check_twice(&rg);
+	check_never_issued(&rg);
+	check_indices(&rg);
+	check_munmap(&rg);
+	if (t != ~0ul)
+		check_timeout((unsigned)t);
+
+	for (i = 0; i < 64; i++) {
+		uint64_t block = 100 + (i * 37) % 900;
+
+		honest_io(&rg, true, block, (unsigned char)(i + 1), "final write");
+		honest_io(&rg, false, block, (unsigned char)(i + 1), "final read");
+	}
+	ok("64 honest write/read pairs after the abuse");
+	ring_detach(&rg);
+	printf("hostile-ring: %d checks, %d failed\n", checks, failures);
+	return failures ? 1 : 0;
+usage:
+	fprintf(stderr, "usage: hostile-ring N [T]\n");
+	return 2;
+}
