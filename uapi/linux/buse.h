@@ -56,9 +56,13 @@
  *
  * The kernel never trusts the shared memory: it keeps its own copies of
  * sq_tail and cq_head, and validates cq_tail, every tag and every result.
- * A bad completion is dropped (the request stays outstanding, or fails if
- * the server detaches) and BUSE_IOC_RUN returns EINVAL after processing the
- * good ones.
+ * A completion naming a tag that is not in flight, or an earlier issue of
+ * it (stale seq), is dropped: nothing happens to any request.  A completion
+ * of an in-flight request with an invalid result (larger than the request,
+ * not a multiple of the logical block size, not an errno) fails that
+ * request with EIO: the server did answer it.  A cq_tail more than
+ * cq_entries ahead is not consumed at all.  In every case BUSE_IOC_RUN
+ * returns EINVAL (with rejected counted) after processing the good ones.
  *
  * Results: cqe.result is 0 (the whole request succeeded), the request's
  * length in bytes (same), a positive byte count smaller than the length and
