@@ -78,14 +78,15 @@ static long buse_ctl_remove(struct buse_ctl_remove __user *uarg)
 static long buse_ctl_info(struct buse_dev_info __user *uarg)
 {
 	struct buse_dev_info info;
-	u32 index;
 	int ret;
 
-	if (get_user(index, &uarg->index))
+	/* Only index is input; reserved must be zero as everywhere. */
+	if (copy_from_user(&info, uarg, sizeof(info)))
 		return -EFAULT;
-	if (index > BUSE_MAX_INDEX)
+	if (info.index > BUSE_MAX_INDEX ||
+	    memchr_inv(info.reserved, 0, sizeof(info.reserved)))
 		return -EINVAL;
-	ret = buse_dev_info(index, &info);
+	ret = buse_dev_info(info.index, &info);
 	if (ret)
 		return ret;
 	return copy_to_user(uarg, &info, sizeof(info)) ? -EFAULT : 0;
