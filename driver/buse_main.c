@@ -66,8 +66,7 @@ static long buse_ctl_remove(struct buse_ctl_remove __user *uarg)
 {
 	struct buse_ctl_remove r;
 
-	if (!capable(CAP_SYS_ADMIN))
-		return -EPERM;
+	/* buse_dev_remove() lets CAP_SYS_ADMIN or the device's owner. */
 	if (copy_from_user(&r, uarg, sizeof(r)))
 		return -EFAULT;
 	if (memchr_inv(r.reserved, 0, sizeof(r.reserved)))
