@@ -59,6 +59,8 @@ enum buse_tag_state {
 struct buse_tag {
 	/* Written by queue_rq() before state becomes INFLIGHT (release). */
 	struct request *rq;
+	u32 len;			/* of this issue, as the server sees it */
+	int op;				/* enum buse_op of this issue */
 	/* BUSE_TAG_WORD(seq, enum buse_tag_state); atomic ops only. */
 	atomic_t state;
 };

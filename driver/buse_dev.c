@@ -192,6 +192,8 @@ static blk_status_t buse_queue_rq(struct blk_mq_hw_ctx *hctx,
 
 	tag = &bq->tags[rq->tag];
 	tag->rq = rq;
+	tag->len = op == BUSE_OP_FLUSH ? 0 : len;
+	tag->op = op;
 	/* The tag is idle: nobody else changes its word now. */
 	seq = BUSE_TAG_SEQ(atomic_read(&tag->state)) + 1;
 
@@ -303,56 +305,72 @@ static const struct blk_mq_ops buse_mq_ops = {
 };
 
 /*
- * Completes tag @tagno of queue @bq with the server's @res.  Returns false
- * if the completion is invalid (the request, if there was one, fails).
- * Called with ring->cq_mutex held.
+ * Is @res a valid answer to a request of @op and @len bytes?  Sets the
+ * bytes done and the status.
+ */
+static bool buse_result_valid(const struct buse_dev *dev, int op, u32 len,
+			      s32 res, u32 *done, blk_status_t *status)
+{
+	*status = BLK_STS_OK;
+	*done = len;
+	if (res == 0 || (res > 0 && (u32)res == len))
+		return true;
+	*done = 0;
+	if (res < 0) {
+		*status = errno_to_blk_status(res);
+		return res >= -MAX_ERRNO;
+	}
+	if ((u32)res < len && (op == BUSE_OP_READ || op == BUSE_OP_WRITE) &&
+	    !(res & (dev->info.logical_block_size - 1))) {
+		*done = res;		/* short: the rest fails */
+		*status = BLK_STS_IOERR;
+		return true;
+	}
+	return false;			/* larger than the request, or unaligned */
+}
+
+/*
+ * Completes tag @tagno, issue @seq, of queue @bq with the server's @res.
+ * Returns false, touching nothing, if the completion is invalid: the tag
+ * is not in flight with that seq, or @res is not a valid answer (the
+ * request then stays outstanding).  Called with ring->cq_mutex held, which
+ * serialises completions of the queue; timeouts and detach may race.
  */
 static bool buse_complete(struct buse_queue *bq, struct buse_ring *ring,
 			  u32 tagno, u16 seq, s32 res)
 {
+	const u32 inflight = BUSE_TAG_WORD(seq, BUSE_TAG_INFLIGHT);
 	struct buse_dev *dev = bq->dev;
-	blk_status_t status = BLK_STS_OK;
+	blk_status_t status;
 	struct buse_tag *tag;
 	struct request *rq;
-	unsigned int len, done;
-	bool valid = true;
+	u32 len, done;
 	int op;
 
 	if (tagno >= dev->info.queue_depth)
 		return false;
 	tag = &bq->tags[tagno];
-	if (atomic_cmpxchg(&tag->state, BUSE_TAG_WORD(seq, BUSE_TAG_INFLIGHT),
-			   BUSE_TAG_WORD(seq, BUSE_TAG_COMPLETING)) !=
-	    BUSE_TAG_WORD(seq, BUSE_TAG_INFLIGHT))
+
+	/*
+	 * Validate against this issue's len and op before claiming the tag.
+	 * They were written before the word (release); re-reading the word
+	 * after them proves they belong to issue @seq.
+	 */
+	if (atomic_read_acquire(&tag->state) != inflight)
+		return false;
+	len = READ_ONCE(tag->len);
+	op = READ_ONCE(tag->op);
+	smp_rmb();
+	if (atomic_read(&tag->state) != inflight)
+		return false;
+	if (!buse_result_valid(dev, op, len, res, &done, &status))
 		return false;
 
+	if (atomic_cmpxchg(&tag->state, inflight,
+			   BUSE_TAG_WORD(seq, BUSE_TAG_COMPLETING)) != inflight)
+		return false;		/* a timeout or detach took it */
+
 	rq = tag->rq;
-	len = blk_rq_bytes(rq);
-	op = buse_rq_op(rq);
-	if (op == BUSE_OP_FLUSH)
-		len = 0;
-
-	if (res == 0 || (res > 0 && (u32)res == len)) {
-		done = len;
-	} else if (res < 0) {
-		done = 0;
-		if (res < -MAX_ERRNO) {
-			valid = false;
-			status = BLK_STS_IOERR;
-		} else {
-			status = errno_to_blk_status(res);
-		}
-	} else if ((u32)res < len &&
-		   (op == BUSE_OP_READ || op == BUSE_OP_WRITE) &&
-		   !(res & (dev->info.logical_block_size - 1))) {
-		done = res;		/* short: the rest fails */
-		status = BLK_STS_IOERR;
-	} else {
-		done = 0;		/* larger than the request, or unaligned */
-		valid = false;
-		status = BLK_STS_IOERR;
-	}
-
 	if (op == BUSE_OP_READ && done)
 		buse_copy_from_buffer(rq, ring->data +
 				      (size_t)tagno * dev->info.max_io, done);
@@ -362,7 +380,7 @@ static bool buse_complete(struct buse_queue *bq, struct buse_ring *ring,
 	if (done && done < len)
 		blk_update_request(rq, BLK_STS_OK, done);
 	blk_mq_end_request(rq, status);
-	return valid;
+	return true;
 }
 
 unsigned int buse_queue_reap(struct buse_queue *bq, struct buse_ring *ring,

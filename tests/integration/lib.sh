@@ -50,7 +50,13 @@ EXIT_CMDS=()
 SHOW_FILES=()
 bg_track() { BG_PIDS+=("$1"); }
 on_exit() { EXIT_CMDS=("$*" "${EXIT_CMDS[@]}"); }
-show_on_fail() { SHOW_FILES+=("$@"); }
+show_on_fail() {
+	local f g
+	for f in "$@"; do
+		for g in "${SHOW_FILES[@]}"; do [ "$g" != "$f" ] || continue 2; done
+		SHOW_FILES+=("$f")
+	done
+}
 _lib_cleanup() {
 	local rc=$? p c f
 	for p in "${BG_PIDS[@]}"; do

@@ -56,13 +56,14 @@
  *
  * The kernel never trusts the shared memory: it keeps its own copies of
  * sq_tail and cq_head, and validates cq_tail, every tag and every result.
- * A completion naming a tag that is not in flight, or an earlier issue of
- * it (stale seq), is dropped: nothing happens to any request.  A completion
- * of an in-flight request with an invalid result (larger than the request,
- * not a multiple of the logical block size, not an errno) fails that
- * request with EIO: the server did answer it.  A cq_tail more than
- * cq_entries ahead is not consumed at all.  In every case BUSE_IOC_RUN
- * returns EINVAL (with rejected counted) after processing the good ones.
+ * A bad completion is dropped and nothing happens to any request: one
+ * naming a tag that is not in flight, an earlier issue of it (stale seq),
+ * or carrying an invalid result (larger than the request, a positive count
+ * not a multiple of the logical block size, not an errno).  The request
+ * stays outstanding until a valid completion, its timeout, or the server's
+ * departure.  A cq_tail more than cq_entries ahead is not consumed at all.
+ * In every case BUSE_IOC_RUN returns EINVAL (with rejected counted) after
+ * processing the good ones.
  *
  * Results: cqe.result is 0 (the whole request succeeded), the request's
  * length in bytes (same), a positive byte count smaller than the length and

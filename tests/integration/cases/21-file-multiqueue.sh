@@ -64,6 +64,8 @@ done
 fio_bg_wait mq-mixed "$fio" 30
 [ "$FIO_RC" = 0 ] && [ "$FIO_ERRS" = 0 ] || { fio_show mq-mixed; die "fio mq-mixed: status $FIO_RC, err= sum $FIO_ERRS"; }
 log "mixed load: up to $max requests in flight at once"
+# 4 jobs x 64 outstanding: more than any one job's depth must be in flight.
+[ "$max" -gt 64 ] || die "at most $max requests in flight under 4 x 64 outstanding I/Os"
 
 stop_engine "$engine" TERM
 wait_dev_gone "$n"

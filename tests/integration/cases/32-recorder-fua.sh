@@ -12,6 +12,8 @@
 need_cmd mkfs.ext4 xfs_io filefrag
 RECORDER=${RECORDER:-$BUSE_TOP/build/integration/recorder}
 need_file "$BUSECTL" "$RECORDER"
+modprobe ext4 2>/dev/null
+grep -qw ext4 /proc/filesystems || skip "no ext4 in this kernel"
 
 REQLOG=$BUSE_CASE_DIR/requests.log
 # req_reset keeps what it clears in $REQLOG.all.

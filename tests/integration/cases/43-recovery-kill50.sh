@@ -14,8 +14,9 @@ need_file "$BUSECTL" "$FILEENG"
 KILLS=${BUSE_RECOVERY_KILLS:-50}
 
 img=$BUSE_CASE_DIR/disk.img
+truncate -s 32M "$img" || die "cannot create $img"
 add_dev 1 --size 32M --queues 2 --depth 16 --recoverable
-start_engine "$FILEENG" 1 --size 32M "$img"
+start_engine "$FILEENG" 1 "$img"
 eng=$LAST_PID
 
 # fio, run after run, until told to stop: random 4k writes over 8 MiB with
@@ -49,7 +50,7 @@ for k in $(seq 1 "$KILLS"); do
 	kill -0 "$floop" 2>/dev/null || die "the fio loop died"
 	wait_until 5 dev_state_is 1 recovering ||
 		die "kill $k: state '$(dev_field 1 state)' 5 s after SIGKILL (expected recovering)"
-	start_engine "$FILEENG" 1 --size 32M "$img" >/dev/null
+	start_engine "$FILEENG" 1 "$img" >/dev/null
 	eng=$LAST_PID
 	if [ -n "$(tail -n 1 fio-runs | awk '$2 != 0')" ]; then
 		r=$(tail -n 1 fio-runs | cut -d' ' -f1)
@@ -87,7 +88,7 @@ fio_ok final-verify --filename=/dev/buse1 --ioengine=libaio --iodepth=16 \
 # ... also after one more kill, by reading only.
 kill -KILL "$eng"
 wait "$eng" 2>/dev/null
-start_engine "$FILEENG" 1 --size 32M "$img"
+start_engine "$FILEENG" 1 "$img"
 eng=$LAST_PID
 fio_ok final-readback --filename=/dev/buse1 --ioengine=libaio --iodepth=16 \
 	--rw=randwrite --bs=4k --size=8M --verify=crc32c --verify_only=1 --randseed=7
