@@ -41,7 +41,7 @@ for round in $(seq 1 "$ROUNDS"); do
 	wait_dev_gone "$n"
 	log "round $round: /dev/buse$n removed in $t_rm ms under I/O; fio status $FIO_RC, err= sum $FIO_ERRS; engine status 0"
 done
-left=$(ls -d /sys/block/buse* /dev/busec* 2>/dev/null)
+left=$(ls -d /sys/block/buse* /dev/busec[0-9]* 2>/dev/null)
 [ -z "$left" ] || die "devices left after the removals: $left"
 
 # --- A mounted file system --------------------------------------------------

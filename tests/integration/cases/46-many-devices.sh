@@ -79,7 +79,7 @@ for round in 1 2 3; do
 		[ $rc -eq 0 ] || die "round $round: a null engine (pid $p) exited with status $rc after its removal"
 	done
 	log "round $round: $COUNT devices removed in $(( $(ms) - t0 )) ms; the $((COUNT / 2)) engines exited with status 0"
-	left=$(ls -d /sys/block/buse* /dev/busec* 2>/dev/null)
+	left=$(ls -d /sys/block/buse* /dev/busec[0-9]* 2>/dev/null)
 	[ -z "$left" ] || die "round $round: left after the removals: $left"
 done
 exit 0
