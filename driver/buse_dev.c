@@ -172,8 +172,12 @@ static blk_status_t buse_queue_rq(struct blk_mq_hw_ctx *hctx,
 	 * the queue, so the ring stays valid until this call returns.
 	 */
 	ring = READ_ONCE(bq->ring);
-	if (!ring || READ_ONCE(dev->state) != BUSE_STATE_RUNNING)
+	if (!ring || READ_ONCE(dev->state) != BUSE_STATE_RUNNING) {
+		/* A recoverable device keeps it for the next server. */
+		if (READ_ONCE(dev->state) == BUSE_STATE_RECOVERING)
+			return BLK_STS_RESOURCE;
 		return BLK_STS_IOERR;
+	}
 
 	if (op < 0 || !(READ_ONCE(dev->ops) & BUSE_OP_BIT(op)))
 		return BLK_STS_NOTSUPP;

@@ -199,6 +199,12 @@ static void buse_server_detach_locked(struct buse_server *srv)
 		 * its way out); otherwise make the rings unreachable and
 		 * wait until no queue_rq() uses them.
 		 */
+		/*
+		 * Recoverable: say so before the rings go, so a request that
+		 * comes in between is retried (BLK_STS_RESOURCE), not failed.
+		 */
+		if (dev->info.flags & BUSE_DEV_F_RECOVERABLE)
+			WRITE_ONCE(dev->state, BUSE_STATE_RECOVERING);
 		for (i = 0; i < dev->info.nr_queues; i++) {
 			spin_lock(&dev->queues[i].lock);
 			WRITE_ONCE(dev->queues[i].ring, NULL);
@@ -207,7 +213,6 @@ static void buse_server_detach_locked(struct buse_server *srv)
 		blk_mq_quiesce_queue(dev->disk->queue);
 		if (dev->info.flags & BUSE_DEV_F_RECOVERABLE) {
 			/* Stay quiesced: requests wait for the next server. */
-			WRITE_ONCE(dev->state, BUSE_STATE_RECOVERING);
 			buse_dev_requeue_inflight(dev);
 			dev->recovery_quiesced = true;
 			if (dev->info.recovery_timeout)
