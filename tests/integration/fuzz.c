@@ -30,7 +30,9 @@
  * forks a child that does direct I/O on two of them (indexes 0 and 2: not
  * recoverable, 2 s timeout, so no I/O waits for long) so that the rings
  * carry real requests.  Run as another user it uses the devices that
- * exist and expects the privileged commands to fail with EPERM.
+ * exist and expects ADD and anything on a device it does not own to fail
+ * with EPERM or EACCES; at the end it removes the devices it owns (which
+ * must work) and checks that removing any other device fails with EPERM.
  *
  * Every call must return success or a clean error.  Some answers are
  * known exactly (a bad pointer to a valid command: EFAULT; an unknown
@@ -285,6 +287,14 @@ static bool dev_info(uint32_t index, struct buse_dev_info *info)
 	memset(info, 0, sizeof(*info));
 	info->index = index;
 	return ctl(BUSE_CTL_INFO, info) == 0;
+}
+
+/* Whether device @index exists and is owned by this (unprivileged) user. */
+static bool owned_by_me(uint32_t index)
+{
+	struct buse_dev_info d;
+
+	return dev_info(index, &d) && d.owner_uid == geteuid();
 }
 
 static void fixture_info(uint32_t i, struct buse_dev_info *d)
@@ -550,7 +560,7 @@ static void op_ctl(void)
 		err = errno;
 		snprintf(what, sizeof(what), "busectl cmd %lu with pointer %p%s",
 			 _IOC_NR(cmd), p, ro ? " (read-only)" : "");
-		if (!root && (cmd == BUSE_CTL_ADD || cmd == BUSE_CTL_REMOVE))
+		if (!root && cmd == BUSE_CTL_ADD)
 			check(what, ret, err, EPERM, false, NULL);
 		else if (ro)	/* readable: REMOVE of index 0 may work */
 			check(what, ret, err, -1, cmd == BUSE_CTL_REMOVE,
@@ -577,11 +587,25 @@ static void op_ctl(void)
 		if (cmd == BUSE_CTL_ADD)
 			ensure_fixtures();
 		fill_ctl_arg(cmd, arg, size);
+		/*
+		 * An owner may remove its own device, but the unprivileged
+		 * run keeps it to fuzz: an invalid flag makes that EINVAL.
+		 * The owner's remove is checked at the end.
+		 */
+		if (!root && cmd == BUSE_CTL_REMOVE &&
+		    owned_by_me(((struct buse_ctl_remove *)arg)->index))
+			((struct buse_ctl_remove *)arg)->flags |= 1u << 31;
 		ret = ctl(cmd, arg);
 		err = errno;
 		snprintf(what, sizeof(what), "busectl cmd %lu", _IOC_NR(cmd));
-		if (!root && (cmd == BUSE_CTL_ADD || cmd == BUSE_CTL_REMOVE)) {
+		if (!root && cmd == BUSE_CTL_ADD) {
 			check(what, ret, err, EPERM, false, NULL);
+			return;
+		}
+		if (!root && cmd == BUSE_CTL_REMOVE) {
+			/* Not ours: EPERM; or no such device; or bad fields. */
+			check(what, ret, err, -1, false,
+			      ERRS(EINVAL, EFAULT, ENODEV, EPERM));
 			return;
 		}
 		check(what, ret, err, -1, true,
@@ -1354,6 +1378,37 @@ int main(int argc, char **argv)
 			rm.flags = BUSE_REMOVE_F_FORCE;
 			if (ioctl(ctl_fd, BUSE_CTL_REMOVE, &rm) == 0)
 				st.removed++;
+		}
+	} else {
+		struct buse_ctl_remove rm;
+		uint32_t idx;
+		int r;
+
+		/*
+		 * The owner removes its own devices (it must succeed); any
+		 * other device must refuse with EPERM.
+		 */
+		for (idx = 0; idx < 64; idx++) {
+			bool mine = owned_by_me(idx);
+			struct buse_dev_info d;
+
+			if (!mine && !dev_info(idx, &d) && errno == ENODEV)
+				continue;
+			memset(&rm, 0, sizeof(rm));
+			rm.index = idx;
+			rm.flags = BUSE_REMOVE_F_FORCE;
+			r = ioctl(ctl_fd, BUSE_CTL_REMOVE, &rm);
+			if (mine && r == 0) {
+				st.removed++;
+				printf("fuzz: removed device %u as its owner\n", idx);
+			} else if (mine) {
+				report("the owner's remove of device %u: %s", idx,
+				       strerror(errno));
+			} else if (r == 0 || errno != EPERM) {
+				report("remove of device %u (not ours): %s, expected %s",
+				       idx, r ? strerror(errno) : "success",
+				       strerror(EPERM));
+			}
 		}
 	}
 	printf("fuzz: seed %llu: %llu calls in %.1f s: %llu ioctls on /dev/busectl, "
