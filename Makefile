@@ -5,6 +5,11 @@
 #   make unit                               Criterion unit tests (plain and ASan/UBSan)
 #   make vmtest [KREL=<krel>]               integration suite in a qemu VM
 #   make bench                              fio benchmark in the VM
+#   make install [DESTDIR=] [PREFIX=/usr/local] [UDEVDIR=/etc/udev/rules.d]
+#                                           module (extra/, depmod), libbdus,
+#                                           headers, pkg-config, busectl,
+#                                           examples (as buse-*), udev rule
+#   make uninstall                          the same, removed
 #
 # KDIR: the kernel build tree.  Default: the running kernel's, if installed,
 # else the newest installed Debian headers.
@@ -19,7 +24,16 @@ KDIR ?= $(shell if [ -d /lib/modules/$(KREL_RUNNING)/build ]; then \
 	fi)
 export KDIR
 
-.PHONY: all driver lib ctl examples unit vmtest check bench clean sparse
+.PHONY: all driver lib ctl examples unit vmtest check bench clean sparse \
+	install uninstall
+
+PREFIX  ?= /usr/local
+LIBDIR  ?= $(PREFIX)/lib
+INCDIR  ?= $(PREFIX)/include
+SBINDIR ?= $(PREFIX)/sbin
+BINDIR  ?= $(PREFIX)/bin
+UDEVDIR ?= /etc/udev/rules.d
+EXAMPLES := hello null ramdisk file faulty
 
 all: driver lib ctl examples
 
@@ -51,6 +65,37 @@ check:
 
 bench: all
 	tests/vm/bench $(if $(KREL),--krel $(KREL))
+
+# The module goes to /lib/modules/<krel>/extra of the tree it was built for.
+install: all
+	$(MAKE) -C $(KDIR) M=$(TOP)/driver INSTALL_MOD_DIR=extra CONFIG_MODULE_SIG_ALL= \
+		$(if $(DESTDIR),INSTALL_MOD_PATH=$(DESTDIR)) modules_install
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR)/linux \
+		$(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(UDEVDIR)
+	install -m 0755 libbdus/libbdus.so $(DESTDIR)$(LIBDIR)/libbdus.so.0
+	ln -sf libbdus.so.0 $(DESTDIR)$(LIBDIR)/libbdus.so
+	install -m 0644 libbdus/libbdus.a $(DESTDIR)$(LIBDIR)/
+	install -m 0644 libbdus/include/bdus.h libbdus/include/bdus_ctl.h \
+		$(DESTDIR)$(INCDIR)/
+	install -m 0644 uapi/linux/buse.h $(DESTDIR)$(INCDIR)/linux/
+	$(MAKE) -C libbdus PREFIX=$(PREFIX) LIBDIR=$(LIBDIR) INCDIR=$(INCDIR) \
+		bdus.pc.install
+	install -m 0644 libbdus/bdus.pc.install $(DESTDIR)$(LIBDIR)/pkgconfig/bdus.pc
+	install -m 0755 ctl/busectl $(DESTDIR)$(SBINDIR)/
+	for e in $(EXAMPLES); do \
+		install -m 0755 examples/$$e $(DESTDIR)$(BINDIR)/buse-$$e || exit 1; done
+	install -m 0644 udev/60-buse.rules $(DESTDIR)$(UDEVDIR)/
+	@if [ -z "$(DESTDIR)" ]; then ldconfig; \
+		echo "installed; run 'udevadm control --reload' for the udev rule"; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libbdus.so.0 $(DESTDIR)$(LIBDIR)/libbdus.so \
+		$(DESTDIR)$(LIBDIR)/libbdus.a $(DESTDIR)$(LIBDIR)/pkgconfig/bdus.pc \
+		$(DESTDIR)$(INCDIR)/bdus.h $(DESTDIR)$(INCDIR)/bdus_ctl.h \
+		$(DESTDIR)$(INCDIR)/linux/buse.h $(DESTDIR)$(SBINDIR)/busectl \
+		$(DESTDIR)$(UDEVDIR)/60-buse.rules
+	for e in $(EXAMPLES); do rm -f $(DESTDIR)$(BINDIR)/buse-$$e; done
+	rm -f $(DESTDIR)/lib/modules/$$(cat $(KDIR)/include/config/kernel.release)/extra/buse.ko*
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(TOP)/driver clean

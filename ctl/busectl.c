@@ -206,6 +206,18 @@ static int cmd_list(struct busectl_args *a)
 		ret = bdus_ctl_info(indexes[i], &info);
 		if (ret == -ENODEV)
 			continue;	/* removed since the list was taken */
+		if (ret == -EACCES || ret == -EPERM) {
+			/* Another user's device: it exists, no details. */
+			if (a->json) {
+				printf("%s\n", shown ? "," : "");
+				printf("  {\"index\": %" PRIu32
+				       ", \"access\": false}", indexes[i]);
+			} else {
+				busectl_print_list_hidden_row(stdout, indexes[i]);
+			}
+			shown++;
+			continue;
+		}
 		if (ret < 0) {
 			snprintf(what, sizeof(what), "list: info %" PRIu32,
 				 indexes[i]);

@@ -1187,6 +1187,12 @@ void busectl_print_list_row(FILE *f, const struct buse_dev_info *d)
 		d->queue_depth, d->logical_block_size);
 }
 
+void busectl_print_list_hidden_row(FILE *f, uint32_t index)
+{
+	fprintf(f, "%-6" PRIu32 " %8s %-10s %8s %6s %6s %5s\n", index, "-",
+		"(other's)", "-", "-", "-", "-");
+}
+
 static void format_features(uint64_t feat, char *buf, size_t len)
 {
 	static const struct {

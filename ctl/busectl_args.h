@@ -153,6 +153,11 @@ void busectl_print_info_json(FILE *f, const struct buse_dev_info *info,
 /* Output of "list": a header and one row per device. */
 void busectl_print_list_header(FILE *f);
 void busectl_print_list_row(FILE *f, const struct buse_dev_info *info);
+/*
+ * A row for a device that exists but whose details the caller may not see
+ * (INFO answered EACCES or EPERM: another user's device).
+ */
+void busectl_print_list_hidden_row(FILE *f, uint32_t index);
 
 /* Output of "version" and "version --json". */
 void busectl_print_version(FILE *f, const struct buse_version *v);

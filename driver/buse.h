@@ -170,6 +170,10 @@ int buse_server_init(void);
 void buse_server_exit(void);
 int buse_server_create_node(struct buse_dev *dev);
 void buse_server_destroy_node(struct buse_dev *dev);
+/* The buse_dev of a /dev/busecN device, NULL for any other device. */
+struct buse_dev *buse_server_node_dev(struct device *d);
+/* Sysfs attributes (buse/owner_*) of both the disk and /dev/busecN. */
+extern const struct attribute_group *buse_dev_attr_groups[];
 unsigned int buse_queue_reap(struct buse_queue *bq, struct buse_ring *ring,
 			     unsigned int *rejected);
 

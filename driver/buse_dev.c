@@ -497,6 +497,66 @@ bool buse_dev_is_owner(const struct buse_dev *dev)
 	       (gid_valid(dev->owner_gid) && in_group_p(dev->owner_gid));
 }
 
+/*
+ * buse/owner_uid and buse/owner_gid under /sys/block/buseN and
+ * /sys/class/buse/busecN: the owner of a device made with BUSE_DEV_F_OWNER,
+ * for udev (udev/60-buse.rules gives the owner both nodes).  Absent on
+ * devices without an owner (or without a group).
+ */
+static const struct buse_dev *buse_attr_dev(struct device *d)
+{
+	return buse_server_node_dev(d) ?: dev_to_disk(d)->private_data;
+}
+
+static ssize_t owner_uid_show(struct device *d, struct device_attribute *attr,
+			      char *buf)
+{
+	const struct buse_dev *dev = buse_attr_dev(d);
+
+	return sysfs_emit(buf, "%u\n",
+			  from_kuid_munged(current_user_ns(), dev->owner_uid));
+}
+static DEVICE_ATTR_RO(owner_uid);
+
+static ssize_t owner_gid_show(struct device *d, struct device_attribute *attr,
+			      char *buf)
+{
+	const struct buse_dev *dev = buse_attr_dev(d);
+
+	return sysfs_emit(buf, "%u\n",
+			  from_kgid_munged(current_user_ns(), dev->owner_gid));
+}
+static DEVICE_ATTR_RO(owner_gid);
+
+static struct attribute *buse_disk_attrs[] = {
+	&dev_attr_owner_uid.attr,
+	&dev_attr_owner_gid.attr,
+	NULL,
+};
+
+static umode_t buse_disk_attr_visible(struct kobject *kobj,
+				      struct attribute *a, int n)
+{
+	const struct buse_dev *dev = buse_attr_dev(kobj_to_dev(kobj));
+
+	if (!(dev->info.flags & BUSE_DEV_F_OWNER))
+		return 0;
+	if (a == &dev_attr_owner_gid.attr && !gid_valid(dev->owner_gid))
+		return 0;
+	return a->mode;
+}
+
+static const struct attribute_group buse_disk_attr_group = {
+	.name		= "buse",
+	.attrs		= buse_disk_attrs,
+	.is_visible	= buse_disk_attr_visible,
+};
+
+const struct attribute_group *buse_dev_attr_groups[] = {
+	&buse_disk_attr_group,
+	NULL,
+};
+
 /* ------------------------------------------------------------------------
  * Limits
  */
@@ -750,7 +810,7 @@ int buse_dev_add(struct buse_dev_info *info)
 	if (dev->info.flags & BUSE_DEV_F_NO_PARTSCAN)
 		disk->flags |= GENHD_FL_NO_PART;
 
-	ret = add_disk(disk);
+	ret = device_add_disk(NULL, disk, buse_dev_attr_groups);
 	if (ret)
 		goto out_put_disk;
 

@@ -427,7 +427,13 @@ static char *buse_chardev_devnode(BUSE_DEVNODE_CONST struct device *d,
 static const struct device_type buse_chardev_type = {
 	.name		= "buse_server",
 	.devnode	= buse_chardev_devnode,
+	.groups		= buse_dev_attr_groups,
 };
+
+struct buse_dev *buse_server_node_dev(struct device *d)
+{
+	return d->type == &buse_chardev_type ? dev_get_drvdata(d) : NULL;
+}
 
 static void buse_chardev_release(struct device *d)
 {

@@ -36,10 +36,16 @@
  * Submission ring (the kernel produces, the server consumes):
  *   kernel: write desc[sq_tail & mask]; store-release sq_tail + 1.
  *   server: load-acquire sq_tail; read desc[sq_head & mask] .. up to sq_tail;
- *           store-release sq_head.  The kernel reads sq_head only to decide
+ *           store-release sq_head.  The kernel reads sq_head to decide
  *           whether BUSE_IOC_RUN may sleep (it sleeps while sq_head ==
- *           sq_tail); it never depends on it otherwise: a tag is in the ring
- *           at most once, so the ring cannot overflow.
+ *           sq_tail) and whether a slot is free: it never overwrites a
+ *           descriptor the server has not consumed (sq_tail - sq_head
+ *           < sq_entries), and posts a BUSE_OP_CANCEL notice only while
+ *           queue_depth slots stay free for requests.  A server that does
+ *           not advance sq_head, or moves it past sq_tail, only holds up
+ *           its own device (requests wait, or time out with --timeout); a
+ *           correct server never fills the ring, since each tag is in it at
+ *           most once besides the notices.
  * For a WRITE, the tag's data buffer holds the data when the descriptor is
  * visible.  The descriptor and the buffer belong to the server until it
  * completes the tag.
