@@ -38,11 +38,12 @@
  *
  * Once the device is served the program prints its path (/dev/buseN) on
  * stdout, in both modes, so a script can wait for that line.
+ *
+ * The command line and the serving logic shared by the examples are in
+ * example_cli.c; this file has the engine and its fault options.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -56,6 +57,8 @@
 
 #include <bdus.h>
 #include <bdus_ctl.h>
+
+#include "example_cli.h"
 
 static const char *prog = "faulty";
 
@@ -499,18 +502,10 @@ static void *signal_main(void *arg)
 }
 
 /* ------------------------------------------------------------------------
- * Command line
+ * Command line (the shared part is in example_cli.c)
  */
 
-struct cli {
-	bool create;
-	bool have_size;
-	uint64_t size;
-	uint32_t queues, depth, max_io, lbs, timeout;
-	uint32_t index;
-};
-
-static void usage(FILE *f)
+static void usage(FILE *f, const struct ex_cli_spec *s)
 {
 	fprintf(f,
 		"Usage: %s [FAULT OPTIONS] [--size SIZE] N\n"
@@ -539,51 +534,9 @@ static void usage(FILE *f)
 		"                           all; default all); others are always served\n"
 		"  -v, --verbose            print every fault on stderr\n"
 		"\n"
-		"Device options:\n"
-		"  -s, --size SIZE          capacity (e.g. 256M, 1G); when serving N,\n"
-		"                           used only if the device has no size\n"
-		"  -c, --create             create a new device (first free index)\n"
-		"  -q, --queues Q           hardware queues (with --create)\n"
-		"  -d, --depth D            requests in flight per queue (with --create)\n"
-		"  -m, --max-io SIZE        largest request (with --create)\n"
-		"  -b, --logical-block-size SIZE   (with --create)\n"
-		"  -t, --timeout SECONDS    the kernel fails requests unanswered for\n"
-		"                           SECONDS (with --create; default: never)\n"
-		"  -h, --help               show this help\n"
-		"\n"
-		"SIZE takes K, M, G, T suffixes (powers of 1024).  Options left out\n"
-		"get the driver's defaults.\n",
-		prog, prog);
-}
-
-static int parse_u32(const char *s, uint32_t *out)
-{
-	char *end;
-	unsigned long v;
-
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (*end)
-		return -EINVAL;
-	if (errno || v > UINT32_MAX)
-		return -ERANGE;
-	*out = (uint32_t)v;
-	return 0;
-}
-
-static int parse_size32(const char *s, uint32_t *out)
-{
-	uint64_t v;
-	int ret = bdus_parse_size(s, &v);
-
-	if (ret)
-		return ret;
-	if (v > UINT32_MAX)
-		return -ERANGE;
-	*out = (uint32_t)v;
-	return 0;
+		"Device options:\n",
+		s->prog, s->prog);
+	ex_cli_usage_options(f, s);
 }
 
 static int parse_mode(const char *s, enum mode *out)
@@ -619,7 +572,7 @@ static int parse_errno(const char *s, int *out)
 			return 0;
 		}
 	}
-	if (parse_u32(s, &v) || !v || v > 4095)
+	if (ex_parse_u32(s, &v) || !v || v > 4095)
 		return -EINVAL;
 	*out = (int)v;
 	return 0;
@@ -660,183 +613,49 @@ static int parse_ops(const char *s, uint32_t *out)
 	return ret;
 }
 
-/* 0, or an exit status (2: bad usage; 0 after --help) with *done set. */
-static int parse_cli(int argc, char **argv, struct cli *c, struct faulty *f,
-		     bool *done)
+/* The fault options (ex_cli_spec.parse) into the struct faulty ctx. */
+static int parse_fault_option(void *ctx, int opt, const char *arg,
+			      const char **valid)
 {
-	static const struct option longopts[] = {
-		{ "every", required_argument, NULL, 'e' },
-		{ "mode", required_argument, NULL, 'M' },
-		{ "errno", required_argument, NULL, 'E' },
-		{ "delay-ms", required_argument, NULL, 'D' },
-		{ "ops", required_argument, NULL, 'o' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "size", required_argument, NULL, 's' },
-		{ "create", no_argument, NULL, 'c' },
-		{ "queues", required_argument, NULL, 'q' },
-		{ "depth", required_argument, NULL, 'd' },
-		{ "max-io", required_argument, NULL, 'm' },
-		{ "logical-block-size", required_argument, NULL, 'b' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	bool create_only = false;
+	struct faulty *f = ctx;
 	uint32_t v;
-	int opt, ret;
+	int ret;
 
-	memset(c, 0, sizeof(*c));
-	*done = false;
-	while ((opt = getopt_long(argc, argv, "e:M:E:D:o:vs:cq:d:m:b:t:h",
-				  longopts, NULL)) != -1) {
-		ret = 0;
-		switch (opt) {
-		case 'e':
-			ret = parse_u32(optarg, &v);
-			if (!ret && !v)
-				ret = -EDOM;
-			f->every = v;
-			break;
-		case 'M':
-			ret = parse_mode(optarg, &f->mode);
-			break;
-		case 'E':
-			ret = parse_errno(optarg, &f->err);
-			break;
-		case 'D':
-			ret = parse_u32(optarg, &v);
-			f->delay_ns = (uint64_t)v * 1000000u;
-			break;
-		case 'o':
-			ret = parse_ops(optarg, &f->ops);
-			break;
-		case 'v':
-			f->verbose = true;
-			break;
-		case 's':
-			ret = bdus_parse_size(optarg, &c->size);
-			if (!ret && !c->size)
-				ret = -EDOM;
-			c->have_size = true;
-			break;
-		case 'c':
-			c->create = true;
-			break;
-		case 'q':
-			ret = parse_u32(optarg, &c->queues);
-			create_only = true;
-			break;
-		case 'd':
-			ret = parse_u32(optarg, &c->depth);
-			create_only = true;
-			break;
-		case 'm':
-			ret = parse_size32(optarg, &c->max_io);
-			create_only = true;
-			break;
-		case 'b':
-			ret = parse_size32(optarg, &c->lbs);
-			create_only = true;
-			break;
-		case 't':
-			ret = parse_u32(optarg, &c->timeout);
-			create_only = true;
-			break;
-		case 'h':
-			usage(stdout);
-			*done = true;
-			return 0;
-		default:
-			fprintf(stderr, "Try '%s --help'.\n", prog);
-			*done = true;
-			return 2;
-		}
-		if (ret) {
-			const struct option *o = longopts;
-
-			while (o->val != opt)
-				o++;
-			fprintf(stderr, "%s: invalid value for --%s: '%s' (%s)\n",
-				prog, o->name, optarg,
-				ret == -ERANGE ? "too large" :
-				ret == -EDOM ? "must not be 0" :
-				opt == 'M' ? "fail, delay or drop" :
-				opt == 'E' ? "an errno name such as EIO, or 1..4095" :
-				opt == 'o' ? "read, write, flush, discard, write-zeroes, all" :
-				"not a valid number");
-			goto bad;
-		}
-	}
-
-	if (c->create) {
-		if (optind != argc) {
-			fprintf(stderr, "%s: --create takes no device index\n",
-				prog);
-			goto bad;
-		}
-		if (!c->have_size) {
-			fprintf(stderr, "%s: --create needs --size\n", prog);
-			goto bad;
-		}
+	switch (opt) {
+	case 'e':
+		ret = ex_parse_u32(arg, &v);
+		if (ret)
+			return ret;
+		if (!v)
+			return -EDOM;
+		f->every = v;
 		return 0;
-	}
-	if (create_only) {
-		fprintf(stderr, "%s: --queues, --depth, --max-io, "
-			"--logical-block-size and --timeout need --create\n",
-			prog);
-		goto bad;
-	}
-	if (optind + 1 != argc) {
-		fprintf(stderr, "%s: %s\n", prog, optind == argc ?
-			"missing device index N (or --create)" :
-			"too many arguments");
-		goto bad;
-	}
-	if (parse_u32(argv[optind], &c->index) || c->index > BUSE_MAX_INDEX) {
-		fprintf(stderr, "%s: invalid device index '%s' (0..%u)\n", prog,
-			argv[optind], BUSE_MAX_INDEX);
-		goto bad;
-	}
-	return 0;
-bad:
-	fprintf(stderr, "Try '%s --help'.\n", prog);
-	*done = true;
-	return 2;
-}
-
-/* A message for an error of bdus_serve(). */
-static const char *serve_strerror(int err)
-{
-	switch (-err) {
-	case ENOENT:
-		return "no such device (or buse.ko is not loaded)";
-	case ENODEV:
-		return "no such device, or it is being removed";
-	case EBUSY:
-		return "the device already has a server";
-	case EACCES:
-	case EPERM:
-		return "permission denied (run as root, or as the device's owner)";
-	case EINVAL:
-		return "the driver refused to attach (does the device have a "
-		       "size? if not, pass --size)";
-	case EPROTO:
-		return "protocol error talking to the buse driver (driver and "
-		       "library versions differ?)";
+	case 'M':
+		*valid = "fail, delay or drop";
+		return parse_mode(arg, &f->mode);
+	case 'E':
+		*valid = "an errno name such as EIO, or 1..4095";
+		return parse_errno(arg, &f->err);
+	case 'D':
+		ret = ex_parse_u32(arg, &v);
+		if (!ret)
+			f->delay_ns = (uint64_t)v * 1000000u;
+		return ret;
+	case 'o':
+		*valid = "read, write, flush, discard, write-zeroes, all";
+		return parse_ops(arg, &f->ops);
+	case 'v':
+		f->verbose = true;
+		return 0;
 	default:
-		return strerror(-err);
+		return -EINVAL;
 	}
 }
 
-static void on_ready(const struct bdus_dev *dev, void *arg)
+/* After serving (ex_cli_spec.served): the counts, on stderr. */
+static void summary(void *ctx)
 {
-	(void)arg;
-	printf("%s\n", dev->block_path);
-	fflush(stdout);
-}
-
-static void summary(struct faulty *f)
-{
+	struct faulty *f = ctx;
 	char errname[96] = "";
 
 	if (f->mode == MODE_FAIL)
@@ -851,6 +670,26 @@ static void summary(struct faulty *f)
 		__atomic_load_n(&f->released, __ATOMIC_RELAXED));
 }
 
+static const struct option fault_options[] = {
+	{ "every", required_argument, NULL, 'e' },
+	{ "mode", required_argument, NULL, 'M' },
+	{ "errno", required_argument, NULL, 'E' },
+	{ "delay-ms", required_argument, NULL, 'D' },
+	{ "ops", required_argument, NULL, 'o' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const struct ex_cli_spec spec = {
+	.prog = "faulty",
+	.flags = EX_CLI_TIMEOUT | EX_CLI_IN_MEMORY,
+	.usage = usage,
+	.shortopts = "e:M:E:D:o:v",
+	.longopts = fault_options,
+	.parse = parse_fault_option,
+	.served = summary,
+};
+
 int main(int argc, char **argv)
 {
 	static struct faulty f = {
@@ -861,18 +700,12 @@ int main(int argc, char **argv)
 		.delay_ns = 1000000000u,
 		.lock = PTHREAD_MUTEX_INITIALIZER,
 	};
-	struct bdus_opts opts = {
-		.flags = BDUS_OPT_NO_SIGNALS | BDUS_OPT_NO_PARTSCAN,
-		.on_ready = on_ready,
-	};
 	pthread_t sigthread;
 	sigset_t set;
-	struct cli c;
-	bool done;
+	struct ex_cli c;
 	int ret;
 
-	ret = parse_cli(argc, argv, &c, &f, &done);
-	if (done)
+	if (!ex_cli_parse(&spec, &f, argc, argv, &c, &ret))
 		return ret;
 
 	/* Every thread, the library's included, inherits this mask. */
@@ -888,53 +721,6 @@ int main(int argc, char **argv)
 	}
 	pthread_detach(sigthread);
 
-	if (c.create) {
-		struct buse_dev_info info = {
-			.index = BUSE_INDEX_ANY,
-			.size = c.size,
-			.logical_block_size = c.lbs,
-			.nr_queues = c.queues,
-			.queue_depth = c.depth,
-			.max_io = c.max_io,
-			.timeout = c.timeout,
-		};
-
-		ret = bdus_create_and_serve(&info, &faulty_engine, &f, &opts);
-		summary(&f);
-		if (ret && info.index == BUSE_INDEX_ANY) {
-			fprintf(stderr, "%s: cannot create the device: %s\n",
-				prog, bdus_strerror_ctl(ret));
-			return 1;
-		}
-		if (ret) {
-			fprintf(stderr, "%s: serving " BUSE_BLOCK_DEVICE_FMT
-				" failed: %s\n", prog, info.index,
-				serve_strerror(ret));
-			return 1;
-		}
-		return 0;
-	}
-
-	if (c.have_size) {
-		struct buse_dev_info info;
-
-		ret = bdus_ctl_info(c.index, &info);
-		if (ret == -ENODEV) {
-			fprintf(stderr, "%s: no device %u\n", prog, c.index);
-			return 1;
-		}
-		if (ret == 0 && info.size && info.size != c.size)
-			fprintf(stderr, "%s: device %u already has a size "
-				"(%" PRIu64 " bytes); --size ignored\n", prog,
-				c.index, (uint64_t)info.size);
-		opts.size = ret == 0 && info.size ? 0 : c.size;
-	}
-	ret = bdus_serve(c.index, &faulty_engine, &f, &opts);
-	summary(&f);
-	if (ret) {
-		fprintf(stderr, "%s: cannot serve " BUSE_BLOCK_DEVICE_FMT ": %s\n",
-			prog, c.index, serve_strerror(ret));
-		return 1;
-	}
-	return 0;
+	return ex_cli_serve(&c, &faulty_engine, &f,
+			    BDUS_OPT_NO_SIGNALS | BDUS_OPT_NO_PARTSCAN);
 }

@@ -60,10 +60,13 @@
  *
  * Once the device is served the program prints its path (/dev/buseN) on
  * stdout, in both modes, so a script can wait for that line.
+ *
+ * The command line and the serving logic shared by the examples are in
+ * example_cli.c; this file has the engine, the image handling and the
+ * -B and -v options.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
@@ -82,6 +85,8 @@
 
 #include <bdus.h>
 #include <bdus_ctl.h>
+
+#include "example_cli.h"
 
 static const char *prog = "file";
 
@@ -686,22 +691,10 @@ static const struct storage_engine blkdev_engine = {
 };
 
 /* ------------------------------------------------------------------------
- * Command line
+ * Command line (the shared part is in example_cli.c)
  */
 
-struct cli {
-	bool create;
-	bool have_size;
-	bool read_only;
-	bool buffered;
-	bool verbose;
-	uint64_t size;
-	uint32_t queues, depth, max_io, lbs, pbs;
-	uint32_t index;
-	const char *image;
-};
-
-static void usage(FILE *f)
+static void usage(FILE *f, const struct ex_cli_spec *s)
 {
 	fprintf(f,
 		"Usage: %s [OPTIONS] IMAGE N\n"
@@ -711,185 +704,58 @@ static void usage(FILE *f)
 		"block device, through io_uring; or create a device of IMAGE's size\n"
 		"(or SIZE), serve it and remove it on exit.  Prints /dev/buseN once\n"
 		"serving.  Stops on SIGINT/SIGTERM or when the device is removed.\n"
-		"\n"
-		"  -s, --size SIZE          the device's capacity (e.g. 256M, 1G): a\n"
+		"\n",
+		s->prog, s->prog);
+	ex_cli_usage_options(f, s);
+	fprintf(f, "A block device IMAGE is opened exclusively (it must not be "
+		"mounted).\n");
+}
+
+/* -B and -v (ex_cli_spec.parse) into the struct fe_image ctx. */
+static int parse_image_option(void *ctx, int opt, const char *arg,
+			      const char **valid)
+{
+	struct fe_image *img = ctx;
+
+	(void)arg;
+	(void)valid;
+	if (opt == 'B')
+		img->buffered = true;
+	else if (opt == 'v')
+		img->verbose = true;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static const struct option image_options[] = {
+	{ "buffered", no_argument, NULL, 'B' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const struct ex_cli_spec spec = {
+	.prog = "file",
+	.flags = EX_CLI_PBS | EX_CLI_READ_ONLY | EX_CLI_IMAGE,
+	.usage = usage,
+	.help_size =
+		"the device's capacity (e.g. 256M, 1G): a\n"
 		"                           regular-file IMAGE is created if missing and\n"
 		"                           extended (sparse) if shorter; when serving N,\n"
 		"                           used only if the device has no size.\n"
 		"                           Default: IMAGE's size (rounded down to whole\n"
-		"                           blocks)\n"
-		"  -c, --create             create a new device (first free index)\n"
-		"  -q, --queues Q           hardware queues (with --create)\n"
-		"  -d, --depth D            requests in flight per queue (with --create)\n"
-		"  -m, --max-io SIZE        largest request (with --create)\n"
-		"  -b, --logical-block-size SIZE   (with --create)\n"
-		"  -p, --physical-block-size SIZE  (with --create)\n"
-		"  -r, --read-only          create a read-only device and open IMAGE\n"
-		"                           read-only (with --create)\n"
+		"                           blocks)\n",
+	.help_read_only =
+		"create a read-only device and open IMAGE\n"
+		"                           read-only (with --create)\n",
+	.help_extra =
 		"  -B, --buffered           never use O_DIRECT (default: O_DIRECT when\n"
 		"                           IMAGE supports it with the device's blocks)\n"
-		"  -v, --verbose            say on stderr how IMAGE is accessed\n"
-		"  -h, --help               show this help\n"
-		"\n"
-		"SIZE takes K, M, G, T suffixes (powers of 1024).  Options left out\n"
-		"get the driver's defaults.  A block device IMAGE is opened\n"
-		"exclusively (it must not be mounted).\n",
-		prog, prog);
-}
-
-static int parse_u32(const char *s, uint32_t *out)
-{
-	char *end;
-	unsigned long v;
-
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (*end)
-		return -EINVAL;
-	if (errno || v > UINT32_MAX)
-		return -ERANGE;
-	*out = (uint32_t)v;
-	return 0;
-}
-
-static int parse_size32(const char *s, uint32_t *out)
-{
-	uint64_t v;
-	int ret = bdus_parse_size(s, &v);
-
-	if (ret)
-		return ret;
-	if (v > UINT32_MAX)
-		return -ERANGE;
-	*out = (uint32_t)v;
-	return 0;
-}
-
-/* 0, or an exit status (2: bad usage; 0 after --help) with *done set. */
-static int parse_cli(int argc, char **argv, struct cli *c, bool *done)
-{
-	static const struct option longopts[] = {
-		{ "size", required_argument, NULL, 's' },
-		{ "create", no_argument, NULL, 'c' },
-		{ "queues", required_argument, NULL, 'q' },
-		{ "depth", required_argument, NULL, 'd' },
-		{ "max-io", required_argument, NULL, 'm' },
-		{ "logical-block-size", required_argument, NULL, 'b' },
-		{ "physical-block-size", required_argument, NULL, 'p' },
-		{ "read-only", no_argument, NULL, 'r' },
-		{ "buffered", no_argument, NULL, 'B' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	bool create_only = false;
-	int opt, ret;
-
-	memset(c, 0, sizeof(*c));
-	*done = false;
-	while ((opt = getopt_long(argc, argv, "s:cq:d:m:b:p:rBvh", longopts,
-				  NULL)) != -1) {
-		ret = 0;
-		switch (opt) {
-		case 's':
-			ret = bdus_parse_size(optarg, &c->size);
-			if (!ret && !c->size)
-				ret = -EDOM;
-			c->have_size = true;
-			break;
-		case 'c':
-			c->create = true;
-			break;
-		case 'q':
-			ret = parse_u32(optarg, &c->queues);
-			create_only = true;
-			break;
-		case 'd':
-			ret = parse_u32(optarg, &c->depth);
-			create_only = true;
-			break;
-		case 'm':
-			ret = parse_size32(optarg, &c->max_io);
-			create_only = true;
-			break;
-		case 'b':
-			ret = parse_size32(optarg, &c->lbs);
-			create_only = true;
-			break;
-		case 'p':
-			ret = parse_size32(optarg, &c->pbs);
-			create_only = true;
-			break;
-		case 'r':
-			c->read_only = true;
-			create_only = true;
-			break;
-		case 'B':
-			c->buffered = true;
-			break;
-		case 'v':
-			c->verbose = true;
-			break;
-		case 'h':
-			usage(stdout);
-			*done = true;
-			return 0;
-		default:
-			fprintf(stderr, "Try '%s --help'.\n", prog);
-			*done = true;
-			return 2;
-		}
-		if (ret) {
-			const struct option *o = longopts;
-
-			while (o->val != opt)
-				o++;
-			fprintf(stderr, "%s: invalid value for --%s: '%s' (%s)\n",
-				prog, o->name, optarg,
-				ret == -ERANGE ? "too large" :
-				ret == -EDOM ? "must not be 0" :
-				"not a valid number");
-			goto bad;
-		}
-	}
-
-	if (c->create) {
-		if (optind + 1 != argc) {
-			fprintf(stderr, "%s: %s\n", prog, optind == argc ?
-				"missing IMAGE" :
-				"--create takes IMAGE only, no device index");
-			goto bad;
-		}
-		c->image = argv[optind];
-		return 0;
-	}
-	if (create_only) {
-		fprintf(stderr, "%s: --queues, --depth, --max-io, "
-			"--logical-block-size, --physical-block-size and "
-			"--read-only need --create\n", prog);
-		goto bad;
-	}
-	if (optind + 2 != argc) {
-		fprintf(stderr, "%s: %s\n", prog, optind + 2 > argc ?
-			"missing IMAGE and device index N (or --create IMAGE)" :
-			"too many arguments");
-		goto bad;
-	}
-	c->image = argv[optind];
-	if (parse_u32(argv[optind + 1], &c->index) ||
-	    c->index > BUSE_MAX_INDEX) {
-		fprintf(stderr, "%s: invalid device index '%s' (0..%u)\n", prog,
-			argv[optind + 1], BUSE_MAX_INDEX);
-		goto bad;
-	}
-	return 0;
-bad:
-	fprintf(stderr, "Try '%s --help'.\n", prog);
-	*done = true;
-	return 2;
-}
+		"  -v, --verbose            say on stderr how IMAGE is accessed\n",
+	.shortopts = "Bv",
+	.longopts = image_options,
+	.parse = parse_image_option,
+};
 
 /*
  * Opens IMAGE into img (fd, is_blk, size).  A regular file is created if
@@ -1002,40 +868,10 @@ static uint64_t image_blocks(const struct fe_image *img, uint32_t lbs)
 	return size;
 }
 
-/* A message for an error of bdus_serve(). */
-static const char *serve_strerror(int err)
+/* Serves the existing device c->index from img: main()'s exit status. */
+static int serve_existing(const struct ex_cli *c, struct fe_image *img)
 {
-	switch (-err) {
-	case ENOENT:
-		return "no such device (or buse.ko is not loaded)";
-	case ENODEV:
-		return "no such device, or it is being removed";
-	case EBUSY:
-		return "the device already has a server";
-	case EACCES:
-	case EPERM:
-		return "permission denied (run as root)";
-	case EINVAL:
-		return "the driver refused to attach (size mismatch?), or the "
-		       "image is too small";
-	case EPROTO:
-		return "protocol error talking to the buse driver (driver and "
-		       "library versions differ?)";
-	default:
-		return strerror(-err);
-	}
-}
-
-static void on_ready(const struct bdus_dev *dev, void *arg)
-{
-	(void)arg;
-	printf("%s\n", dev->block_path);
-	fflush(stdout);
-}
-
-static int serve_existing(struct cli *c, struct fe_image *img)
-{
-	struct bdus_opts opts = { .on_ready = on_ready };
+	struct bdus_opts opts = ex_cli_opts(c, 0);
 	struct buse_dev_info info;
 	uint64_t dev_size = 0, size;
 	uint32_t lbs = BUSE_DEF_BLOCK_SIZE;
@@ -1075,30 +911,19 @@ static int serve_existing(struct cli *c, struct fe_image *img)
 		return 1;
 	}
 	opts.size = dev_size ? 0 : size;
-	ret = bdus_serve(c->index, img->is_blk ? &blkdev_engine : &file_engine,
-			 img, &opts);
-	if (ret) {
-		fprintf(stderr, "%s: cannot serve " BUSE_BLOCK_DEVICE_FMT ": %s\n",
-			prog, c->index, serve_strerror(ret));
-		return 1;
-	}
-	return 0;
+	return ex_cli_serve_index(c, img->is_blk ? &blkdev_engine :
+				  &file_engine, img, &opts);
 }
 
-static int create_and_serve(struct cli *c, struct fe_image *img)
+/*
+ * Creates a device of IMAGE's size (or --size), serves it from img and
+ * removes it: main()'s exit status.
+ */
+static int create_and_serve(const struct ex_cli *c, struct fe_image *img)
 {
-	struct bdus_opts opts = { .on_ready = on_ready };
+	struct bdus_opts opts = ex_cli_opts(c, 0);
+	struct buse_dev_info info = ex_cli_dev_info(c);
 	uint32_t lbs = c->lbs ? c->lbs : BUSE_DEF_BLOCK_SIZE;
-	struct buse_dev_info info = {
-		.index = BUSE_INDEX_ANY,
-		.flags = c->read_only ? BUSE_DEV_F_READ_ONLY : 0,
-		.logical_block_size = c->lbs,
-		.physical_block_size = c->pbs,
-		.nr_queues = c->queues,
-		.queue_depth = c->depth,
-		.max_io = c->max_io,
-	};
-	int ret;
 
 	img->read_only = c->read_only;
 	if (open_image(img, c->have_size ? c->size : 0))
@@ -1106,38 +931,19 @@ static int create_and_serve(struct cli *c, struct fe_image *img)
 	info.size = c->have_size ? c->size : image_blocks(img, lbs);
 	if (!info.size)
 		return 1;
-
-	ret = bdus_create_and_serve(&info,
-				    img->is_blk ? &blkdev_engine : &file_engine,
-				    img, &opts);
-	if (ret && info.index == BUSE_INDEX_ANY) {
-		/* bdus_ctl_add() leaves info alone when it fails. */
-		fprintf(stderr, "%s: cannot create the device: %s\n", prog,
-			bdus_strerror_ctl(ret));
-		return 1;
-	}
-	if (ret) {
-		fprintf(stderr, "%s: serving " BUSE_BLOCK_DEVICE_FMT
-			" failed: %s\n", prog, info.index, serve_strerror(ret));
-		return 1;
-	}
-	return 0;
+	return ex_cli_create_and_serve(c, &info, img->is_blk ? &blkdev_engine :
+				       &file_engine, img, &opts);
 }
 
 int main(int argc, char **argv)
 {
 	struct fe_image img = { .fd = -1 };
-	struct cli c;
-	bool done;
+	struct ex_cli c;
 	int ret;
 
-	ret = parse_cli(argc, argv, &c, &done);
-	if (done)
+	if (!ex_cli_parse(&spec, &img, argc, argv, &c, &ret))
 		return ret;
-
 	img.path = c.image;
-	img.buffered = c.buffered;
-	img.verbose = c.verbose;
 	ret = c.create ? create_and_serve(&c, &img) : serve_existing(&c, &img);
 	if (img.fd >= 0)
 		close(img.fd);

@@ -1,0 +1,519 @@
+// SPDX-License-Identifier: MIT
+/*
+ * example_cli - the command line shared by the example engines.  See
+ * example_cli.h.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bdus.h>
+#include <bdus_ctl.h>
+
+#include "example_cli.h"
+
+/* Long-only options. */
+enum { OPT_POLL_US = 256, OPT_MLOCK, OPT_NO_PIN };
+
+/* The shared options, in the order of the help. */
+static const struct {
+	struct option opt;
+	const char *shortopt;	/* for getopt's string; NULL: long only */
+	unsigned int needs;	/* the EX_CLI_* flag that enables it, or 0 */
+	bool create_only;
+} shared[] = {
+	{ { "size", required_argument, NULL, 's' }, "s:", 0, false },
+	{ { "create", no_argument, NULL, 'c' }, "c", 0, false },
+	{ { "queues", required_argument, NULL, 'q' }, "q:", 0, true },
+	{ { "depth", required_argument, NULL, 'd' }, "d:", 0, true },
+	{ { "max-io", required_argument, NULL, 'm' }, "m:", 0, true },
+	{ { "logical-block-size", required_argument, NULL, 'b' }, "b:", 0,
+	  true },
+	{ { "physical-block-size", required_argument, NULL, 'p' }, "p:",
+	  EX_CLI_PBS, true },
+	{ { "read-only", no_argument, NULL, 'r' }, "r", EX_CLI_READ_ONLY,
+	  true },
+	{ { "timeout", required_argument, NULL, 't' }, "t:", EX_CLI_TIMEOUT,
+	  true },
+	{ { "poll-us", required_argument, NULL, OPT_POLL_US }, NULL, 0,
+	  false },
+	{ { "mlock", no_argument, NULL, OPT_MLOCK }, NULL, 0, false },
+	{ { "no-pin", no_argument, NULL, OPT_NO_PIN }, NULL, 0, false },
+	{ { "help", no_argument, NULL, 'h' }, "h", 0, false },
+};
+
+#define NSHARED (sizeof(shared) / sizeof(shared[0]))
+
+/* Whether s accepts shared option i. */
+static bool accepts(const struct ex_cli_spec *s, size_t i)
+{
+	return (s->flags & shared[i].needs) == shared[i].needs;
+}
+
+int ex_parse_u32(const char *s, uint32_t *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (*end)
+		return -EINVAL;
+	if (errno || v > UINT32_MAX)
+		return -ERANGE;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+int ex_parse_size32(const char *s, uint32_t *out)
+{
+	uint64_t v;
+	int ret = bdus_parse_size(s, &v);
+
+	if (ret)
+		return ret;
+	if (v > UINT32_MAX)
+		return -ERANGE;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/*
+ * Parses shared option opt (with optarg arg) into c: 0, -EINVAL, -ERANGE
+ * or -EDOM.
+ */
+static int parse_shared(struct ex_cli *c, int opt, const char *arg)
+{
+	int ret;
+
+	switch (opt) {
+	case 's':
+		ret = bdus_parse_size(arg, &c->size);
+		if (!ret && !c->size)
+			ret = -EDOM;
+		c->have_size = true;
+		return ret;
+	case 'c':
+		c->create = true;
+		return 0;
+	case 'q':
+		return ex_parse_u32(arg, &c->queues);
+	case 'd':
+		return ex_parse_u32(arg, &c->depth);
+	case 'm':
+		return ex_parse_size32(arg, &c->max_io);
+	case 'b':
+		return ex_parse_size32(arg, &c->lbs);
+	case 'p':
+		return ex_parse_size32(arg, &c->pbs);
+	case 'r':
+		c->read_only = true;
+		return 0;
+	case 't':
+		return ex_parse_u32(arg, &c->timeout);
+	case OPT_POLL_US:
+		ret = ex_parse_u32(arg, &c->poll_us);
+		if (!ret && c->poll_us > BDUS_MAX_POLL_US)
+			ret = -ERANGE;
+		return ret;
+	case OPT_MLOCK:
+		c->mlock = true;
+		return 0;
+	case OPT_NO_PIN:
+		c->no_pin = true;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+/*
+ * "--queues, --depth, ... and --read-only need --create": the create-only
+ * options s accepts.
+ */
+static void print_create_only(const struct ex_cli_spec *s)
+{
+	size_t i, n = 0, k = 0;
+
+	for (i = 0; i < NSHARED; i++)
+		n += shared[i].create_only && accepts(s, i);
+	fprintf(stderr, "%s: ", s->prog);
+	for (i = 0; i < NSHARED; i++) {
+		if (!shared[i].create_only || !accepts(s, i))
+			continue;
+		k++;
+		fprintf(stderr, "--%s%s", shared[i].opt.name,
+			k == n ? "" : k + 1 == n ? " and " : ", ");
+	}
+	fprintf(stderr, " need --create\n");
+}
+
+/* The positional arguments argv[optind..argc): 0, or -1 after a message. */
+static int parse_args(struct ex_cli *c, int argc, char **argv)
+{
+	const struct ex_cli_spec *s = c->spec;
+	bool image = s->flags & EX_CLI_IMAGE;
+	int n = argc - optind;
+	const char *index;
+
+	if (c->create) {
+		if (image && n != 1) {
+			fprintf(stderr, "%s: %s\n", s->prog, n ? "--create "
+				"takes IMAGE only, no device index" :
+				"missing IMAGE");
+			return -1;
+		}
+		if (image) {
+			c->image = argv[optind];
+			return 0;
+		}
+		if (n) {
+			fprintf(stderr, "%s: --create takes no device index\n",
+				s->prog);
+			return -1;
+		}
+		if (!c->have_size) {
+			fprintf(stderr, "%s: --create needs --size\n", s->prog);
+			return -1;
+		}
+		return 0;
+	}
+	if (n != (image ? 2 : 1)) {
+		fprintf(stderr, "%s: %s\n", s->prog,
+			n > (image ? 2 : 1) ? "too many arguments" :
+			image ? "missing IMAGE and device index N (or --create "
+				"IMAGE)" :
+			"missing device index N (or --create)");
+		return -1;
+	}
+	if (image)
+		c->image = argv[optind];
+	index = argv[argc - 1];
+	if (ex_parse_u32(index, &c->index) || c->index > BUSE_MAX_INDEX) {
+		fprintf(stderr, "%s: invalid device index '%s' (0..%u)\n",
+			s->prog, index, BUSE_MAX_INDEX);
+		return -1;
+	}
+	return 0;
+}
+
+/* The index in shared[] of option opt, if s accepts it; else -1. */
+static int shared_index(const struct ex_cli_spec *s, int opt)
+{
+	size_t i;
+
+	for (i = 0; i < NSHARED; i++)
+		if (shared[i].opt.val == opt)
+			return accepts(s, i) ? (int)i : -1;
+	return -1;
+}
+
+/*
+ * "invalid value for --NAME: 'ARG' (WHY)" for option opt, refused with
+ * err (-EINVAL, -ERANGE, -EDOM); valid says what -EINVAL expected, or NULL.
+ */
+static void print_invalid(const struct ex_cli_spec *s,
+			  const struct option *longopts, int opt, int err,
+			  const char *valid)
+{
+	const struct option *o = longopts;
+
+	while (o->name && o->val != opt)
+		o++;
+	if (o->name)
+		fprintf(stderr, "%s: invalid value for --%s", s->prog, o->name);
+	else
+		fprintf(stderr, "%s: invalid value for -%c", s->prog, opt);
+	fprintf(stderr, ": '%s' (%s)\n", optarg ? optarg : "",
+		err == -ERANGE ? "too large" :
+		err == -EDOM ? "must not be 0" :
+		valid ? valid : "not a valid number");
+}
+
+/*
+ * The long options: the example's own first, then the shared ones s
+ * accepts, and a zeroed entry; followed in the same malloc()ed block by
+ * the matching getopt string, whose address goes to *shortopts.  NULL if
+ * out of memory.
+ */
+static struct option *build_options(const struct ex_cli_spec *s,
+				    char **shortopts)
+{
+	const char *own = s->shortopts ? s->shortopts : "";
+	const struct option *o;
+	struct option *all;
+	size_t i, n = 0, room = strlen(own) + 1;
+	char *p;
+
+	for (o = s->longopts; o && o->name; o++)
+		n++;
+	for (i = 0; i < NSHARED; i++)
+		room += shared[i].shortopt ? strlen(shared[i].shortopt) : 0;
+	all = calloc(1, (n + NSHARED + 1) * sizeof(*all) + room);
+	if (!all)
+		return NULL;
+	if (n)
+		memcpy(all, s->longopts, n * sizeof(*all));
+	p = *shortopts = (char *)(all + n + NSHARED + 1);
+	p = stpcpy(p, own);
+	for (i = 0; i < NSHARED; i++) {
+		if (!accepts(s, i))
+			continue;
+		all[n++] = shared[i].opt;
+		if (shared[i].shortopt)
+			p = stpcpy(p, shared[i].shortopt);
+	}
+	return all;
+}
+
+bool ex_cli_parse(const struct ex_cli_spec *s, void *ctx, int argc,
+		  char **argv, struct ex_cli *c, int *status)
+{
+	struct option *longopts;
+	char *shortopts;
+	bool create_only = false;
+	int opt, ret;
+
+	memset(c, 0, sizeof(*c));
+	c->spec = s;
+	longopts = build_options(s, &shortopts);
+	if (!longopts) {
+		fprintf(stderr, "%s: out of memory\n", s->prog);
+		*status = 1;
+		return false;
+	}
+	while ((opt = getopt_long(argc, argv, shortopts, longopts,
+				  NULL)) != -1) {
+		const char *valid = NULL;
+		int i = shared_index(s, opt);
+
+		if (opt == 'h') {
+			free(longopts);
+			s->usage(stdout, s);
+			*status = 0;
+			return false;
+		}
+		if (opt == '?')
+			goto bad;	/* getopt said why */
+		if (i >= 0) {
+			ret = parse_shared(c, opt, optarg);
+			create_only |= shared[i].create_only;
+		} else {
+			ret = s->parse ? s->parse(ctx, opt, optarg, &valid) :
+			      -EINVAL;
+		}
+		if (ret) {
+			print_invalid(s, longopts, opt, ret, valid);
+			goto bad;
+		}
+	}
+	free(longopts);
+	longopts = NULL;
+	if (!c->create && create_only) {
+		print_create_only(s);
+		goto bad;
+	}
+	if (parse_args(c, argc, argv))
+		goto bad;
+	return true;
+bad:
+	free(longopts);
+	fprintf(stderr, "Try '%s --help'.\n", s->prog);
+	*status = 2;
+	return false;
+}
+
+void ex_cli_usage_options(FILE *f, const struct ex_cli_spec *s)
+{
+	fprintf(f, "  -s, --size SIZE          %s", s->help_size ? s->help_size :
+		"capacity (e.g. 256M, 1G); when serving N,\n"
+		"                           used only if the device has no size\n");
+	fprintf(f,
+		"  -c, --create             create a new device (first free index)\n"
+		"  -q, --queues Q           hardware queues (with --create)\n"
+		"  -d, --depth D            requests in flight per queue (with --create)\n"
+		"  -m, --max-io SIZE        largest request (with --create)\n"
+		"  -b, --logical-block-size SIZE   (with --create)\n");
+	if (s->flags & EX_CLI_PBS)
+		fprintf(f, "  -p, --physical-block-size SIZE  (with --create)\n");
+	if (s->flags & EX_CLI_READ_ONLY)
+		fprintf(f, "  -r, --read-only          %s", s->help_read_only ?
+			s->help_read_only :
+			"create a read-only device (with --create)\n");
+	if (s->flags & EX_CLI_TIMEOUT)
+		fprintf(f,
+			"  -t, --timeout SECONDS    the kernel fails requests unanswered for\n"
+			"                           SECONDS (with --create; default: never)\n");
+	fprintf(f,
+		"      --poll-us N          after each batch, poll up to N microseconds\n"
+		"                           for the next request before sleeping\n"
+		"                           (adaptive; 0, the default: never poll)\n");
+	fprintf(f,
+		"      --mlock              lock the server's memory (mlockall): it then\n"
+		"                           never waits for paging, e.g. when swap or\n"
+		"                           its own binary lives on the device%s\n",
+		s->flags & EX_CLI_IN_MEMORY ? "; the\n"
+		"                           whole device's memory is then allocated\n"
+		"                           (and locked) at start" : "");
+	fprintf(f,
+		"      --no-pin             do not pin queue thread q to the CPUs that\n"
+		"                           submit to hardware queue q\n"
+		"%s"
+		"  -h, --help               show this help\n"
+		"\n"
+		"SIZE takes K, M, G, T suffixes (powers of 1024).  Options left out\n"
+		"get the driver's defaults.\n",
+		s->help_extra ? s->help_extra : "");
+}
+
+/* A message for an error of bdus_serve() or bdus_create_and_serve(). */
+static const char *serve_strerror(const struct ex_cli *c, int err)
+{
+	/* --mlock: mlockall() fails first, or locked mappings later. */
+	if (c->mlock && err == -EPERM)
+		return "permission denied (run as root; --mlock needs "
+		       "CAP_IPC_LOCK or a non-zero RLIMIT_MEMLOCK)";
+	if (c->mlock && (err == -ENOMEM || err == -EAGAIN))
+		return "cannot lock the memory (--mlock needs CAP_IPC_LOCK or "
+		       "a large enough RLIMIT_MEMLOCK, and that much memory)";
+	switch (-err) {
+	case ENOENT:
+		return "no such device (or buse.ko is not loaded)";
+	case ENODEV:
+		return "no such device, or it is being removed";
+	case EBUSY:
+		return "the device already has a server";
+	case EACCES:
+	case EPERM:
+		return "permission denied (run as root, or as the device's "
+		       "owner)";
+	case EINVAL:
+		if (c->spec->flags & EX_CLI_IMAGE)
+			return "the driver refused to attach (size mismatch?), "
+			       "or the image is too small";
+		return "the driver refused to attach (does the device have a "
+		       "size? if not, pass --size)";
+	case EPROTO:
+		return "protocol error talking to the buse driver (driver and "
+		       "library versions differ?)";
+	default:
+		return strerror(-err);
+	}
+}
+
+static void on_ready(const struct bdus_dev *dev, void *arg)
+{
+	(void)arg;
+	printf("%s\n", dev->block_path);
+	fflush(stdout);
+}
+
+struct bdus_opts ex_cli_opts(const struct ex_cli *c, uint32_t flags)
+{
+	struct bdus_opts opts = {
+		.flags = flags,
+		.poll_us = c->poll_us,
+		.on_ready = on_ready,
+	};
+
+	if (c->mlock)
+		opts.flags |= BDUS_OPT_MLOCK;
+	if (c->no_pin)
+		opts.flags |= BDUS_OPT_NO_PIN;
+	return opts;
+}
+
+struct buse_dev_info ex_cli_dev_info(const struct ex_cli *c)
+{
+	struct buse_dev_info info = {
+		.index = BUSE_INDEX_ANY,
+		.flags = c->read_only ? BUSE_DEV_F_READ_ONLY : 0,
+		.size = c->size,
+		.logical_block_size = c->lbs,
+		.physical_block_size = c->pbs,
+		.nr_queues = c->queues,
+		.queue_depth = c->depth,
+		.max_io = c->max_io,
+		.timeout = c->timeout,
+	};
+
+	return info;
+}
+
+int ex_cli_create_and_serve(const struct ex_cli *c,
+			    struct buse_dev_info *info,
+			    const struct storage_engine *engine, void *ctx,
+			    const struct bdus_opts *opts)
+{
+	const char *prog = c->spec->prog;
+	int ret = bdus_create_and_serve(info, engine, ctx, opts);
+
+	if (c->spec->served)
+		c->spec->served(ctx);
+	if (ret && info->index == BUSE_INDEX_ANY) {
+		/* bdus_ctl_add() leaves info alone when it fails. */
+		fprintf(stderr, "%s: cannot create the device: %s\n", prog,
+			bdus_strerror_ctl(ret));
+		return 1;
+	}
+	if (ret) {
+		fprintf(stderr, "%s: serving " BUSE_BLOCK_DEVICE_FMT
+			" failed: %s\n", prog, info->index,
+			serve_strerror(c, ret));
+		return 1;
+	}
+	return 0;
+}
+
+int ex_cli_serve_index(const struct ex_cli *c,
+		       const struct storage_engine *engine, void *ctx,
+		       const struct bdus_opts *opts)
+{
+	int ret = bdus_serve(c->index, engine, ctx, opts);
+
+	if (c->spec->served)
+		c->spec->served(ctx);
+	if (ret) {
+		fprintf(stderr, "%s: cannot serve " BUSE_BLOCK_DEVICE_FMT
+			": %s\n", c->spec->prog, c->index,
+			serve_strerror(c, ret));
+		return 1;
+	}
+	return 0;
+}
+
+int ex_cli_serve(const struct ex_cli *c, const struct storage_engine *engine,
+		 void *ctx, uint32_t flags)
+{
+	struct bdus_opts opts = ex_cli_opts(c, flags);
+	struct buse_dev_info info;
+	int ret;
+
+	if (c->create) {
+		info = ex_cli_dev_info(c);
+		return ex_cli_create_and_serve(c, &info, engine, ctx, &opts);
+	}
+
+	/* The device's own size wins; --size is for a device without one. */
+	if (c->have_size) {
+		ret = bdus_ctl_info(c->index, &info);
+		if (ret == -ENODEV) {
+			fprintf(stderr, "%s: no device %u\n", c->spec->prog,
+				c->index);
+			return 1;
+		}
+		if (ret == 0 && info.size && info.size != c->size)
+			fprintf(stderr, "%s: device %u already has a size "
+				"(%" PRIu64 " bytes); --size ignored\n",
+				c->spec->prog, c->index, (uint64_t)info.size);
+		/* If we cannot ask (not allowed), let the attach decide. */
+		opts.size = ret == 0 && info.size ? 0 : c->size;
+	}
+	return ex_cli_serve_index(c, engine, ctx, &opts);
+}
