@@ -11,6 +11,18 @@
 #include <linux/blkdev.h>
 #include <linux/blk-mq.h>
 #include <linux/device.h>
+#include <linux/mm.h>
+
+/* 6.3: vma->vm_flags became read-only, changed through vm_flags_clear(). */
+static inline void buse_vm_flags_clear(struct vm_area_struct *vma,
+				       vm_flags_t flags)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	vm_flags_clear(vma, flags);
+#else
+	vma->vm_flags &= ~flags;
+#endif
+}
 
 /* 6.4: class_create() lost its owner argument. */
 static inline struct class *buse_class_create(const char *name)

@@ -383,6 +383,10 @@ static int buse_server_mmap(struct file *file, struct vm_area_struct *vma)
 		return -EINVAL;
 	if (!(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
+	/* Rings and data are never code: no PROT_EXEC, now or by mprotect. */
+	if (vma->vm_flags & VM_EXEC)
+		return -EPERM;
+	buse_vm_flags_clear(vma, VM_MAYEXEC);
 	return remap_vmalloc_range(vma, srv->rings[q].area, 0);
 }
 

@@ -20,7 +20,8 @@
  *     ops, flags and reserved fields, RUN on random queues with random
  *     flags (a rare blocking RUN is cut short by a 5 ms timer), mmaps with
  *     wrong lengths (0, 1, a page, huge, +-1 page), offsets (queues that do
- *     not exist, unaligned, huge), protections (PROT_EXEC, read-only) and
+ *     not exist, unaligned, huge), protections (PROT_EXEC: EPERM, also by
+ *     a later mprotect; read-only) and
  *     flags (MAP_PRIVATE), munmap (also before RUN, before close and after
  *     close), mremap, garbage written to the ring indices and completion
  *     entries, and completions of the requests really in flight with
@@ -934,7 +935,9 @@ static void srv_mmap(struct srv *s)
 		if (!len)
 			check(what, -1, err, EINVAL, false, NULL);
 		else if (s->attached && good_len && good_off && (fl & MAP_TYPE) == MAP_PRIVATE)
-			check(what, -1, err, -1, false, ERRS(EINVAL, EACCES));
+			check(what, -1, err, -1, false, ERRS(EINVAL, EACCES, EPERM));
+		else if (s->attached && good_len && good_off && (prot & PROT_EXEC))
+			check(what, -1, err, EPERM, false, NULL);
 		else
 			check(what, -1, err, -1, false,
 			      ERRS(EINVAL, ENXIO, ENOMEM, EACCES, EPERM, EOVERFLOW,
@@ -942,8 +945,12 @@ static void srv_mmap(struct srv *s)
 		return;
 	}
 	/* Success must be a correct request. */
-	if (!s->attached || !good_len || !good_off || (fl & MAP_TYPE) == MAP_PRIVATE)
+	if (!s->attached || !good_len || !good_off || (fl & MAP_TYPE) == MAP_PRIVATE ||
+	    (prot & PROT_EXEC))
 		report("%s succeeded", what);
+	/* Nor may it become executable later. */
+	if (chance(10) && mprotect(m, (size_t)len, PROT_READ | PROT_EXEC) == 0)
+		report("%s: mprotect(PROT_EXEC) succeeded", what);
 	st.mapped++;
 	if (s->nmaps == MAX_MAPS || !good_len) {
 		munmap(m, (size_t)len);

@@ -293,9 +293,10 @@ def tables(run, keys, info):
     out.append("clat = completion latency (fio clat), lat = total latency "
                "(slat + clat); ratio = IOPS (random) or MiB/s (sequential) / "
                "null_blk's in the same boot")
-    if m.get("buse_add_args") or m.get("buse_engine_args"):
-        out.append("buse targets: busectl add ... %s; engine ... %s" % (
+    if m.get("buse_add_args") or m.get("buse_engine_args") or m.get("buse_engine_wrap"):
+        out.append("buse targets: busectl add ... %s; engine %s... %s" % (
             m.get("buse_add_args", "").replace(",", " ") or "(defaults)",
+            (m.get("buse_engine_wrap", "").replace(",", " ") + " ").lstrip(),
             m.get("buse_engine_args", "").replace(",", " ") or "(defaults)"))
     h = run["host"]
     if h:

@@ -21,7 +21,9 @@
  *                  again.
  *
  * Ring area (one per hardware queue, mmapped at BUSE_QUEUE_MMAP_OFFSET(q),
- * length buse_attach.map_size, MAP_SHARED, PROT_READ|PROT_WRITE):
+ * length buse_attach.map_size, MAP_SHARED, PROT_READ|PROT_WRITE; another
+ * offset, length or MAP_PRIVATE gets EINVAL, PROT_EXEC EPERM, and the
+ * mapping can never be made executable):
  *
  *   +0        struct buse_ring_hdr   head/tail indices, one cache line each
  *   +sq_off   struct buse_io_desc[sq_entries]   submission ring (kernel->server)
