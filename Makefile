@@ -8,7 +8,8 @@
 #   make install [DESTDIR=] [PREFIX=/usr/local] [UDEVDIR=/etc/udev/rules.d]
 #                                           module (extra/, depmod), libbdus,
 #                                           headers, pkg-config, busectl,
-#                                           examples (as buse-*), udev rule
+#                                           examples (as buse-*), udev rule,
+#                                           man pages (MANDIR=$(PREFIX)/share/man)
 #   make uninstall                          the same, removed
 #
 # KDIR: the kernel build tree.  Default: the running kernel's, if installed,
@@ -33,6 +34,11 @@ INCDIR  ?= $(PREFIX)/include
 SBINDIR ?= $(PREFIX)/sbin
 BINDIR  ?= $(PREFIX)/bin
 UDEVDIR ?= /etc/udev/rules.d
+MANDIR  ?= $(PREFIX)/share/man
+# man/man3/*.3 (.so links included: installed as the files they are),
+# man/man7/*.7, man/man8/*.8, relative to man/.
+MANPAGES := $(patsubst man/%,%,$(sort $(wildcard man/man3/*.3 man/man7/*.7 \
+		man/man8/*.8)))
 EXAMPLES := hello null ramdisk file faulty
 
 all: driver lib ctl examples
@@ -85,6 +91,10 @@ install: all
 	for e in $(EXAMPLES); do \
 		install -m 0755 examples/$$e $(DESTDIR)$(BINDIR)/buse-$$e || exit 1; done
 	install -m 0644 udev/60-buse.rules $(DESTDIR)$(UDEVDIR)/
+	install -d $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man7 \
+		$(DESTDIR)$(MANDIR)/man8
+	for p in $(MANPAGES); do \
+		install -m 0644 man/$$p $(DESTDIR)$(MANDIR)/$$p || exit 1; done
 	@if [ -z "$(DESTDIR)" ]; then ldconfig; \
 		echo "installed; run 'udevadm control --reload' for the udev rule"; fi
 
@@ -95,6 +105,7 @@ uninstall:
 		$(DESTDIR)$(INCDIR)/linux/buse.h $(DESTDIR)$(SBINDIR)/busectl \
 		$(DESTDIR)$(UDEVDIR)/60-buse.rules
 	for e in $(EXAMPLES); do rm -f $(DESTDIR)$(BINDIR)/buse-$$e; done
+	for p in $(MANPAGES); do rm -f $(DESTDIR)$(MANDIR)/$$p; done
 	rm -f $(DESTDIR)/lib/modules/$$(cat $(KDIR)/include/config/kernel.release)/extra/buse.ko*
 
 clean:
