@@ -9,8 +9,9 @@
  *
  * Every call opens /dev/busectl (O_RDWR | O_CLOEXEC), issues one or a few
  * ioctls and closes it again, so the functions are stateless and
- * thread-safe.  Creating and removing devices normally requires root
- * (CAP_SYS_ADMIN).
+ * thread-safe.  Creating devices requires CAP_SYS_ADMIN; a device's
+ * owner (BUSE_DEV_F_OWNER) may see its info and remove it without
+ * (docs/permissions.md).
  *
  * Errors are returned as negative errno values (never via errno).  The
  * codes common to every call are:
@@ -21,7 +22,7 @@
  *             from an ioctl is reported as -ENODEV).
  *   -EACCES,
  *   -EPERM    not allowed to open /dev/busectl or to do the operation
- *             (not root).
+ *             (not root, nor the device's owner).
  *   -ENOTTY   the driver does not know the request (ABI mismatch).
  *   -EFAULT, -ENOMEM, -EINTR, ...   as returned by the kernel.
  *

@@ -187,7 +187,7 @@ const char *bdus_strerror_ctl(int err)
 		       " missing): insmod driver/buse.ko";
 	case EACCES:
 	case EPERM:
-		return "permission denied (run as root)";
+		return "permission denied (run as root, or as the device's owner)";
 	case EEXIST:
 		return "device index already in use";
 	case ENODEV:

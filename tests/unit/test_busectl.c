@@ -550,11 +550,11 @@ Test(busectl_fake, permission_and_abi_errors)
 
 	FAKE(r, "", "FAKE_BUSE_OPEN_ERRNO=13", "list");	/* EACCES */
 	cr_expect_eq(r->status, 1);
-	cr_expect_str_eq(r->err, "busectl: list: permission denied (run as root)\n");
+	cr_expect_str_eq(r->err, "busectl: list: permission denied (run as root, or as the device's owner)\n");
 
 	FAKE(r, "", "FAKE_BUSE_IOCTL_ERRNO=1", "add", "1");	/* EPERM */
 	cr_expect_eq(r->status, 1);
-	cr_expect_str_eq(r->err, "busectl: add 1: permission denied (run as root)\n");
+	cr_expect_str_eq(r->err, "busectl: add 1: permission denied (run as root, or as the device's owner)\n");
 	cr_expect_str_empty(r->out);
 
 	/* a stale node without the driver: same as no node */

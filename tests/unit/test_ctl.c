@@ -394,9 +394,9 @@ Test(ctl, strerror_messages)
 			 "insmod driver/buse.ko");
 	cr_expect_str_eq(bdus_strerror_ctl(ENOENT), bdus_strerror_ctl(-ENOENT));
 	cr_expect_str_eq(bdus_strerror_ctl(-EACCES),
-			 "permission denied (run as root)");
+			 "permission denied (run as root, or as the device's owner)");
 	cr_expect_str_eq(bdus_strerror_ctl(-EPERM),
-			 "permission denied (run as root)");
+			 "permission denied (run as root, or as the device's owner)");
 	cr_expect_str_eq(bdus_strerror_ctl(-EEXIST),
 			 "device index already in use");
 	cr_expect_str_eq(bdus_strerror_ctl(-ENODEV), "no such device");
