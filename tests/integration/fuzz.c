@@ -949,8 +949,10 @@ static void srv_mmap(struct srv *s)
 	    (prot & PROT_EXEC))
 		report("%s succeeded", what);
 	/* Nor may it become executable later. */
-	if (chance(10) && mprotect(m, (size_t)len, PROT_READ | PROT_EXEC) == 0)
+	if (chance(10) && mprotect(m, (size_t)len, PROT_READ | PROT_EXEC) == 0) {
 		report("%s: mprotect(PROT_EXEC) succeeded", what);
+		mprotect(m, (size_t)len, prot);	/* go on as before */
+	}
 	st.mapped++;
 	if (s->nmaps == MAX_MAPS || !good_len) {
 		munmap(m, (size_t)len);
