@@ -937,7 +937,9 @@ static void srv_mmap(struct srv *s)
 		else if (s->attached && good_len && good_off && (fl & MAP_TYPE) == MAP_PRIVATE)
 			check(what, -1, err, -1, false, ERRS(EINVAL, EACCES, EPERM));
 		else if (s->attached && good_len && good_off && (prot & PROT_EXEC))
-			check(what, -1, err, EPERM, false, NULL);
+			/* EPERM from the driver; EACCES if /dev is noexec;
+			 * EINVAL without VM_SHARED (an O_RDONLY fd). */
+			check(what, -1, err, -1, false, ERRS(EPERM, EACCES, EINVAL));
 		else
 			check(what, -1, err, -1, false,
 			      ERRS(EINVAL, ENXIO, ENOMEM, EACCES, EPERM, EOVERFLOW,

@@ -10,7 +10,8 @@
  *       Bad ioctls and mmaps on /dev/busectl and /dev/busecN (device N must
  *       exist, idle, with 2 queues): a second open (EBUSY), RUN before
  *       ATTACH (ENXIO), bad ATTACH arguments (EINVAL), ATTACH twice (EBUSY),
- *       mmaps of the wrong size or offset (EINVAL), RUN with a bad queue,
+ *       mmaps of the wrong size or offset (EINVAL), PROT_EXEC mmaps (EPERM)
+ *       and mprotect(PROT_EXEC) of a ring area (EACCES), RUN with a bad queue,
  *       flags or reserved field (EINVAL), unknown ioctls (ENOTTY), bad
  *       control requests (EINVAL, EFAULT), KICK semantics.
  *
@@ -39,6 +40,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -148,11 +150,27 @@ static void set_handler(int sig, void (*fn)(int))
 	sigaction(sig, &sa, NULL);
 }
 
+/*
+ * Opens /dev/busecN; with BUSE_HOSTILE_NODE_DIR set, through a node of the
+ * same device made in that directory instead: /dev is often mounted
+ * noexec, which refuses PROT_EXEC mappings (EACCES) before the driver sees
+ * them.
+ */
 static int open_char(unsigned n)
 {
-	char path[64];
+	const char *dir = getenv("BUSE_HOSTILE_NODE_DIR");
+	char path[256];
+	struct stat st;
 
 	snprintf(path, sizeof(path), BUSE_CHAR_DEVICE_FMT, n);
+	if (dir && *dir) {
+		if (stat(path, &st) < 0)
+			return -1;
+		snprintf(path, sizeof(path), "%s/busec%u", dir, n);
+		if (mknod(path, S_IFCHR | 0600, st.st_rdev) < 0 &&
+		    errno != EEXIST)
+			return -1;
+	}
 	return open(path, O_RDWR | O_CLOEXEC);
 }
 
@@ -380,6 +398,27 @@ static int cmd_ioctls(unsigned n)
 			fail("mmap of queue %u: %s", q, strerror(errno));
 		else
 			ok("mmap of queue %u", q);
+	}
+
+	/* Never executable: not at mmap, not by mprotect later. */
+	m = mmap(NULL, a.map_size, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0);
+	if (m != MAP_FAILED) {
+		fail("mmap with PROT_EXEC succeeded");
+		munmap(m, a.map_size);
+	} else if (errno == EPERM) {
+		ok("mmap with PROT_EXEC: EPERM");
+	} else {
+		fail("mmap with PROT_EXEC: %s, expected EPERM%s", errname(errno),
+		     errno == EACCES ? " (a noexec mount? see BUSE_HOSTILE_NODE_DIR)" : "");
+	}
+	if (maps[0] != MAP_FAILED) {
+		if (mprotect(maps[0], a.map_size, PROT_READ | PROT_WRITE | PROT_EXEC) == 0)
+			fail("mprotect(PROT_EXEC) of a ring area succeeded");
+		else if (errno == EACCES)
+			ok("mprotect(PROT_EXEC) of a ring area: EACCES");
+		else
+			fail("mprotect(PROT_EXEC) of a ring area: %s, expected EACCES",
+			     errname(errno));
 	}
 
 	expect_err("RUN queue nr_queues", run_q(fd, a.nr_queues, BUSE_RUN_F_NOWAIT, &r), EINVAL);
