@@ -103,8 +103,10 @@ struct bdus_req {
 /* storage_engine.flags */
 /*
  * The engine honours BUSE_IO_F_FUA on WRITE (the data is durable when the
- * write completes).  Only meaningful with a flush callback; without it the
- * block layer emulates FUA with a flush after the write.
+ * write completes).  Only meaningful with a flush callback: a device
+ * without one is write-through and never sees FUA.  With a flush callback
+ * but without this flag, the block layer emulates FUA by sending a FLUSH
+ * after the write.
  */
 #define BDUS_ENGINE_F_FUA (1u << 0)
 

@@ -146,7 +146,8 @@ enum buse_op {
 
 /* buse_io_desc.flags: the request flags of the block layer, passed through. */
 #define BUSE_IO_F_FUA			(1u << 0)  /* write must be durable on completion */
-#define BUSE_IO_F_PREFLUSH		(1u << 1)
+#define BUSE_IO_F_PREFLUSH		(1u << 1)  /* informational: the block layer
+					    * sends the flush as a FLUSH first */
 #define BUSE_IO_F_NOUNMAP		(1u << 2)  /* WRITE_ZEROES: keep allocated */
 #define BUSE_IO_F_SYNC			(1u << 3)
 #define BUSE_IO_F_META			(1u << 4)
