@@ -60,7 +60,7 @@ extern "C" {
  */
 struct bdus_dev {
 	uint32_t index;			/* N in /dev/buseN */
-	uint32_t flags;			/* BUSE_DEV_F_* (BUSE_DEV_F_READ_ONLY) */
+	uint32_t flags;			/* the device's BUSE_DEV_F_* flags */
 	uint64_t size;			/* capacity in bytes */
 	uint32_t logical_block_size;	/* power of two, >= 512 */
 	uint32_t physical_block_size;
@@ -201,7 +201,9 @@ struct storage_engine {
 	 * Optional.  Make every write completed so far durable.  When set,
 	 * the device is presented as having a volatile write cache; when
 	 * NULL, as write-through (no flushes are ever sent, so writes must be
-	 * durable when they complete, if durability matters at all).
+	 * durable when they complete, if durability matters at all).  A
+	 * device created with BUSE_DEV_F_NO_WRITE_CACHE is write-through
+	 * whatever the engine: neither FLUSH nor FUA reaches it.
 	 */
 	int (*flush)(void *ctx, const struct bdus_req *req);
 
