@@ -160,11 +160,13 @@ static blk_status_t buse_queue_rq(struct blk_mq_hw_ctx *hctx,
 	struct buse_queue *bq = hctx->driver_data;
 	struct buse_dev *dev = bq->dev;
 	struct request *rq = bd->rq;
-	unsigned int len = blk_rq_bytes(rq);
+	int op = buse_rq_op(rq);
+	/* As the server sees it: a FLUSH has neither sector nor length. */
+	unsigned int len = op == BUSE_OP_FLUSH ? 0 : blk_rq_bytes(rq);
 	struct buse_io_desc *desc;
 	struct buse_ring *ring;
 	struct buse_tag *tag;
-	int op = buse_rq_op(rq);
+	int state;
 	u16 seq;
 
 	/*
@@ -172,12 +174,11 @@ static blk_status_t buse_queue_rq(struct blk_mq_hw_ctx *hctx,
 	 * the queue, so the ring stays valid until this call returns.
 	 */
 	ring = READ_ONCE(bq->ring);
-	if (!ring || READ_ONCE(dev->state) != BUSE_STATE_RUNNING) {
-		/* A recoverable device keeps it for the next server. */
-		if (READ_ONCE(dev->state) == BUSE_STATE_RECOVERING)
-			return BLK_STS_RESOURCE;
-		return BLK_STS_IOERR;
-	}
+	state = READ_ONCE(dev->state);
+	/* No server: a recoverable device keeps it for the next one. */
+	if (!ring || state != BUSE_STATE_RUNNING)
+		return state == BUSE_STATE_RECOVERING ? BLK_STS_RESOURCE :
+							BLK_STS_IOERR;
 
 	if (op < 0 || !(READ_ONCE(dev->ops) & BUSE_OP_BIT(op)))
 		return BLK_STS_NOTSUPP;
@@ -196,7 +197,7 @@ static blk_status_t buse_queue_rq(struct blk_mq_hw_ctx *hctx,
 
 	tag = &bq->tags[rq->tag];
 	tag->rq = rq;
-	tag->len = op == BUSE_OP_FLUSH ? 0 : len;
+	tag->len = len;
 	tag->op = op;
 	/* The tag is idle: nobody else changes its word now. */
 	seq = BUSE_TAG_SEQ(atomic_read(&tag->state)) + 1;
@@ -215,11 +216,8 @@ static blk_status_t buse_queue_rq(struct blk_mq_hw_ctx *hctx,
 	}
 	blk_mq_start_request(rq);
 	desc = &ring->sq[bq->sq_tail & ring->sq_mask];
-	if (op == BUSE_OP_FLUSH)
-		buse_fill_desc(desc, rq->tag, seq, op, buse_rq_flags(rq), 0, 0);
-	else
-		buse_fill_desc(desc, rq->tag, seq, op, buse_rq_flags(rq),
-			       blk_rq_pos(rq), len);
+	buse_fill_desc(desc, rq->tag, seq, op, buse_rq_flags(rq),
+		       op == BUSE_OP_FLUSH ? 0 : blk_rq_pos(rq), len);
 	/* The tag (and rq) is visible to the completion side first ... */
 	atomic_set_release(&tag->state,
 			   BUSE_TAG_WORD(seq, BUSE_TAG_INFLIGHT));
@@ -528,14 +526,14 @@ static ssize_t owner_gid_show(struct device *d, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(owner_gid);
 
-static struct attribute *buse_disk_attrs[] = {
+static struct attribute *buse_owner_attrs[] = {
 	&dev_attr_owner_uid.attr,
 	&dev_attr_owner_gid.attr,
 	NULL,
 };
 
-static umode_t buse_disk_attr_visible(struct kobject *kobj,
-				      struct attribute *a, int n)
+static umode_t buse_owner_attr_visible(struct kobject *kobj,
+				       struct attribute *a, int n)
 {
 	const struct buse_dev *dev = buse_attr_dev(kobj_to_dev(kobj));
 
@@ -546,14 +544,14 @@ static umode_t buse_disk_attr_visible(struct kobject *kobj,
 	return a->mode;
 }
 
-static const struct attribute_group buse_disk_attr_group = {
+static const struct attribute_group buse_owner_attr_group = {
 	.name		= "buse",
-	.attrs		= buse_disk_attrs,
-	.is_visible	= buse_disk_attr_visible,
+	.attrs		= buse_owner_attrs,
+	.is_visible	= buse_owner_attr_visible,
 };
 
 const struct attribute_group *buse_dev_attr_groups[] = {
-	&buse_disk_attr_group,
+	&buse_owner_attr_group,
 	NULL,
 };
 

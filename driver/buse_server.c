@@ -197,11 +197,9 @@ static void buse_server_detach_locked(struct buse_server *srv)
 		/*
 		 * A removal shuts the queues itself (and the disk may be on
 		 * its way out); otherwise make the rings unreachable and
-		 * wait until no queue_rq() uses them.
-		 */
-		/*
-		 * Recoverable: say so before the rings go, so a request that
-		 * comes in between is retried (BLK_STS_RESOURCE), not failed.
+		 * wait until no queue_rq() uses them.  A recoverable device
+		 * says so before the rings go, so that a request coming in
+		 * between is retried (BLK_STS_RESOURCE), not failed.
 		 */
 		if (dev->info.flags & BUSE_DEV_F_RECOVERABLE)
 			WRITE_ONCE(dev->state, BUSE_STATE_RECOVERING);

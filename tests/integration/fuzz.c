@@ -1042,10 +1042,9 @@ static struct map *rw_map(struct srv *s)
 	for (i = 0; i < s->nmaps; i++) {
 		struct map *m = &s->maps[(start + i) % s->nmaps];
 
-		if (m->prot == (PROT_READ | PROT_WRITE) ||
-		    m->prot == (PROT_READ | PROT_WRITE | PROT_EXEC))
-			if (m->len >= s->a.data_off)
-				return m;
+		if (m->prot == (PROT_READ | PROT_WRITE) &&
+		    m->len >= s->a.data_off)
+			return m;
 	}
 	return NULL;
 }
@@ -1400,10 +1399,11 @@ int main(int argc, char **argv)
 		 * other device must refuse with EPERM.
 		 */
 		for (idx = 0; idx < 64; idx++) {
-			bool mine = owned_by_me(idx);
 			struct buse_dev_info d;
+			bool known = dev_info(idx, &d);
+			bool mine = known && d.owner_uid == geteuid();
 
-			if (!mine && !dev_info(idx, &d) && errno == ENODEV)
+			if (!known && errno == ENODEV)
 				continue;
 			memset(&rm, 0, sizeof(rm));
 			rm.index = idx;
