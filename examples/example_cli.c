@@ -17,7 +17,7 @@
 #include "example_cli.h"
 
 /* Long-only options. */
-enum { OPT_POLL_US = 256, OPT_MLOCK, OPT_NO_PIN };
+enum { OPT_POLL_US = 256, OPT_MLOCK, OPT_NO_PIN, OPT_PIN_NEAR };
 
 /* The shared options, in the order of the help. */
 static const struct {
@@ -43,6 +43,7 @@ static const struct {
 	  false },
 	{ { "mlock", no_argument, NULL, OPT_MLOCK }, NULL, 0, false },
 	{ { "no-pin", no_argument, NULL, OPT_NO_PIN }, NULL, 0, false },
+	{ { "pin-near", no_argument, NULL, OPT_PIN_NEAR }, NULL, 0, false },
 	{ { "help", no_argument, NULL, 'h' }, "h", 0, false },
 };
 
@@ -128,6 +129,9 @@ static int parse_shared(struct ex_cli *c, int opt, const char *arg)
 	case OPT_NO_PIN:
 		c->no_pin = true;
 		return 0;
+	case OPT_PIN_NEAR:
+		c->pin_near = true;
+		return 0;
 	default:
 		return -EINVAL;
 	}
@@ -162,6 +166,11 @@ static int parse_args(struct ex_cli *c, int argc, char **argv)
 	int n = argc - optind;
 	const char *index;
 
+	if (c->no_pin && c->pin_near) {
+		fprintf(stderr, "%s: --no-pin and --pin-near contradict each "
+			"other\n", s->prog);
+		return -1;
+	}
 	if (c->create) {
 		if (image && n != 1) {
 			fprintf(stderr, "%s: %s\n", s->prog, n ? "--create "
@@ -364,6 +373,10 @@ void ex_cli_usage_options(FILE *f, const struct ex_cli_spec *s)
 	fprintf(f,
 		"      --no-pin             do not pin queue thread q to the CPUs that\n"
 		"                           submit to hardware queue q\n"
+		"      --pin-near           pin queue thread q to the CPUs that submit\n"
+		"                           to queue q even if that is one CPU (not to\n"
+		"                           the others), SCHED_BATCH: for loads that\n"
+		"                           submit from every CPU\n"
 		"%s"
 		"  -h, --help               show this help\n"
 		"\n"
@@ -426,6 +439,8 @@ struct bdus_opts ex_cli_opts(const struct ex_cli *c, uint32_t flags)
 		opts.flags |= BDUS_OPT_MLOCK;
 	if (c->no_pin)
 		opts.flags |= BDUS_OPT_NO_PIN;
+	if (c->pin_near)
+		opts.flags |= BDUS_OPT_PIN_NEAR;
 	return opts;
 }
 

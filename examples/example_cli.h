@@ -66,6 +66,7 @@ struct ex_cli {
 	bool read_only;		/* --read-only */
 	bool mlock;		/* --mlock */
 	bool no_pin;		/* --no-pin */
+	bool pin_near;		/* --pin-near */
 	uint64_t size;		/* --size, never 0 when given */
 	/* Create-only device options; 0 if not given: the driver's default. */
 	uint32_t queues, depth, max_io, lbs, pbs, timeout;
@@ -166,8 +167,8 @@ bool ex_cli_parse(const struct ex_cli_spec *s, void *ctx, int argc,
 void ex_cli_usage_options(FILE *f, const struct ex_cli_spec *s);
 
 /*
- * ex_cli_opts - the bdus_opts for serving *c: flags plus BDUS_OPT_MLOCK
- * and BDUS_OPT_NO_PIN as asked for, poll_us, and an on_ready() that prints
+ * ex_cli_opts - the bdus_opts for serving *c: flags plus BDUS_OPT_MLOCK,
+ * BDUS_OPT_NO_PIN and BDUS_OPT_PIN_NEAR as asked for, poll_us, and an on_ready() that prints
  * the device's path (/dev/buseN) on stdout and flushes it.  size is 0.
  */
 struct bdus_opts ex_cli_opts(const struct ex_cli *c, uint32_t flags);

@@ -144,3 +144,12 @@ cpu_set_t *bdus_get_affinity(size_t *setsize)
 	errno = EINVAL;
 	return NULL;
 }
+
+int bdus_queue_cpu_plan(cpu_set_t *set, const cpu_set_t *allowed,
+			size_t setsize, bool near)
+{
+	CPU_AND_S(setsize, set, set, allowed);
+	if (CPU_COUNT_S(setsize, set) == 1 && !near)
+		CPU_XOR_S(setsize, set, set, allowed);	/* the other CPUs */
+	return CPU_COUNT_S(setsize, set);
+}

@@ -81,6 +81,9 @@ static int opts_check(const struct bdus_opts *opts)
 		return 0;
 	if ((opts->flags & ~BDUS_OPT_ALL) || opts->poll_us > BDUS_MAX_POLL_US)
 		return -EINVAL;
+	/* Two contrary placements. */
+	if ((opts->flags & BDUS_OPT_NO_PIN) && (opts->flags & BDUS_OPT_PIN_NEAR))
+		return -EINVAL;
 	for (i = 0; i < sizeof(opts->reserved) / sizeof(opts->reserved[0]); i++)
 		if (opts->reserved[i])
 			return -EINVAL;
@@ -213,11 +216,21 @@ static void *queue_main(void *arg)
 {
 	struct bdus_queue *q = arg;
 	struct bdus_server *s = q->server;
+	char name[16];
 	int ret;
 
+	/* Named for ps and top: "bdus-q" and the queue number. */
+	snprintf(name, sizeof(name), "bdus-q%u", q->index);
+	pthread_setname_np(pthread_self(), name);
 	/* Best effort: a CPU gone offline meanwhile just leaves it unpinned. */
 	if (q->cpus)
 		sched_setaffinity(0, q->cpus_size, q->cpus);
+	/* Best effort too: next to its submitter, never preempt it. */
+	if (s->opt_flags & BDUS_OPT_PIN_NEAR) {
+		struct sched_param sp = { .sched_priority = 0 };
+
+		sched_setscheduler(0, SCHED_BATCH, &sp);
+	}
 	/* Inherited from the controller already; explicit all the same. */
 	warn_io_flusher(s, set_io_flusher());
 
@@ -245,12 +258,9 @@ static void *queue_main(void *arg)
  * read from /sys/block/buseN/mq/q/cpu_list, restricted to `allowed` (the
  * controller's affinity, so that taskset and sched_setaffinity() on the
  * server are respected).  If that leaves a single CPU, the other allowed
- * CPUs instead: pinned to the one CPU that submits to its queue, the thread
- * could only run when the submitter does not and would serve the queue in
- * turns with it; next to it, the two run at the same time (make bench:
- * 5x the IOPS of same-CPU pinning at QD32, 1.8x of no pinning, for 1.5x
- * the QD1 latency).  NULL (do not pin) if the file is missing or
- * unreadable, the list is malformed or empty, or nothing is left.
+ * CPUs instead, unless BDUS_OPT_PIN_NEAR (see bdus.h for why and the
+ * numbers).  NULL (do not pin) if the file is missing or unreadable, the
+ * list is malformed or empty, or nothing is left.
  */
 static cpu_set_t *queue_cpus(const struct bdus_server *s, uint32_t q,
 			     const cpu_set_t *allowed, size_t size)
@@ -264,17 +274,13 @@ static cpu_set_t *queue_cpus(const struct bdus_server *s, uint32_t q,
 	set = CPU_ALLOC(size * 8);
 	if (!set)
 		return NULL;
-	if (bdus_read_cpu_list(path, set, size) <= 0)
-		goto none;
-	CPU_AND_S(size, set, set, allowed);
-	if (CPU_COUNT_S(size, set) == 1)
-		CPU_XOR_S(size, set, set, allowed);	/* the other CPUs */
-	if (!CPU_COUNT_S(size, set))
-		goto none;
+	if (bdus_read_cpu_list(path, set, size) <= 0 ||
+	    bdus_queue_cpu_plan(set, allowed, size,
+				s->opt_flags & BDUS_OPT_PIN_NEAR) <= 0) {
+		CPU_FREE(set);
+		return NULL;
+	}
 	return set;
-none:
-	CPU_FREE(set);
-	return NULL;
 }
 
 /* Sets q->cpus for every queue (left NULL when not pinning). */

@@ -234,6 +234,88 @@ Test(cpulist_file, affinity_of_the_caller)
 	CPU_FREE(aff);
 }
 
+TestSuite(cpu_plan, .init = set_init, .fini = set_fini);
+
+/* allowed from a CPU list, in a set of its own (freed by the caller). */
+static cpu_set_t *plan_allowed(const char *list)
+{
+	cpu_set_t *a = CPU_ALLOC(SET_CPUS);
+
+	cr_assert_not_null(a);
+	cr_assert_geq(bdus_parse_cpu_list(list, a, setsize), 0);
+	return a;
+}
+
+static void expect_set(const char *list)
+{
+	cpu_set_t *want = plan_allowed(list);
+
+	cr_expect(CPU_EQUAL_S(setsize, set, want), "expected {%s}", list);
+	CPU_FREE(want);
+}
+
+Test(cpu_plan, one_cpu_goes_to_the_others)
+{
+	cpu_set_t *a = plan_allowed("0-3");
+
+	cr_assert_eq(bdus_parse_cpu_list("2", set, setsize), 1);
+	cr_expect_eq(bdus_queue_cpu_plan(set, a, setsize, false), 3);
+	expect_set("0,1,3");
+	CPU_FREE(a);
+}
+
+Test(cpu_plan, near_keeps_the_one_cpu)
+{
+	cpu_set_t *a = plan_allowed("0-3");
+
+	cr_assert_eq(bdus_parse_cpu_list("2", set, setsize), 1);
+	cr_expect_eq(bdus_queue_cpu_plan(set, a, setsize, true), 1);
+	expect_set("2");
+	CPU_FREE(a);
+}
+
+Test(cpu_plan, several_cpus_stay_either_way)
+{
+	cpu_set_t *a = plan_allowed("0-7");
+
+	cr_assert_eq(bdus_parse_cpu_list("4-5", set, setsize), 2);
+	cr_expect_eq(bdus_queue_cpu_plan(set, a, setsize, false), 2);
+	expect_set("4,5");
+	cr_assert_eq(bdus_parse_cpu_list("4-5", set, setsize), 2);
+	cr_expect_eq(bdus_queue_cpu_plan(set, a, setsize, true), 2);
+	expect_set("4,5");
+	CPU_FREE(a);
+}
+
+Test(cpu_plan, the_allowed_cpus_bound_both)
+{
+	/* taskset -c 1,3: queue CPUs 2-3 leave 3, whose others are 1. */
+	cpu_set_t *a = plan_allowed("1,3");
+
+	cr_assert_eq(bdus_parse_cpu_list("2-3", set, setsize), 2);
+	cr_expect_eq(bdus_queue_cpu_plan(set, a, setsize, false), 1);
+	expect_set("1");
+	cr_assert_eq(bdus_parse_cpu_list("2-3", set, setsize), 2);
+	cr_expect_eq(bdus_queue_cpu_plan(set, a, setsize, true), 1);
+	expect_set("3");
+	/* No queue CPU allowed: nothing to pin to. */
+	cr_assert_eq(bdus_parse_cpu_list("0,2", set, setsize), 2);
+	cr_expect_eq(bdus_queue_cpu_plan(set, a, setsize, false), 0);
+	CPU_FREE(a);
+}
+
+Test(cpu_plan, one_allowed_cpu_has_no_others)
+{
+	/* taskset -c 0 on the queue's own CPU: the others are none. */
+	cpu_set_t *a = plan_allowed("0");
+
+	cr_assert_eq(bdus_parse_cpu_list("0", set, setsize), 1);
+	cr_expect_eq(bdus_queue_cpu_plan(set, a, setsize, false), 0);
+	cr_assert_eq(bdus_parse_cpu_list("0", set, setsize), 1);
+	cr_expect_eq(bdus_queue_cpu_plan(set, a, setsize, true), 1);
+	CPU_FREE(a);
+}
+
 /* ------------------------------------------------------------------------
  * The adaptive polling window
  */
@@ -366,7 +448,8 @@ static unsigned long locked_kib(void)
 
 Test(serve_opts, flag_values)
 {
-	cr_expect_eq(BDUS_OPT_ALL, 0x1fu);
+	cr_expect_eq(BDUS_OPT_ALL, 0x3fu);
+	cr_expect_eq(BDUS_OPT_ALL & BDUS_OPT_PIN_NEAR, BDUS_OPT_PIN_NEAR);
 	cr_expect_eq(BDUS_OPT_ALL & BDUS_OPT_MLOCK, BDUS_OPT_MLOCK);
 	cr_expect_eq(BDUS_OPT_ALL & BDUS_OPT_NO_PIN, BDUS_OPT_NO_PIN);
 	cr_expect_eq(BDUS_OPT_ALL & BDUS_OPT_QUIET, BDUS_OPT_QUIET);
@@ -380,6 +463,8 @@ Test(serve_opts, valid_options_accepted)
 		.poll_us = BDUS_MAX_POLL_US,
 	};
 
+	cr_assert_eq(serve(&o), -ENOENT);
+	o.flags ^= BDUS_OPT_NO_PIN | BDUS_OPT_PIN_NEAR;
 	cr_assert_eq(serve(&o), -ENOENT);
 	o.poll_us = 0;
 	cr_assert_eq(serve(&o), -ENOENT);
@@ -401,6 +486,10 @@ Test(serve_opts, bad_options_rejected)
 	o.poll_us = 0;
 	o.flags = BDUS_OPT_ALL + 1;
 	cr_expect_eq(serve(&o), -EINVAL);
+	/* Two contrary placements. */
+	o.flags = BDUS_OPT_NO_PIN | BDUS_OPT_PIN_NEAR | BDUS_OPT_QUIET;
+	cr_expect_eq(serve(&o), -EINVAL);
+	cr_expect_eq(bdus_create_and_serve(&info, &engine, NULL, &o), -EINVAL);
 	o.flags = 1u << 31;
 	cr_expect_eq(serve(&o), -EINVAL);
 	cr_expect_eq(bdus_create_and_serve(&info, &engine, NULL, &o), -EINVAL);
