@@ -329,9 +329,9 @@ struct storage_engine {
  * when every CPU submits I/O (each CPU then serves its own requests, with
  * no cross-CPU wake-ups), costs when one CPU does (the other CPUs stay
  * idle).  fio in the 2-vCPU test VM, 4k random reads at QD32, against
- * null_blk in the same boot: 2 jobs 0.59-0.66x with this flag, 0.29-0.45x without; 1 job
- * 0.42-0.47x with it, 0.64-0.83x without.  Measure your workload both
- * ways.  Both placements are best effort (a failing sched_setaffinity(2)
+ * null_blk in the same boot: 2 jobs 0.44-0.66x with this flag, 0.29-0.45x
+ * without (writes 0.65-0.75x against 0.25-0.29x); 1 job 0.42-0.67x with
+ * it, 0.58-0.83x without.  Measure your workload both ways.  Both placements are best effort (a failing sched_setaffinity(2)
  * or sched_setscheduler(2) leaves the thread as it was).  bdus_serve()
  * fails with -EINVAL if BDUS_OPT_NO_PIN is set too.
  */
