@@ -236,84 +236,67 @@ Test(cpulist_file, affinity_of_the_caller)
 
 TestSuite(cpu_plan, .init = set_init, .fini = set_fini);
 
-/* allowed from a CPU list, in a set of its own (freed by the caller). */
-static cpu_set_t *plan_allowed(const char *list)
+/* A CPU list as a set of its own (free with CPU_FREE()). */
+static cpu_set_t *list_set(const char *list)
 {
-	cpu_set_t *a = CPU_ALLOC(SET_CPUS);
+	cpu_set_t *s = CPU_ALLOC(SET_CPUS);
 
-	cr_assert_not_null(a);
-	cr_assert_geq(bdus_parse_cpu_list(list, a, setsize), 0);
-	return a;
+	cr_assert_not_null(s);
+	cr_assert_geq(bdus_parse_cpu_list(list, s, setsize), 0);
+	return s;
 }
 
-static void expect_set(const char *list)
+/*
+ * A queue mapped to the CPUs in queue, a server allowed those in allowed:
+ * the plan, near or not, is exactly want ("": do not pin).
+ */
+static void expect_plan(const char *queue, const char *allowed, bool near,
+			const char *want)
 {
-	cpu_set_t *want = plan_allowed(list);
+	cpu_set_t *a = list_set(allowed), *w = list_set(want);
+	int n = bdus_parse_cpu_list(queue, set, setsize);
 
-	cr_expect(CPU_EQUAL_S(setsize, set, want), "expected {%s}", list);
-	CPU_FREE(want);
+	cr_assert_gt(n, 0);
+	cr_assert_eq(n, CPU_COUNT_S(setsize, set));
+	cr_expect_eq(bdus_queue_cpu_plan(set, a, setsize, near),
+		     CPU_COUNT_S(setsize, w));
+	cr_expect(CPU_EQUAL_S(setsize, set, w),
+		  "queue {%s}, allowed {%s}, %s: expected {%s}", queue,
+		  allowed, near ? "near" : "default", want);
+	CPU_FREE(w);
+	CPU_FREE(a);
 }
 
 Test(cpu_plan, one_cpu_goes_to_the_others)
 {
-	cpu_set_t *a = plan_allowed("0-3");
-
-	cr_assert_eq(bdus_parse_cpu_list("2", set, setsize), 1);
-	cr_expect_eq(bdus_queue_cpu_plan(set, a, setsize, false), 3);
-	expect_set("0,1,3");
-	CPU_FREE(a);
+	expect_plan("2", "0-3", false, "0,1,3");
 }
 
 Test(cpu_plan, near_keeps_the_one_cpu)
 {
-	cpu_set_t *a = plan_allowed("0-3");
-
-	cr_assert_eq(bdus_parse_cpu_list("2", set, setsize), 1);
-	cr_expect_eq(bdus_queue_cpu_plan(set, a, setsize, true), 1);
-	expect_set("2");
-	CPU_FREE(a);
+	expect_plan("2", "0-3", true, "2");
 }
 
 Test(cpu_plan, several_cpus_stay_either_way)
 {
-	cpu_set_t *a = plan_allowed("0-7");
-
-	cr_assert_eq(bdus_parse_cpu_list("4-5", set, setsize), 2);
-	cr_expect_eq(bdus_queue_cpu_plan(set, a, setsize, false), 2);
-	expect_set("4,5");
-	cr_assert_eq(bdus_parse_cpu_list("4-5", set, setsize), 2);
-	cr_expect_eq(bdus_queue_cpu_plan(set, a, setsize, true), 2);
-	expect_set("4,5");
-	CPU_FREE(a);
+	expect_plan("4-5", "0-7", false, "4,5");
+	expect_plan("4-5", "0-7", true, "4,5");
 }
 
 Test(cpu_plan, the_allowed_cpus_bound_both)
 {
 	/* taskset -c 1,3: queue CPUs 2-3 leave 3, whose others are 1. */
-	cpu_set_t *a = plan_allowed("1,3");
-
-	cr_assert_eq(bdus_parse_cpu_list("2-3", set, setsize), 2);
-	cr_expect_eq(bdus_queue_cpu_plan(set, a, setsize, false), 1);
-	expect_set("1");
-	cr_assert_eq(bdus_parse_cpu_list("2-3", set, setsize), 2);
-	cr_expect_eq(bdus_queue_cpu_plan(set, a, setsize, true), 1);
-	expect_set("3");
+	expect_plan("2-3", "1,3", false, "1");
+	expect_plan("2-3", "1,3", true, "3");
 	/* No queue CPU allowed: nothing to pin to. */
-	cr_assert_eq(bdus_parse_cpu_list("0,2", set, setsize), 2);
-	cr_expect_eq(bdus_queue_cpu_plan(set, a, setsize, false), 0);
-	CPU_FREE(a);
+	expect_plan("0,2", "1,3", false, "");
 }
 
 Test(cpu_plan, one_allowed_cpu_has_no_others)
 {
 	/* taskset -c 0 on the queue's own CPU: the others are none. */
-	cpu_set_t *a = plan_allowed("0");
-
-	cr_assert_eq(bdus_parse_cpu_list("0", set, setsize), 1);
-	cr_expect_eq(bdus_queue_cpu_plan(set, a, setsize, false), 0);
-	cr_assert_eq(bdus_parse_cpu_list("0", set, setsize), 1);
-	cr_expect_eq(bdus_queue_cpu_plan(set, a, setsize, true), 1);
-	CPU_FREE(a);
+	expect_plan("0", "0", false, "");
+	expect_plan("0", "0", true, "0");
 }
 
 /* ------------------------------------------------------------------------

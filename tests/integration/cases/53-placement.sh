@@ -16,7 +16,7 @@ need_file "$BUSECTL" "$NULLENG" "$RAMDISK"
 
 # expand LIST: "0-2,5" as "0 1 2 5".
 expand() {
-	local item out=()
+	local item items out=()
 	IFS=, read -ra items <<< "$1"
 	for item in "${items[@]}"; do
 		item=${item// /}
@@ -60,7 +60,7 @@ done
 
 # check MODE PID: every queue thread where MODE puts it.
 check() {
-	local mode=$1 pid=$2 q tid got want pol
+	local mode=$1 pid=$2 q tid got want pol wantpol
 	for q in 0 1; do
 		tid=$(thread "$pid" $q)
 		got=$(cpus "$pid" "$tid")
