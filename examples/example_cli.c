@@ -122,6 +122,7 @@ static int parse_shared(struct ex_cli *c, int opt, const char *arg)
 		ret = ex_parse_u32(arg, &c->poll_us);
 		if (!ret && c->poll_us > BDUS_MAX_POLL_US)
 			ret = -ERANGE;
+		c->no_poll = !ret && !c->poll_us;
 		return ret;
 	case OPT_MLOCK:
 		c->mlock = true;
@@ -362,7 +363,8 @@ void ex_cli_usage_options(FILE *f, const struct ex_cli_spec *s)
 	fprintf(f,
 		"      --poll-us N          after each batch, poll up to N microseconds\n"
 		"                           for the next request before sleeping\n"
-		"                           (adaptive; 0, the default: never poll)\n");
+		"                           (adaptive; default %u; 0: never poll)\n",
+		BDUS_DEFAULT_POLL_US);
 	fprintf(f,
 		"      --mlock              lock the server's memory (mlockall): it then\n"
 		"                           never waits for paging, e.g. when swap or\n"
@@ -441,6 +443,8 @@ struct bdus_opts ex_cli_opts(const struct ex_cli *c, uint32_t flags)
 		opts.flags |= BDUS_OPT_NO_PIN;
 	if (c->pin_near)
 		opts.flags |= BDUS_OPT_PIN_NEAR;
+	if (c->no_poll)
+		opts.flags |= BDUS_OPT_NO_POLL;
 	return opts;
 }
 

@@ -70,7 +70,9 @@ struct ex_cli {
 	uint64_t size;		/* --size, never 0 when given */
 	/* Create-only device options; 0 if not given: the driver's default. */
 	uint32_t queues, depth, max_io, lbs, pbs, timeout;
-	uint32_t poll_us;	/* --poll-us, at most BDUS_MAX_POLL_US */
+	/* --poll-us N: N (at most BDUS_MAX_POLL_US), or no_poll for 0. */
+	uint32_t poll_us;
+	bool no_poll;
 	uint32_t index;		/* N, when not --create */
 	const char *image;	/* IMAGE, with EX_CLI_IMAGE */
 };
@@ -168,7 +170,7 @@ void ex_cli_usage_options(FILE *f, const struct ex_cli_spec *s);
 
 /*
  * ex_cli_opts - the bdus_opts for serving *c: flags plus BDUS_OPT_MLOCK,
- * BDUS_OPT_NO_PIN and BDUS_OPT_PIN_NEAR as asked for, poll_us, and an on_ready() that prints
+ * BDUS_OPT_NO_PIN, BDUS_OPT_PIN_NEAR and BDUS_OPT_NO_POLL as asked for, poll_us, and an on_ready() that prints
  * the device's path (/dev/buseN) on stdout and flushes it.  size is 0.
  */
 struct bdus_opts ex_cli_opts(const struct ex_cli *c, uint32_t flags);

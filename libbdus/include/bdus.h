@@ -336,10 +336,24 @@ struct storage_engine {
  * fails with -EINVAL if BDUS_OPT_NO_PIN is set too.
  */
 #define BDUS_OPT_PIN_NEAR	(1u << 5)
+/*
+ * Never poll: a queue thread sleeps after every batch until the next
+ * request wakes it (see bdus_opts.poll_us).  Uses no CPU beyond the work
+ * itself, at the cost of a sleep and a wake-up per batch.  bdus_serve()
+ * fails with -EINVAL if poll_us is set too.
+ */
+#define BDUS_OPT_NO_POLL	(1u << 6)
 #define BDUS_OPT_ALL		(BDUS_OPT_NO_SIGNALS | BDUS_OPT_NO_PARTSCAN | \
 				 BDUS_OPT_MLOCK | BDUS_OPT_NO_PIN | \
-				 BDUS_OPT_QUIET | BDUS_OPT_PIN_NEAR)
+				 BDUS_OPT_QUIET | BDUS_OPT_PIN_NEAR | \
+				 BDUS_OPT_NO_POLL)
 
+/*
+ * bdus_opts.poll_us when it is 0 (and BDUS_OPT_NO_POLL is not set):
+ * 200 microseconds, the window the kernel's own idle polling uses by
+ * default (KVM's halt_poll_ns, the guest haltpoll cpuidle driver).
+ */
+#define BDUS_DEFAULT_POLL_US	200u
 /* Largest bdus_opts.poll_us: one second. */
 #define BDUS_MAX_POLL_US	1000000u
 
@@ -391,32 +405,43 @@ struct bdus_opts {
 
 	/*
 	 * Adaptive polling: the longest busy-wait, in microseconds, of a
-	 * queue thread for the next request before it sleeps.  0 (the
-	 * default): no polling.  At most BDUS_MAX_POLL_US (else -EINVAL).
+	 * queue thread for the next request before it sleeps.  0 means
+	 * BDUS_DEFAULT_POLL_US (200); BDUS_OPT_NO_POLL turns polling off.  At
+	 * most BDUS_MAX_POLL_US (else -EINVAL).
 	 *
 	 * Without polling a queue thread, after each batch of requests, hands
 	 * the completions to the kernel and sleeps in the same system call
 	 * until the next request arrives: one system call per batch, but also
-	 * a sleep and a wake-up (scheduler work, a context switch, a few
-	 * microseconds; more in a VM) when requests follow each other closely.
-	 * With poll_us the thread hands the completions over without
-	 * sleeping, then spins (reading the ring's index, with a CPU pause
-	 * instruction) up to the current window for the next request; only if
-	 * none comes does it sleep as before.
+	 * a sleep and a wake-up (scheduler work, a context switch, a
+	 * cross-CPU interrupt: a few microseconds on bare metal, tens in a
+	 * VM) when requests follow each other closely.  With polling the
+	 * thread hands the completions over without sleeping, then spins
+	 * (reading the ring's index, with a CPU pause instruction) up to the
+	 * current window for the next request; only if none comes does it
+	 * sleep as before.
 	 *
 	 * The window adapts: it doubles (up to poll_us) each time polling
 	 * finds a request, and halves each time it does not; at 0 the thread
-	 * sleeps after every batch as without polling, until a wake-up that
-	 * comes within poll_us shows that spinning would have found that
-	 * request, which reopens the window to poll_us.  So an idle device,
-	 * or one whose requests come further apart than poll_us, costs no
-	 * CPU after a few requests; a busy one is served without sleeps.
+	 * sleeps after every batch as without polling, until a sleep of at
+	 * most 4 * poll_us shows that spinning would likely have found that
+	 * request (the sleep counts the thread's own wake-up, which a spin
+	 * does not pay), which reopens the window to poll_us.  So an idle
+	 * device costs no CPU; one whose requests come further apart than
+	 * 4 * poll_us costs none beyond the work after a few requests; one
+	 * whose requests come a little closer gets a spin (about
+	 * 2 * poll_us) every few requests; a busy one is served without
+	 * sleeps, and
+	 * its queue thread then occupies a CPU for as long as the requests
+	 * keep coming.
 	 *
-	 * Worth trying when per-request latency matters and the server has
-	 * CPU to spare: a spinning thread occupies a CPU that the applications
-	 * submitting I/O may want (with the default pinning, one of the CPUs
-	 * that submit to its queue; see BDUS_OPT_NO_PIN): measure both ways.
-	 * Typical values: 10 to 100.
+	 * That is the trade: make bench (2 vCPUs, null engine, ratios to
+	 * null_blk in one boot) measured 4k QD1 mean latency at 4-7x null_blk
+	 * with the default window against 19-21x without polling, and 4k QD32
+	 * at 0.69-0.94x (reads) and 0.44-0.89x (writes) against 0.58x and
+	 * 0.45x; see README.md for the full table.  Set BDUS_OPT_NO_POLL when
+	 * CPU time matters more than latency, or when the CPUs serving the
+	 * device are needed by the applications that submit to it (a spinning
+	 * thread competes with them; see BDUS_OPT_NO_PIN).
 	 * bdus_stop() and signals are seen at once while spinning, device
 	 * removal when the spin ends (within poll_us).
 	 */
@@ -471,7 +496,8 @@ struct bdus_opts {
  *   -EINVAL   engine or engine->read/write is NULL, unknown bits in
  *             engine->flags, index > BUSE_MAX_INDEX, bad opts (unknown
  *             flags, BDUS_OPT_NO_PIN with BDUS_OPT_PIN_NEAR, poll_us >
- *             BDUS_MAX_POLL_US, reserved not zero), or
+ *             BDUS_MAX_POLL_US, poll_us with BDUS_OPT_NO_POLL,
+ *             reserved not zero), or
  *             the attach was refused (size missing or different from the
  *             device's);
  *   -ENOMEM, -EPERM  BDUS_OPT_MLOCK: mlockall(2) failed, before anything

@@ -632,7 +632,9 @@ uint32_t bdus_poll_next(uint32_t poll_us, uint32_t window, bool found,
 			return window > poll_us / 2 ? poll_us : window * 2;
 		return window / 2;
 	}
-	return waited_ns <= (uint64_t)poll_us * 1000u ? poll_us : 0;
+	/* The sleep includes the thread's own wake-up, which spinning saves. */
+	return waited_ns <= (uint64_t)poll_us * 1000u * BDUS_POLL_REOPEN ?
+		poll_us : 0;
 }
 
 /*

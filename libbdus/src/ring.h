@@ -218,12 +218,19 @@ int bdus_queue_spin(struct bdus_queue *q, uint32_t window_us);
  *     descriptors): doubled, at most poll_us;
  *   - window > 0, not found (the spin ran out): halved, down to 0;
  *   - window == 0 (no spin: the thread slept in BUSE_IOC_RUN for
- *     waited_ns): poll_us if the wait was no longer than poll_us (a full
- *     spin would have found that batch without sleeping), else 0.
+ *     waited_ns): poll_us if the wait was no longer than
+ *     BDUS_POLL_REOPEN * poll_us, else 0.  The wait counts the thread's own
+ *     wake-up (a cross-CPU interrupt, the scheduler: the longer part of it
+ *     in a VM), which a spin does not pay: a batch that came a little
+ *     after poll_us asleep may well come within poll_us to a spinning
+ *     thread.  (In the test VM, fio at QD1 ran at 3-6k IOPS with the
+ *     thread asleep between requests, 11-19k with it spinning 200 us.)
  * So a busy queue keeps polling, and one whose batches come further apart
- * than poll_us stops spinning after a few batches and sleeps as it would
+ * than that stops spinning after a few batches (a spin of poll_us, then
+ * half, and so on: about 2 * poll_us in all) and sleeps as it would
  * without polling.  0 when poll_us is 0.
  */
+#define BDUS_POLL_REOPEN	4
 uint32_t bdus_poll_next(uint32_t poll_us, uint32_t window, bool found,
 			uint64_t waited_ns);
 

@@ -13,7 +13,8 @@
  *     runs bdus_queue_loop() (ring.c):
  *         BUSE_IOC_RUN (hand over completions, wait for descriptors)
  *         bdus_queue_process() (every pending descriptor, one batch)
- *     optionally polling between the two (bdus_opts.poll_us), and is
+ *     polling between the two (bdus_opts.poll_us, unless
+ *     BDUS_OPT_NO_POLL), and is
  *     stopped with BUSE_RUN_F_KICK, which wakes it race-free (a kick sent
  *     while it is not sleeping makes its next RUN return; a polling thread
  *     sees q->stopping in its spin).
@@ -84,10 +85,20 @@ static int opts_check(const struct bdus_opts *opts)
 	/* Two contrary placements. */
 	if ((opts->flags & BDUS_OPT_NO_PIN) && (opts->flags & BDUS_OPT_PIN_NEAR))
 		return -EINVAL;
+	/* A window and no polling. */
+	if ((opts->flags & BDUS_OPT_NO_POLL) && opts->poll_us)
+		return -EINVAL;
 	for (i = 0; i < sizeof(opts->reserved) / sizeof(opts->reserved[0]); i++)
 		if (opts->reserved[i])
 			return -EINVAL;
 	return 0;
+}
+
+uint32_t bdus_opts_poll_us(const struct bdus_opts *opts)
+{
+	if (opts && (opts->flags & BDUS_OPT_NO_POLL))
+		return 0;
+	return opts && opts->poll_us ? opts->poll_us : BDUS_DEFAULT_POLL_US;
 }
 
 static int signals_begin(struct sigstate *ss, const struct bdus_opts *opts)
@@ -503,7 +514,7 @@ static int serve(uint32_t index, const struct storage_engine *e, void *ctx,
 	s->ctx = ctx;
 	s->evfd = -1;
 	s->opt_flags = opts ? opts->flags : 0;
-	s->poll_us = opts ? opts->poll_us : 0;
+	s->poll_us = bdus_opts_poll_us(opts);
 	snprintf(s->dev.block_path, sizeof(s->dev.block_path),
 		 BUSE_BLOCK_DEVICE_FMT, index);
 	snprintf(s->dev.server_path, sizeof(s->dev.server_path),

@@ -8,6 +8,15 @@
 
 #include <stdint.h>
 
+struct bdus_opts;
+
+/*
+ * The polling window the queue threads use for opts (NULL: defaults):
+ * 0 with BDUS_OPT_NO_POLL, else opts->poll_us, or BDUS_DEFAULT_POLL_US
+ * when that is 0.  opts are valid (checked before).
+ */
+uint32_t bdus_opts_poll_us(const struct bdus_opts *opts);
+
 /*
  * Reports that a serving thread of the device at block_path could not be
  * made an I/O flusher (err: -errno of PR_SET_IO_FLUSHER): one line on

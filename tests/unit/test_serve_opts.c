@@ -343,7 +343,10 @@ Test(poll_window, reopens_after_a_short_sleep)
 	/* Window closed: the time slept decides. */
 	cr_expect_eq(bdus_poll_next(100, 0, false, 0), 100);
 	cr_expect_eq(bdus_poll_next(100, 0, false, 100 * 1000), 100);
-	cr_expect_eq(bdus_poll_next(100, 0, false, 100 * 1000 + 1), 0);
+	/* The sleep counted the wake-up a spin does not pay. */
+	cr_expect_eq(BDUS_POLL_REOPEN, 4);
+	cr_expect_eq(bdus_poll_next(100, 0, false, 400 * 1000), 100);
+	cr_expect_eq(bdus_poll_next(100, 0, false, 400 * 1000 + 1), 0);
 	cr_expect_eq(bdus_poll_next(100, 0, false, 5ull * 1000 * 1000 * 1000),
 		     0);
 	cr_expect_eq(bdus_poll_next(100, 0, false, UINT64_MAX), 0);
@@ -431,7 +434,8 @@ static unsigned long locked_kib(void)
 
 Test(serve_opts, flag_values)
 {
-	cr_expect_eq(BDUS_OPT_ALL, 0x3fu);
+	cr_expect_eq(BDUS_OPT_ALL, 0x7fu);
+	cr_expect_eq(BDUS_OPT_ALL & BDUS_OPT_NO_POLL, BDUS_OPT_NO_POLL);
 	cr_expect_eq(BDUS_OPT_ALL & BDUS_OPT_PIN_NEAR, BDUS_OPT_PIN_NEAR);
 	cr_expect_eq(BDUS_OPT_ALL & BDUS_OPT_MLOCK, BDUS_OPT_MLOCK);
 	cr_expect_eq(BDUS_OPT_ALL & BDUS_OPT_NO_PIN, BDUS_OPT_NO_PIN);
@@ -456,6 +460,32 @@ Test(serve_opts, valid_options_accepted)
 	cr_assert_eq(serve(&o), -ENOENT);
 }
 
+Test(serve_opts, no_poll_accepted)
+{
+	struct bdus_opts o = { .flags = BDUS_OPT_NO_POLL | BDUS_OPT_QUIET };
+
+	cr_expect_eq(serve(&o), -ENOENT);
+	o.flags |= BDUS_OPT_NO_PIN;
+	cr_expect_eq(serve(&o), -ENOENT);
+}
+
+/* What the queue threads get: the default window unless told otherwise. */
+Test(serve_opts, poll_window)
+{
+	struct bdus_opts o = { .flags = BDUS_OPT_QUIET };
+
+	cr_expect_eq(BDUS_DEFAULT_POLL_US, 200u);
+	cr_expect_eq(bdus_opts_poll_us(NULL), BDUS_DEFAULT_POLL_US);
+	cr_expect_eq(bdus_opts_poll_us(&o), BDUS_DEFAULT_POLL_US);
+	o.poll_us = 1;
+	cr_expect_eq(bdus_opts_poll_us(&o), 1u);
+	o.poll_us = BDUS_MAX_POLL_US;
+	cr_expect_eq(bdus_opts_poll_us(&o), BDUS_MAX_POLL_US);
+	o.poll_us = 0;
+	o.flags |= BDUS_OPT_NO_POLL;
+	cr_expect_eq(bdus_opts_poll_us(&o), 0u);
+}
+
 Test(serve_opts, bad_options_rejected)
 {
 	struct bdus_opts o = { .flags = BDUS_OPT_QUIET };
@@ -473,6 +503,12 @@ Test(serve_opts, bad_options_rejected)
 	o.flags = BDUS_OPT_NO_PIN | BDUS_OPT_PIN_NEAR | BDUS_OPT_QUIET;
 	cr_expect_eq(serve(&o), -EINVAL);
 	cr_expect_eq(bdus_create_and_serve(&info, &engine, NULL, &o), -EINVAL);
+	/* A polling window and no polling. */
+	o.flags = BDUS_OPT_NO_POLL | BDUS_OPT_QUIET;
+	o.poll_us = 1;
+	cr_expect_eq(serve(&o), -EINVAL);
+	cr_expect_eq(bdus_create_and_serve(&info, &engine, NULL, &o), -EINVAL);
+	o.poll_us = 0;
 	o.flags = 1u << 31;
 	cr_expect_eq(serve(&o), -EINVAL);
 	cr_expect_eq(bdus_create_and_serve(&info, &engine, NULL, &o), -EINVAL);

@@ -39,7 +39,8 @@ import subprocess
 import sys
 
 BASELINE = "null_blk"
-TARGET_ORDER = ["null_blk", "buse+null", "buse+ramdisk", "brd", "nbd"]
+TARGET_ORDER = ["null_blk", "buse+null", "buse+null+nopoll", "buse+ramdisk",
+                "brd", "nbd"]
 KLOG_BAD = re.compile(r"BUG[: ]|WARNING|Oops|hung task|blocked for more than|"
                       r"general protection|Call Trace|soft lockup|rcu.*stall|"
                       r"UBSAN|KASAN")
