@@ -331,7 +331,8 @@ struct storage_engine {
  * idle).  fio in the 2-vCPU test VM, 4k random reads at QD32, against
  * null_blk in the same boot: 2 jobs 0.44-0.66x with this flag, 0.29-0.45x
  * without (writes 0.65-0.75x against 0.25-0.29x); 1 job 0.42-0.67x with
- * it, 0.58-0.83x without.  Measure your workload both ways.  Both placements are best effort (a failing sched_setaffinity(2)
+ * it, 0.58-0.83x without (all without polling).  Measure your workload both
+ * ways.  Both placements are best effort (a failing sched_setaffinity(2)
  * or sched_setscheduler(2) leaves the thread as it was).  bdus_serve()
  * fails with -EINVAL if BDUS_OPT_NO_PIN is set too.
  */
@@ -430,18 +431,19 @@ struct bdus_opts {
 	 * 4 * poll_us costs none beyond the work after a few requests; one
 	 * whose requests come a little closer gets a spin (about
 	 * 2 * poll_us) every few requests; a busy one is served without
-	 * sleeps, and
-	 * its queue thread then occupies a CPU for as long as the requests
-	 * keep coming.
+	 * sleeps, and its queue thread then occupies a CPU for as long as the
+	 * requests keep coming.
 	 *
-	 * That is the trade: make bench (2 vCPUs, null engine, ratios to
-	 * null_blk in one boot) measured 4k QD1 mean latency at 4-7x null_blk
-	 * with the default window against 19-21x without polling, and 4k QD32
-	 * at 0.69-0.94x (reads) and 0.44-0.89x (writes) against 0.58x and
-	 * 0.45x; see README.md for the full table.  Set BDUS_OPT_NO_POLL when
-	 * CPU time matters more than latency, or when the CPUs serving the
-	 * device are needed by the applications that submit to it (a spinning
-	 * thread competes with them; see BDUS_OPT_NO_PIN).
+	 * That is the trade.  make bench (2 vCPUs under qemu TCG, null
+	 * engine, ratios to null_blk in one boot, medians of 3): 4k QD1 mean
+	 * latency 8.2x null_blk's (reads) and 4.4x (writes) with the default
+	 * window, 18x and 21x without polling; 4k QD32 0.66x and 0.50x of
+	 * null_blk's IOPS with it, 0.50x and 0.50x without (another boot,
+	 * single runs: 0.85x and 0.79x against 0.62x and 0.55x).
+	 * Set BDUS_OPT_NO_POLL when CPU time matters more than latency, or
+	 * when the CPUs serving the device are needed by the applications
+	 * that submit to it (a spinning thread competes with them; see
+	 * BDUS_OPT_NO_PIN).
 	 * bdus_stop() and signals are seen at once while spinning, device
 	 * removal when the spin ends (within poll_us).
 	 */
