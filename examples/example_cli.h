@@ -170,8 +170,9 @@ void ex_cli_usage_options(FILE *f, const struct ex_cli_spec *s);
 
 /*
  * ex_cli_opts - the bdus_opts for serving *c: flags plus BDUS_OPT_MLOCK,
- * BDUS_OPT_NO_PIN, BDUS_OPT_PIN_NEAR and BDUS_OPT_NO_POLL as asked for, poll_us, and an on_ready() that prints
- * the device's path (/dev/buseN) on stdout and flushes it.  size is 0.
+ * BDUS_OPT_NO_PIN, BDUS_OPT_PIN_NEAR and BDUS_OPT_NO_POLL as asked for,
+ * poll_us, and an on_ready() that prints the device's path (/dev/buseN) on
+ * stdout and flushes it.  size is 0.
  */
 struct bdus_opts ex_cli_opts(const struct ex_cli *c, uint32_t flags);
 
