@@ -44,6 +44,11 @@ enum buse_tag_state {
 	BUSE_TAG_IDLE = 0,
 	BUSE_TAG_INFLIGHT,
 	BUSE_TAG_COMPLETING,
+	/*
+	 * buse_queue_fetch() is copying the WRITE's data: still in flight,
+	 * but a timeout re-arms and a take-back waits until it is done.
+	 */
+	BUSE_TAG_FETCHING,
 };
 
 /*
@@ -78,6 +83,20 @@ struct buse_ring {
 	u32 cq_head;			/* private copy; protected by cq_mutex */
 	/* Pending BUSE_RUN_F_KICK wake-ups; atomic. */
 	atomic_t kick;
+	/*
+	 * BUSE_ATTACH_F_WRITE_IN_RUN: WRITE data is copied by
+	 * buse_queue_fetch() in BUSE_IOC_RUN, not by queue_rq().  Set at
+	 * attach, before the ring is published.
+	 */
+	bool write_in_run;
+	/*
+	 * With write_in_run, [queue_depth] bits: tags whose WRITE data is
+	 * still to be copied.  Set by queue_rq() (set_bit, under the queue's
+	 * lock, before the descriptor is published); taken by
+	 * buse_queue_fetch() (xchg of whole words, under cq_mutex).  A bit
+	 * may outlive its issue (timeout, failure): the fetch checks the tag.
+	 */
+	unsigned long *fetch;
 };
 
 struct buse_queue {
@@ -174,6 +193,7 @@ void buse_server_destroy_node(struct buse_dev *dev);
 struct buse_dev *buse_server_node_dev(struct device *d);
 /* Sysfs attributes (buse/owner_*) of both the disk and /dev/busecN. */
 extern const struct attribute_group *buse_dev_attr_groups[];
+u32 buse_queue_fetch(struct buse_queue *bq, struct buse_ring *ring);
 unsigned int buse_queue_reap(struct buse_queue *bq, struct buse_ring *ring,
 			     unsigned int *rejected);
 

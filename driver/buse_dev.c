@@ -190,8 +190,11 @@ static blk_status_t buse_queue_rq(struct blk_mq_hw_ctx *hctx,
 	if (op != BUSE_OP_READ && (dev->info.flags & BUSE_DEV_F_READ_ONLY))
 		return BLK_STS_IOERR;
 
-	/* The tag's buffer is the tag's own: fill it before anything else. */
-	if (op == BUSE_OP_WRITE)
+	/*
+	 * The tag's buffer is the tag's own: fill it before anything else
+	 * (or leave it to the server's BUSE_IOC_RUN, see buse_queue_fetch()).
+	 */
+	if (op == BUSE_OP_WRITE && !ring->write_in_run)
 		buse_copy_to_buffer(rq, ring->data +
 				    (size_t)rq->tag * dev->info.max_io);
 
@@ -215,6 +218,8 @@ static blk_status_t buse_queue_rq(struct blk_mq_hw_ctx *hctx,
 		return BLK_STS_RESOURCE;
 	}
 	blk_mq_start_request(rq);
+	if (op == BUSE_OP_WRITE && ring->write_in_run)
+		set_bit(rq->tag, ring->fetch);
 	desc = &ring->sq[bq->sq_tail & ring->sq_mask];
 	buse_fill_desc(desc, rq->tag, seq, op, buse_rq_flags(rq),
 		       op == BUSE_OP_FLUSH ? 0 : blk_rq_pos(rq), len);
@@ -279,7 +284,7 @@ static enum blk_eh_timer_return buse_timeout(struct request *rq)
 	word = atomic_read(&tag->state);
 	if ((word & BUSE_TAG_STATE_MASK) != BUSE_TAG_INFLIGHT ||
 	    READ_ONCE(tag->rq) != rq)
-		return BLK_EH_RESET_TIMER;	/* being completed right now */
+		return BLK_EH_RESET_TIMER;	/* being completed or fetched */
 	if (atomic_cmpxchg(&tag->state, word,
 			   BUSE_TAG_WORD(BUSE_TAG_SEQ(word), BUSE_TAG_IDLE)) !=
 	    word)
@@ -385,6 +390,74 @@ static bool buse_complete(struct buse_queue *bq, struct buse_ring *ring,
 	return true;
 }
 
+/*
+ * Copies the data of WRITE tag @tagno into its buffer, if that tag is still
+ * in flight.  Called with ring->cq_mutex held.
+ */
+static void buse_fetch_tag(struct buse_queue *bq, struct buse_ring *ring,
+			   unsigned int tagno)
+{
+	struct buse_tag *tag = &bq->tags[tagno];
+	u32 word = atomic_read(&tag->state);
+
+	/*
+	 * Claim it, so that neither a timeout nor a take-back ends the
+	 * request while its bio is read.  A completion cannot: it needs
+	 * cq_mutex.
+	 */
+	if ((word & BUSE_TAG_STATE_MASK) != BUSE_TAG_INFLIGHT ||
+	    atomic_cmpxchg(&tag->state, word,
+			   BUSE_TAG_WORD(BUSE_TAG_SEQ(word),
+					 BUSE_TAG_FETCHING)) != word)
+		return;
+	/* The bit may be left from an earlier issue of the tag. */
+	if (tag->op == BUSE_OP_WRITE)
+		buse_copy_to_buffer(tag->rq, ring->data +
+				    (size_t)tagno * bq->dev->info.max_io);
+	atomic_set_release(&tag->state, word);
+}
+
+/*
+ * BUSE_IOC_RUN's side of BUSE_ATTACH_F_WRITE_IN_RUN: copies the data of
+ * every WRITE posted to @ring so far into its tag's buffer, in the calling
+ * (server) thread.  Returns the submission index before which every WRITE
+ * has its data in place (all of them without write_in_run).
+ */
+u32 buse_queue_fetch(struct buse_queue *bq, struct buse_ring *ring)
+{
+	unsigned int w, words = BITS_TO_LONGS(bq->dev->info.queue_depth);
+	u32 ready;
+
+	if (!ring->write_in_run) {
+		spin_lock(&bq->lock);
+		ready = bq->sq_tail;
+		spin_unlock(&bq->lock);
+		return ready;
+	}
+
+	/*
+	 * Under cq_mutex: another RUN of this queue that took bits earlier
+	 * has finished copying them, so ready holds when we return.
+	 */
+	mutex_lock(&ring->cq_mutex);
+	/* The lock orders this after the set_bit()s of the posts before. */
+	spin_lock(&bq->lock);
+	ready = bq->sq_tail;
+	spin_unlock(&bq->lock);
+	for (w = 0; w < words; w++) {
+		unsigned long bits = xchg(&ring->fetch[w], 0);
+
+		while (bits) {
+			unsigned int bit = __ffs(bits);
+
+			bits &= bits - 1;
+			buse_fetch_tag(bq, ring, w * BITS_PER_LONG + bit);
+		}
+	}
+	mutex_unlock(&ring->cq_mutex);
+	return ready;
+}
+
 unsigned int buse_queue_reap(struct buse_queue *bq, struct buse_ring *ring,
 			     unsigned int *rejected)
 {
@@ -430,9 +503,17 @@ static void buse_dev_take_back_inflight(struct buse_dev *dev, bool requeue)
 
 		for (t = 0; t < dev->info.queue_depth; t++) {
 			struct buse_tag *tag = &bq->tags[t];
-			u32 word = atomic_read(&tag->state);
-			u32 idle = BUSE_TAG_WORD(BUSE_TAG_SEQ(word),
-						 BUSE_TAG_IDLE);
+			u32 word, idle;
+
+			/* A fetch holds the tag for one copy: let it end. */
+			for (;;) {
+				word = atomic_read(&tag->state);
+				if ((word & BUSE_TAG_STATE_MASK) !=
+				    BUSE_TAG_FETCHING)
+					break;
+				cond_resched();
+			}
+			idle = BUSE_TAG_WORD(BUSE_TAG_SEQ(word), BUSE_TAG_IDLE);
 
 			if ((word & BUSE_TAG_STATE_MASK) != BUSE_TAG_INFLIGHT ||
 			    atomic_cmpxchg(&tag->state, word, idle) != word)

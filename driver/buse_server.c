@@ -33,13 +33,14 @@ static void buse_server_free_rings(struct buse_server *srv)
 		return;
 	for (i = 0; i < srv->nr_rings; i++) {
 		vfree(srv->rings[i].area);
+		bitmap_free(srv->rings[i].fetch);
 		mutex_destroy(&srv->rings[i].cq_mutex);
 	}
 	kfree(srv->rings);
 	srv->rings = NULL;
 }
 
-static int buse_server_alloc_rings(struct buse_server *srv)
+static int buse_server_alloc_rings(struct buse_server *srv, bool write_in_run)
 {
 	const struct buse_dev_info *info = &srv->dev->info;
 	unsigned int i;
@@ -74,6 +75,15 @@ static int buse_server_alloc_rings(struct buse_server *srv)
 		ring->sq = ring->area + srv->sq_off;
 		ring->cq = ring->area + srv->cq_off;
 		ring->data = ring->area + srv->data_off;
+		ring->write_in_run = write_in_run;
+		if (write_in_run) {
+			ring->fetch = bitmap_zalloc(info->queue_depth,
+						    GFP_KERNEL);
+			if (!ring->fetch) {
+				buse_server_free_rings(srv);
+				return -ENOMEM;
+			}
+		}
 	}
 	return 0;
 }
@@ -114,7 +124,8 @@ static int buse_server_attach_locked(struct buse_server *srv,
 			 BUSE_OP_BIT(BUSE_OP_WRITE_ZEROES) |
 			 BUSE_OP_BIT(BUSE_OP_SECURE_ERASE));
 
-	ret = buse_server_alloc_rings(srv);
+	ret = buse_server_alloc_rings(srv,
+				      a->flags & BUSE_ATTACH_F_WRITE_IN_RUN);
 	if (ret)
 		return ret;
 	ret = buse_dev_set_server_limits(dev, ops);
@@ -171,8 +182,10 @@ static long buse_server_attach(struct buse_server *srv,
 
 	if (copy_from_user(&a, uarg, sizeof(a)))
 		return -EFAULT;
-	if (a.flags || a.__pad0 || memchr_inv(a.reserved, 0, sizeof(a.reserved)))
+	if (a.__pad0 || memchr_inv(a.reserved, 0, sizeof(a.reserved)))
 		return -EINVAL;
+	/* Unknown features are dropped: the server sees what it got. */
+	a.flags &= BUSE_ATTACH_F_ALL;
 
 	mutex_lock(&dev->lock);
 	ret = buse_server_attach_locked(srv, &a);
@@ -252,7 +265,7 @@ static long buse_server_run(struct buse_server *srv,
 
 	if (copy_from_user(&r, uarg, sizeof(r)))
 		return -EFAULT;
-	if ((r.flags & ~BUSE_RUN_F_ALL) || r.__pad0 ||
+	if ((r.flags & ~BUSE_RUN_F_ALL) ||
 	    memchr_inv(r.reserved, 0, sizeof(r.reserved)))
 		return -EINVAL;
 	/* Pairs with the release in attach: the rings are set up. */
@@ -281,6 +294,7 @@ static long buse_server_run(struct buse_server *srv,
 			return ret;
 	}
 
+	r.sq_ready = buse_queue_fetch(bq, ring);
 	r.pending = READ_ONCE(bq->sq_tail) - READ_ONCE(ring->hdr->sq_head);
 	if (copy_to_user(uarg, &r, sizeof(r)))
 		return -EFAULT;

@@ -6,7 +6,9 @@
  *
  * Memory ordering (see uapi/linux/buse.h):
  *   - sq_tail is load-acquired before reading the descriptors (and, for a
- *     WRITE, the data buffer) it publishes;
+ *     WRITE, the data buffer) it publishes; with write_in_run a WRITE's
+ *     buffer is read only below sq_ready, which BUSE_IOC_RUN returns after
+ *     copying the data (release/acquire between the threads that call it);
  *   - the completion entries (and, for a READ, the data buffer) are written
  *     before cq_tail is store-released;
  *   - sq_head is store-released once the batch's descriptors are consumed.
@@ -98,6 +100,8 @@ int bdus_attach_check(const struct buse_attach *a)
 		return -EPROTO;
 	if (!a->size || a->size % a->logical_block_size)
 		return -EPROTO;
+	if (a->flags & ~BUSE_ATTACH_F_ALL)
+		return -EPROTO;
 	if ((a->ops & BUSE_OPS_REQUIRED) != BUSE_OPS_REQUIRED)
 		return -EPROTO;
 	if (!is_pow2(a->sq_entries) || a->sq_entries < a->queue_depth ||
@@ -159,6 +163,8 @@ int bdus_queue_init(struct bdus_queue *q, uint32_t qidx, void *area,
 	/* Zero after a fresh attach; whatever they are, continue from them. */
 	q->sq_head = __atomic_load_n(&q->hdr->sq_head, __ATOMIC_RELAXED);
 	q->cq_tail = __atomic_load_n(&q->hdr->cq_tail, __ATOMIC_RELAXED);
+	q->write_in_run = a->flags & BUSE_ATTACH_F_WRITE_IN_RUN;
+	q->sq_ready = q->sq_head;
 	q->engine = e;
 	q->ctx = ctx;
 	q->fd = fd;
@@ -220,9 +226,13 @@ int bdus_queue_run(struct bdus_queue *q, uint32_t flags, struct buse_run *out)
 		else
 			ret = ioctl(q->fd, BUSE_IOC_RUN, &run);
 	} while (ret < 0 && errno == EINTR);
+	ret = ret < 0 ? -errno : 0;
+	/* Out fields are valid on success and on EINVAL with rejected. */
+	if (!ret || (ret == -EINVAL && run.rejected))
+		__atomic_store_n(&q->sq_ready, run.sq_ready, __ATOMIC_RELEASE);
 	if (out)
 		*out = run;
-	return ret < 0 ? -errno : 0;
+	return ret;
 }
 
 /* ------------------------------------------------------------------------
@@ -552,6 +562,43 @@ static void dispatch(struct bdus_queue *q, const struct buse_io_desc *d)
 	}
 }
 
+/*
+ * With write_in_run: is there a WRITE in [head, tail) whose data the kernel
+ * has not copied yet (at or after sq_ready)?
+ */
+static bool fetch_needed(const struct bdus_queue *q, uint32_t head,
+			 uint32_t tail)
+{
+	uint32_t ready = __atomic_load_n(&q->sq_ready, __ATOMIC_ACQUIRE);
+	uint32_t i;
+
+	if (!q->write_in_run || (int32_t)(tail - ready) <= 0)
+		return false;
+	for (i = (int32_t)(head - ready) > 0 ? head : ready; i != tail; i++)
+		if (q->sq[i & (q->sq_entries - 1)].op == BUSE_OP_WRITE)
+			return true;
+	return false;
+}
+
+/*
+ * Has the kernel copy the data of the WRITEs in [head, tail): one
+ * BUSE_IOC_RUN, which also hands over the completions published so far.
+ */
+static int fetch_writes(struct bdus_queue *q, uint32_t head, uint32_t tail)
+{
+	struct buse_run run;
+	int ret;
+
+	if (!fetch_needed(q, head, tail))
+		return 0;
+	ret = bdus_queue_run(q, BUSE_RUN_F_NOWAIT, &run);
+	/* Rejected completions: the good ones went through (see loop_run()). */
+	if (ret < 0 && !(ret == -EINVAL && run.rejected))
+		return ret;
+	/* The kernel copies everything it posted before the call. */
+	return fetch_needed(q, head, tail) ? -EPROTO : 0;
+}
+
 int bdus_queue_process(struct bdus_queue *q)
 {
 	uint32_t head = q->sq_head;
@@ -567,6 +614,9 @@ int bdus_queue_process(struct bdus_queue *q)
 	 * them. */
 	if (n > q->sq_entries)
 		return -EPROTO;
+	ret = fetch_writes(q, head, tail);
+	if (ret < 0)
+		return ret;
 
 	for (; head != tail; head++) {
 		struct buse_io_desc d;
@@ -718,6 +768,10 @@ void bdus_queue_loop(struct bdus_queue *q)
 		if (__atomic_load_n(&q->stopping, __ATOMIC_ACQUIRE))
 			break;
 		ret = bdus_queue_process(q);
+		if (ret == -ENODEV) {
+			q->removed = true;	/* while fetching WRITE data */
+			break;
+		}
 		if (ret < 0) {
 			q->err = ret;
 			break;

@@ -743,7 +743,8 @@ static void srv_attach(struct srv *s)
 	else
 		a->size = r64();
 	a->ops = chance(50) ? (uint32_t)rnd() : chance(50) ? BUSE_OPS_ALL | BUSE_OPS_FUA : 0;
-	if (chance(10)) a->flags = r32();
+	/* Unknown flags are cleared; WRITE_IN_RUN makes every RUN copy. */
+	if (chance(50)) a->flags = chance(50) ? BUSE_ATTACH_F_WRITE_IN_RUN : r32();
 	if (chance(5)) a->__pad0 = r32();
 	if (chance(8)) a->reserved[below(6)] = r64();
 	if (chance(20)) {	/* garbage in the output fields is ignored */
@@ -751,10 +752,12 @@ static void srv_attach(struct srv *s)
 		a->map_size = r64();
 		a->sq_entries = r32();
 	}
-	valid = !a->flags && !a->__pad0 && !a->reserved[0] && !a->reserved[1] &&
+	valid = !a->__pad0 && !a->reserved[0] && !a->reserved[1] &&
 		!a->reserved[2] && !a->reserved[3] && !a->reserved[4] && !a->reserved[5];
-	if (valid && !small_enough(s))
-		a->flags = 1;	/* no huge ring allocations: refused early */
+	if (valid && !small_enough(s)) {
+		a->__pad0 = 1;	/* no huge ring allocations: refused early */
+		valid = false;
+	}
 
 	st.attaches++;
 	if (chance(10)) {
@@ -770,7 +773,7 @@ static void srv_attach(struct srv *s)
 	ret = srv_ioctl(s, BUSE_IOC_ATTACH, a);
 	err = errno;
 	snprintf(what, sizeof(what), "ATTACH on busec%u", s->index);
-	if (!valid || a->flags) {
+	if (!valid) {
 		check(what, ret, err, EINVAL, false, NULL);
 		return;
 	}
@@ -781,6 +784,8 @@ static void srv_attach(struct srv *s)
 		st.attached++;
 		s->attached = true;
 		s->a = *a;
+		if (a->flags & ~BUSE_ATTACH_F_ALL)
+			report("ATTACH kept unknown flags %#x", a->flags);
 		if (!a->nr_queues || a->nr_queues > BUSE_MAX_QUEUES ||
 		    a->map_size > MAP_BUDGET + (1u << 20) ||
 		    a->cq_off + (uint64_t)a->cq_entries * sizeof(struct buse_io_cqe) > a->data_off ||
@@ -815,14 +820,14 @@ static void srv_run(struct srv *s)
 		r->flags = r32() | BUSE_RUN_F_NOWAIT;
 	else
 		block = true;	/* may sleep: a timer cuts it short */
-	if (chance(5)) r->__pad0 = r32();
 	if (chance(5)) r->reserved[below(2)] = r64();
-	if (chance(10)) {
+	if (chance(10)) {	/* the output fields' input is ignored */
+		r->sq_ready = r32();
 		r->completed = r32();
 		r->pending = r32();
 		r->rejected = r32();
 	}
-	valid = !(r->flags & ~BUSE_RUN_F_ALL) && !r->__pad0 && !r->reserved[0] &&
+	valid = !(r->flags & ~BUSE_RUN_F_ALL) && !r->reserved[0] &&
 		!r->reserved[1];
 
 	st.runs++;

@@ -35,7 +35,12 @@
  *   - with T: a held READ times out (ETIMEDOUT for the client, a
  *     BUSE_OP_CANCEL notice in the ring); its late completion is rejected,
  *     also while the tag's next issue is held, which then completes;
- *   - afterwards 64 honest write/read pairs all verify.
+ *   - afterwards 64 honest write/read pairs all verify;
+ *   - attached again with BUSE_ATTACH_F_WRITE_IN_RUN: a WRITE's buffer is
+ *     untouched until RUN, which copies it and returns a sq_ready beyond
+ *     it; 32 write/read pairs verify in that mode; with T, a WRITE held
+ *     (no RUN) until it times out is not copied by the next RUN, and its
+ *     late completion is refused.
  * Exit status: 0 all ok, 1 some check failed, 2 usage or setup error.
  */
 #include <errno.h>
@@ -262,6 +267,11 @@ struct ring {
 	struct buse_io_desc *sq;
 	struct buse_io_cqe *cq;
 	uint32_t sq_head, cq_tail;
+	/* Attached with BUSE_ATTACH_F_WRITE_IN_RUN: WRITE data is in the
+	 * buffer below sq_ready, the latest RUN's. */
+	bool wir;
+	uint32_t sq_ready;
+	uint32_t last_index;	/* of the descriptor take() returned */
 	unsigned char *store;
 	/* CANCEL notices seen. */
 	struct { uint16_t tag, seq; } cancels[64];
@@ -293,8 +303,11 @@ static void ring_attach(struct ring *rg)
 	if (rg->fd < 0)
 		die("open %s: %s", path, strerror(errno));
 	memset(&rg->a, 0, sizeof(rg->a));
+	rg->a.flags = rg->wir ? BUSE_ATTACH_F_WRITE_IN_RUN : 0;
 	if (ioctl(rg->fd, BUSE_IOC_ATTACH, &rg->a) < 0)
 		die("ATTACH %s: %s", path, strerror(errno));
+	if (rg->a.flags != (rg->wir ? BUSE_ATTACH_F_WRITE_IN_RUN : 0u))
+		die("ATTACH %s: flags %#x returned", path, rg->a.flags);
 	if (rg->a.nr_queues != 1 || rg->a.queue_depth < 2 || rg->a.size < (4u << 20))
 		die("device %u: want 1 queue, depth >= 2, >= 4 MiB (has %u, %u, %llu)",
 		    rg->n, rg->a.nr_queues, rg->a.queue_depth,
@@ -302,6 +315,7 @@ static void ring_attach(struct ring *rg)
 	ring_map(rg);
 	rg->sq_head = __atomic_load_n(&rg->hdr->sq_head, __ATOMIC_ACQUIRE);
 	rg->cq_tail = __atomic_load_n(&rg->hdr->cq_tail, __ATOMIC_ACQUIRE);
+	rg->sq_ready = rg->sq_head;
 	if (!rg->store) {
 		rg->store = calloc(1, rg->a.size);
 		if (!rg->store)
@@ -329,9 +343,20 @@ static void push(struct ring *rg, uint16_t tag, uint16_t seq, int32_t result)
 
 static int run(struct ring *rg, struct buse_run *r)
 {
+	int ret;
+
 	memset(r, 0, sizeof(*r));
 	r->flags = BUSE_RUN_F_NOWAIT;
-	return ioctl(rg->fd, BUSE_IOC_RUN, r) < 0 ? -errno : 0;
+	ret = ioctl(rg->fd, BUSE_IOC_RUN, r) < 0 ? -errno : 0;
+	if (!ret || (ret == -EINVAL && r->rejected))
+		rg->sq_ready = r->sq_ready;
+	return ret;
+}
+
+/* Submission index i is before sq_ready. */
+static bool is_ready(const struct ring *rg, uint32_t i)
+{
+	return (int32_t)(rg->sq_ready - i) > 0;
 }
 
 /* Our private cq_tail follows the kernel's cq_head (after scribbling). */
@@ -351,10 +376,21 @@ static int32_t serve_one(struct ring *rg, const struct buse_io_desc *d)
 	case BUSE_OP_WRITE:
 		if (d->len > rg->a.max_io || off > rg->a.size || d->len > rg->a.size - off)
 			return -EIO;
-		if (d->op == BUSE_OP_READ)
+		if (d->op == BUSE_OP_READ) {
 			memcpy(buf_of(rg, d->tag), rg->store + off, d->len);
-		else
-			memcpy(rg->store + off, buf_of(rg, d->tag), d->len);
+			return 0;
+		}
+		if (rg->wir && !is_ready(rg, rg->last_index)) {
+			struct buse_run r;
+
+			run(rg, &r);	/* copies the WRITE's data */
+			if (!is_ready(rg, rg->last_index)) {
+				fail("RUN returned sq_ready %u, not beyond WRITE %u",
+				     rg->sq_ready, rg->last_index);
+				return -EIO;
+			}
+		}
+		memcpy(rg->store + off, buf_of(rg, d->tag), d->len);
 		return 0;
 	case BUSE_OP_FLUSH:
 		return 0;
@@ -389,6 +425,7 @@ static int take(struct ring *rg, struct buse_io_desc *d, int ms)
 
 		if (tail != rg->sq_head && tail - rg->sq_head <= rg->a.sq_entries) {
 			*d = rg->sq[rg->sq_head & (rg->a.sq_entries - 1)];
+			rg->last_index = rg->sq_head;
 			rg->sq_head++;
 			__atomic_store_n(&rg->hdr->sq_head, rg->sq_head, __ATOMIC_RELEASE);
 			if (d->op != BUSE_OP_CANCEL)
@@ -823,6 +860,155 @@ out:
 	free(rg.store);
 }
 
+/* Every byte of the buffer of tag is c. */
+static bool buf_is(struct ring *rg, uint16_t tag, unsigned char c)
+{
+	const unsigned char *b = buf_of(rg, tag);
+
+	return b[0] == c && !memcmp(b, b + 1, BLK - 1);
+}
+
+/*
+ * The next request within ms, seen in the ring without calling RUN (so
+ * nothing is fetched): 1, or 0.
+ */
+static int peek_take(struct ring *rg, struct buse_io_desc *d, int ms)
+{
+	uint64_t end = now_ms() + (uint64_t)ms;
+
+	while (now_ms() < end) {
+		uint32_t tail = __atomic_load_n(&rg->hdr->sq_tail, __ATOMIC_ACQUIRE);
+
+		if (tail != rg->sq_head && tail - rg->sq_head <= rg->a.sq_entries) {
+			*d = rg->sq[rg->sq_head & (rg->a.sq_entries - 1)];
+			rg->last_index = rg->sq_head;
+			rg->sq_head++;
+			__atomic_store_n(&rg->hdr->sq_head, rg->sq_head, __ATOMIC_RELEASE);
+			if (d->op != BUSE_OP_CANCEL)
+				return 1;
+			continue;
+		}
+		usleep(2000);
+	}
+	return 0;
+}
+
+/*
+ * BUSE_ATTACH_F_WRITE_IN_RUN on device n: a WRITE's buffer is untouched
+ * until RUN, which fills it and returns a sq_ready beyond it; then honest
+ * service in this mode.
+ */
+static void check_write_in_run(unsigned n)
+{
+	struct ring rg;
+	struct client c;
+	struct buse_io_desc d;
+	struct buse_run r;
+	uint32_t t, idx;
+	int ret;
+
+	memset(&rg, 0, sizeof(rg));
+	rg.n = n;
+	rg.wir = true;
+	ring_attach(&rg);
+	ok("ATTACH with BUSE_ATTACH_F_WRITE_IN_RUN granted");
+	for (t = 0; t < rg.a.queue_depth; t++)
+		memset(buf_of(&rg, (uint16_t)t), 0xee, BLK);
+
+	client_start(&c, rg.n, true, 20, 0x5a);
+	if (!peek_take(&rg, &d, 5000) || d.op != BUSE_OP_WRITE) {
+		fail("write-in-run: the WRITE never arrived");
+		client_reap(&c);
+		goto out;
+	}
+	idx = rg.last_index;
+	if (buf_is(&rg, d.tag, 0xee))
+		ok("write-in-run: the WRITE's buffer is untouched before RUN");
+	else
+		fail("write-in-run: the WRITE's buffer changed before any RUN");
+	ret = run(&rg, &r);
+	if (ret)
+		fail("write-in-run: RUN: %s", strerror(-ret));
+	else if (!is_ready(&rg, idx))
+		fail("write-in-run: RUN returned sq_ready %u, not beyond the WRITE's index %u",
+		     r.sq_ready, idx);
+	else if (!buf_is(&rg, d.tag, 0x5a))
+		fail("write-in-run: RUN returned without the WRITE's data in the buffer");
+	else
+		ok("write-in-run: RUN copied the WRITE's data, sq_ready %u > %u", r.sq_ready,
+		   idx);
+	answer(&rg, &d, "write-in-run");
+	if (!client_wait(&c, 5000)) {
+		fail("write-in-run: the client did not finish");
+		client_reap(&c);
+		goto out;
+	}
+	if (c.ret != BLK)
+		fail("write-in-run: the client got %ld (%s)", c.ret, strerror(c.err));
+	honest_io(&rg, false, 20, 0x5a, "write-in-run read back");
+	for (t = 0; t < 32; t++) {
+		uint64_t block = 300 + (t * 53) % 700;
+
+		honest_io(&rg, true, block, (unsigned char)(0x80 + t), "write-in-run write");
+		honest_io(&rg, false, block, (unsigned char)(0x80 + t), "write-in-run read");
+	}
+	ok("write-in-run: 32 honest write/read pairs");
+out:
+	ring_detach(&rg);
+	free(rg.store);
+}
+
+/*
+ * Device t (1 s timeout) with WRITE_IN_RUN: a WRITE held without any RUN
+ * times out; the RUN after it copies nothing into the dead request's
+ * buffer, and its late completion is refused.
+ */
+static void check_write_in_run_timeout(unsigned t)
+{
+	struct ring rg;
+	struct client c;
+	struct buse_io_desc d;
+	struct buse_run r;
+	int ret;
+
+	memset(&rg, 0, sizeof(rg));
+	rg.n = t;
+	rg.wir = true;
+	ring_attach(&rg);
+	memset(buf_of(&rg, 0), 0xee, (size_t)rg.a.queue_depth * rg.a.max_io);
+	client_start(&c, rg.n, true, 7, 0x77);
+	if (!peek_take(&rg, &d, 5000) || d.op != BUSE_OP_WRITE) {
+		fail("write-in-run timeout: the WRITE never arrived");
+		client_reap(&c);
+		goto out;
+	}
+	if (!client_wait(&c, 8000)) {
+		fail("write-in-run: a held WRITE on a device with a 1 s timeout still waits after 8 s");
+		client_reap(&c);
+		goto out;
+	}
+	if (c.ret >= 0 || c.err != ETIMEDOUT)
+		fail("write-in-run: a held WRITE timed out with %ld (%s), expected ETIMEDOUT",
+		     c.ret, strerror(c.err));
+	else
+		ok("write-in-run: a held WRITE timed out with ETIMEDOUT");
+	ret = run(&rg, &r);
+	if (ret)
+		fail("write-in-run timeout: RUN: %s", strerror(-ret));
+	else if (!buf_is(&rg, d.tag, 0xee))
+		fail("write-in-run timeout: RUN copied the data of a timed-out WRITE");
+	else
+		ok("write-in-run timeout: RUN left the timed-out WRITE's buffer alone");
+	push(&rg, d.tag, d.seq, 0);
+	expect_rejected(&rg, "the late completion of a timed-out WRITE", 0);
+	honest_io(&rg, true, 8, 0x78, "write-in-run after a timeout");
+	honest_io(&rg, false, 8, 0x78, "write-in-run after a timeout, read back");
+out:
+	client_reap(&c);
+	ring_detach(&rg);
+	free(rg.store);
+}
+
 int main(int argc, char **argv)
 {
 	struct ring rg;
@@ -868,6 +1054,11 @@ int main(int argc, char **argv)
 	}
 	ok("64 honest write/read pairs after the abuse");
 	ring_detach(&rg);
+	free(rg.store);
+
+	check_write_in_run((unsigned)n);
+	if (t != ~0ul)
+		check_write_in_run_timeout((unsigned)t);
 	printf("hostile-ring: %d checks, %d failed\n", checks, failures);
 	return failures ? 1 : 0;
 usage:

@@ -347,8 +347,8 @@ static int cmd_ioctls(unsigned n)
 	expect_err("char device: CTL_VERSION", ioctl(fd, BUSE_CTL_VERSION, &r), ENOTTY);
 
 	memset(&a, 0, sizeof(a));
-	a.flags = 1;
-	expect_err("ATTACH flags != 0", ioctl(fd, BUSE_IOC_ATTACH, &a), EINVAL);
+	a.__pad0 = 1;
+	expect_err("ATTACH __pad0 != 0", ioctl(fd, BUSE_IOC_ATTACH, &a), EINVAL);
 	memset(&a, 0, sizeof(a));
 	a.reserved[LAST(a.reserved)] = 1;
 	expect_err("ATTACH reserved != 0", ioctl(fd, BUSE_IOC_ATTACH, &a), EINVAL);
@@ -358,9 +358,15 @@ static int cmd_ioctls(unsigned n)
 	expect_err("ATTACH bad pointer", ioctl(fd, BUSE_IOC_ATTACH, (void *)8), EFAULT);
 
 	memset(&a, 0, sizeof(a));
+	/* Unknown features are dropped, and the server told. */
+	a.flags = ~BUSE_ATTACH_F_ALL;
 	if (ioctl(fd, BUSE_IOC_ATTACH, &a) < 0)
 		die("ATTACH: %s", strerror(errno));
 	ok("ATTACH");
+	if (a.flags)
+		fail("ATTACH kept unknown flags %#x", a.flags);
+	else
+		ok("ATTACH cleared unknown flags");
 	check_geometry(&a, n);
 	if (a.nr_queues < 2)
 		die("device %u has %u queue(s); this test wants 2", n, a.nr_queues);

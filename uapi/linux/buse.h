@@ -49,8 +49,10 @@
  *           correct server never fills the ring, since each tag is in it at
  *           most once besides the notices.
  * For a WRITE, the tag's data buffer holds the data when the descriptor is
- * visible.  The descriptor and the buffer belong to the server until it
- * completes the tag.
+ * visible; or, for a server attached with BUSE_ATTACH_F_WRITE_IN_RUN, once
+ * a BUSE_IOC_RUN on the queue has returned a sq_ready beyond the
+ * descriptor's index (see there).  The descriptor and the buffer belong to
+ * the server until it completes the tag.
  *
  * Completion ring (the server produces, the kernel consumes):
  *   server: fill the tag's data buffer (READ); write cqe[cq_tail & mask];
@@ -327,15 +329,32 @@ struct buse_ctl_list {
  * BUSE_IOC_ATTACH: called once on an open /dev/busecN, before mmap and
  * BUSE_IOC_RUN.  In: size (0 keeps the device's size; a device created
  * without a size requires one), ops (BUSE_OP_BIT()s the server implements
- * beyond READ and WRITE, plus BUSE_OPS_FUA; unknown bits are cleared).
- * Out: the accepted ops and the ring geometry.
- * Errors: EINVAL (bad size or flags, reserved not zero), EBUSY (already
+ * beyond READ and WRITE, plus BUSE_OPS_FUA; unknown bits are cleared),
+ * flags (BUSE_ATTACH_F_*; unknown bits are cleared).
+ * Out: the accepted ops and flags, and the ring geometry.
+ * Errors: EINVAL (bad size, __pad0 or reserved not zero), EBUSY (already
  * attached), ENODEV (device being removed), ENOMEM.
  */
+
+/*
+ * struct buse_attach.flags
+ * WRITE_IN_RUN: the kernel copies a WRITE's data into its tag's buffer in
+ * BUSE_IOC_RUN, in the server's thread, instead of before posting the
+ * descriptor, in the thread that submitted the I/O.  The copy (up to
+ * max_io bytes per WRITE) then costs the server's CPU, not the
+ * application's.  Every BUSE_IOC_RUN (any flags, once it is done waiting)
+ * copies the data of every WRITE posted to its queue so far and returns
+ * sq_ready: every WRITE descriptor before that index has its data in
+ * place.  A server may read a later WRITE descriptor but not its buffer
+ * until a BUSE_IOC_RUN (NOWAIT will do) has returned a sq_ready beyond it.
+ */
+#define BUSE_ATTACH_F_WRITE_IN_RUN	(1u << 0)
+#define BUSE_ATTACH_F_ALL		BUSE_ATTACH_F_WRITE_IN_RUN
+
 struct buse_attach {
 	__u64	size;			/* in/out */
 	__u32	ops;			/* in/out */
-	__u32	flags;			/* in: must be 0 */
+	__u32	flags;			/* in/out: BUSE_ATTACH_F_* */
 	/* out */
 	__u32	index;
 	__u32	nr_queues;
@@ -369,7 +388,9 @@ struct buse_attach {
  * is how a library stops a queue thread, or hands it work, without races.
  * Out (also filled in when it fails with EINVAL for a bad completion):
  * completed (completions consumed), pending (sq_tail - sq_head at return),
- * rejected (bad completions dropped).
+ * rejected (bad completions dropped), sq_ready (the submission index
+ * before which every WRITE has its data in its buffer: see
+ * BUSE_ATTACH_F_WRITE_IN_RUN; without it, the kernel's sq_tail).
  * Errors: EINVAL (bad queue, flags, reserved, or a bad completion: see
  * above; the good completions are still consumed), ENXIO (not attached),
  * ENODEV (device removed: the server should exit), EINTR.
@@ -380,7 +401,7 @@ struct buse_run {
 	__u32	completed;		/* out */
 	__u32	pending;		/* out */
 	__u32	rejected;		/* out: bad completions dropped */
-	__u32	__pad0;
+	__u32	sq_ready;		/* out: WRITE data copied up to here */
 	__u64	reserved[2];
 };
 
