@@ -74,6 +74,8 @@ struct fake {
 };
 
 static struct fake fk;
+/* buse_attach.flags the next fake_setup_full() grants. */
+static uint32_t fk_attach_flags;
 
 static int record(uint32_t op, void *buf, uint64_t offset, uint32_t len,
 		  const struct bdus_req *req)
@@ -224,6 +226,7 @@ static void fake_setup_full(uint32_t depth, uint32_t max_io, uint32_t lbs,
 	memset(&fk, 0, sizeof(fk));
 	fake_geometry(&fk.a, depth, max_io, lbs, size);
 	fk.a.dev_flags = dev_flags;
+	fk.a.flags = fk_attach_flags;
 	fk.area = aligned_alloc(4096, fk.a.map_size);
 	cr_assert_not_null(fk.area);
 	memset(fk.area, 0, fk.a.map_size);
@@ -1207,6 +1210,115 @@ Test(dispatch, wait_async_waits, .timeout = 30)
  * Batching: one batch is everything available, published once
  */
 
+/* ------------------------------------------------------------------------
+ * BUSE_ATTACH_F_WRITE_IN_RUN: WRITE data arrives with a BUSE_IOC_RUN
+ */
+
+/* Per tag: the byte the fake kernel copies into a WRITE's buffer on RUN. */
+static unsigned char wir_fill[16];
+static int wir_errno;		/* the RUN fails with it, if set */
+static bool wir_stale;		/* the RUN returns an old sq_ready */
+
+static int wir_run(struct bdus_queue *q, struct buse_run *run)
+{
+	uint32_t i;
+
+	fake_run(q, run);
+	if (wir_errno) {
+		errno = wir_errno;
+		return -1;
+	}
+	if (wir_stale)
+		return 0;	/* sq_ready 0: nothing copied */
+	for (i = fk.hdr->sq_head; i != fk.sq_tail; i++) {
+		const struct buse_io_desc *d = &fk.sq[i & (fk.a.sq_entries - 1)];
+
+		if (d->op == BUSE_OP_WRITE)
+			memset(buf_of(d->tag), wir_fill[d->tag & 15], d->len);
+	}
+	run->sq_ready = fk.sq_tail;
+	return 0;
+}
+
+static void wir_setup(void)
+{
+	fk_attach_flags = BUSE_ATTACH_F_WRITE_IN_RUN;
+	fake_setup(&full_engine);
+	fk_attach_flags = 0;
+	memset(wir_fill, 0, sizeof(wir_fill));
+	wir_errno = 0;
+	wir_stale = false;
+	fk.q.fd = 1000;		/* never used: run_hook replaces the ioctl */
+	fk.q.run_hook = wir_run;
+}
+
+Test(dispatch, write_in_run_granted_from_attach)
+{
+	wir_setup();
+	cr_assert(fk.q.write_in_run);
+	fake_teardown();
+	fake_setup(&full_engine);
+	cr_assert(!fk.q.write_in_run);
+}
+
+Test(dispatch, write_in_run_fetches_before_the_write)
+{
+	struct buse_io_cqe c[4];
+
+	wir_setup();
+	wir_fill[1] = 0xcd;
+	post(0, BUSE_OP_READ, 0, 8, 512);
+	post(1, BUSE_OP_WRITE, 0, 16, 512);	/* buffer still zero */
+
+	cr_assert_eq(bdus_queue_process(&fk.q), 2);
+	cr_assert_eq(fk.runs, 1, "one RUN to fetch, %u made", fk.runs);
+	cr_expect_eq(fk.last_run_flags, BUSE_RUN_F_NOWAIT);
+	cr_assert_eq(rec.ncalls, 2);
+	cr_expect_eq(rec.calls[1].op, BUSE_OP_WRITE);
+	cr_expect_eq(rec.calls[1].first_byte, 0xcd, "the engine saw 0x%02x",
+		     rec.calls[1].first_byte);
+	cr_assert_eq(reap(c, 4), 2);
+	expect_cqe(&c[0], 0, 0);
+	expect_cqe(&c[1], 1, 0);
+}
+
+Test(dispatch, write_in_run_no_extra_run)
+{
+	wir_setup();
+	/* READs need no data from the kernel. */
+	post(0, BUSE_OP_READ, 0, 8, 512);
+	post(1, BUSE_OP_FLUSH, 0, 0, 0);
+	cr_assert_eq(bdus_queue_process(&fk.q), 2);
+	cr_expect_eq(fk.runs, 0);
+
+	/* A WRITE the queue's own (waiting) RUN already fetched. */
+	wir_fill[2] = 0x42;
+	post(2, BUSE_OP_WRITE, 0, 24, 512);
+	cr_assert_eq(bdus_queue_run(&fk.q, 0, NULL), 0);
+	cr_assert_eq(fk.runs, 1);
+	cr_assert_eq(bdus_queue_process(&fk.q), 1);
+	cr_expect_eq(fk.runs, 1, "a RUN for data already there");
+	cr_expect_eq(rec.calls[2].first_byte, 0x42);
+}
+
+Test(dispatch, write_in_run_data_missing_eproto)
+{
+	wir_setup();
+	wir_stale = true;
+	post(1, BUSE_OP_WRITE, 0, 16, 512);
+	cr_assert_eq(bdus_queue_process(&fk.q), -EPROTO);
+	cr_expect_eq(rec.ncalls, 0, "the engine saw a WRITE without its data");
+}
+
+Test(dispatch, write_in_run_removed_enodev)
+{
+	wir_setup();
+	wir_errno = ENODEV;
+	post(1, BUSE_OP_WRITE, 0, 16, 512);
+	cr_assert_eq(bdus_queue_process(&fk.q), -ENODEV);
+	cr_expect_eq(rec.ncalls, 0);
+}
+
 Test(dispatch, whole_ring_in_one_batch)
 {
 	struct buse_io_cqe c[8];
@@ -1680,5 +1792,6 @@ Test(dispatch_geometry, bad_layouts_rejected)
 	BAD(a.map_size = 100);
 	BAD(a.data_off = UINT64_MAX & ~4095ull);
 	BAD(a.cq_off = UINT32_MAX & ~7u);
+	BAD(a.flags = ~BUSE_ATTACH_F_ALL);	/* a flag we never asked for */
 #undef BAD
 }
