@@ -212,6 +212,18 @@ void bdus_queue_fini(struct bdus_queue *q)
 	q->pending = NULL;
 }
 
+/*
+ * Whether a BUSE_IOC_RUN that returned ret went through, its out fields
+ * filled in: success, or EINVAL with rejected completions (the good ones
+ * were consumed and the kernel dropped the others: a late answer to a
+ * request that timed out meanwhile, or our -EIO answer to a descriptor
+ * with a tag out of range).
+ */
+static bool run_went_through(int ret, const struct buse_run *run)
+{
+	return !ret || (ret == -EINVAL && run->rejected);
+}
+
 int bdus_queue_run(struct bdus_queue *q, uint32_t flags, struct buse_run *out)
 {
 	struct buse_run run;
@@ -227,8 +239,7 @@ int bdus_queue_run(struct bdus_queue *q, uint32_t flags, struct buse_run *out)
 			ret = ioctl(q->fd, BUSE_IOC_RUN, &run);
 	} while (ret < 0 && errno == EINTR);
 	ret = ret < 0 ? -errno : 0;
-	/* Out fields are valid on success and on EINVAL with rejected. */
-	if (!ret || (ret == -EINVAL && run.rejected))
+	if (run_went_through(ret, &run))
 		__atomic_store_n(&q->sq_ready, run.sq_ready, __ATOMIC_RELEASE);
 	if (out)
 		*out = run;
@@ -592,8 +603,7 @@ static int fetch_writes(struct bdus_queue *q, uint32_t head, uint32_t tail)
 	if (!fetch_needed(q, head, tail))
 		return 0;
 	ret = bdus_queue_run(q, BUSE_RUN_F_NOWAIT, &run);
-	/* Rejected completions: the good ones went through (see loop_run()). */
-	if (ret < 0 && !(ret == -EINVAL && run.rejected))
+	if (!run_went_through(ret, &run))
 		return ret;
 	/* The kernel copies everything it posted before the call. */
 	return fetch_needed(q, head, tail) ? -EPROTO : 0;
@@ -699,13 +709,7 @@ static int loop_run(struct bdus_queue *q, uint32_t flags, struct buse_run *run)
 		q->removed = true;	/* device removed */
 		return 1;
 	}
-	/*
-	 * EINVAL with rejected completions: the good ones were consumed and
-	 * the kernel dropped the others: a late answer to a request that
-	 * timed out meanwhile, or our -EIO answer to a descriptor with a tag
-	 * out of range.  Keep going.
-	 */
-	if (ret < 0 && !(ret == -EINVAL && run->rejected)) {
+	if (!run_went_through(ret, run)) {
 		q->err = ret;
 		return 1;
 	}

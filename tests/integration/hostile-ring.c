@@ -413,9 +413,11 @@ static void answer(struct ring *rg, const struct buse_io_desc *d, const char *wh
 
 /*
  * The next request (not a CANCEL notice, which is recorded) within ms:
- * 1, or 0.  Never answers anything.
+ * 1, or 0.  Never answers anything.  While the ring is empty it calls RUN
+ * if fetch (which also copies WRITE data on a WRITE_IN_RUN ring), or
+ * only looks at the ring.
  */
-static int take(struct ring *rg, struct buse_io_desc *d, int ms)
+static int next_request(struct ring *rg, struct buse_io_desc *d, int ms, bool fetch)
 {
 	uint64_t end = now_ms() + (uint64_t)ms;
 	struct buse_run r;
@@ -439,9 +441,15 @@ static int take(struct ring *rg, struct buse_io_desc *d, int ms)
 		}
 		if (now_ms() >= end)
 			return 0;
-		run(rg, &r);
+		if (fetch)
+			run(rg, &r);
 		usleep(2000);
 	}
+}
+
+static int take(struct ring *rg, struct buse_io_desc *d, int ms)
+{
+	return next_request(rg, d, ms, true);
 }
 
 /* Takes the request of client c (op, block), answering others honestly. */
@@ -869,31 +877,6 @@ static bool buf_is(struct ring *rg, uint16_t tag, unsigned char c)
 }
 
 /*
- * The next request within ms, seen in the ring without calling RUN (so
- * nothing is fetched): 1, or 0.
- */
-static int peek_take(struct ring *rg, struct buse_io_desc *d, int ms)
-{
-	uint64_t end = now_ms() + (uint64_t)ms;
-
-	while (now_ms() < end) {
-		uint32_t tail = __atomic_load_n(&rg->hdr->sq_tail, __ATOMIC_ACQUIRE);
-
-		if (tail != rg->sq_head && tail - rg->sq_head <= rg->a.sq_entries) {
-			*d = rg->sq[rg->sq_head & (rg->a.sq_entries - 1)];
-			rg->last_index = rg->sq_head;
-			rg->sq_head++;
-			__atomic_store_n(&rg->hdr->sq_head, rg->sq_head, __ATOMIC_RELEASE);
-			if (d->op != BUSE_OP_CANCEL)
-				return 1;
-			continue;
-		}
-		usleep(2000);
-	}
-	return 0;
-}
-
-/*
  * BUSE_ATTACH_F_WRITE_IN_RUN on device n: a WRITE's buffer is untouched
  * until RUN, which fills it and returns a sq_ready beyond it; then honest
  * service in this mode.
@@ -916,7 +899,7 @@ static void check_write_in_run(unsigned n)
 		memset(buf_of(&rg, (uint16_t)t), 0xee, BLK);
 
 	client_start(&c, rg.n, true, 20, 0x5a);
-	if (!peek_take(&rg, &d, 5000) || d.op != BUSE_OP_WRITE) {
+	if (!next_request(&rg, &d, 5000, false) || d.op != BUSE_OP_WRITE) {
 		fail("write-in-run: the WRITE never arrived");
 		client_reap(&c);
 		goto out;
@@ -977,7 +960,7 @@ static void check_write_in_run_timeout(unsigned t)
 	ring_attach(&rg);
 	memset(buf_of(&rg, 0), 0xee, (size_t)rg.a.queue_depth * rg.a.max_io);
 	client_start(&c, rg.n, true, 7, 0x77);
-	if (!peek_take(&rg, &d, 5000) || d.op != BUSE_OP_WRITE) {
+	if (!next_request(&rg, &d, 5000, false) || d.op != BUSE_OP_WRITE) {
 		fail("write-in-run timeout: the WRITE never arrived");
 		client_reap(&c);
 		goto out;
