@@ -91,10 +91,10 @@ struct buse_ring {
 	bool write_in_run;
 	/*
 	 * With write_in_run, [queue_depth] bits: tags whose WRITE data is
-	 * still to be copied.  Set by queue_rq() (set_bit, under the queue's
-	 * lock, before the descriptor is published); taken by
-	 * buse_queue_fetch() (xchg of whole words, under cq_mutex).  A bit
-	 * may outlive its issue (timeout, failure): the fetch checks the tag.
+	 * still to be copied.  Protected by the queue's lock: set by
+	 * queue_rq() before the descriptor is published, taken (whole words)
+	 * by buse_queue_fetch() under cq_mutex too.  A bit may outlive its
+	 * issue (timeout, failure): the fetch checks the tag.
 	 */
 	unsigned long *fetch;
 };

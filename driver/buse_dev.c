@@ -219,7 +219,7 @@ static blk_status_t buse_queue_rq(struct blk_mq_hw_ctx *hctx,
 	}
 	blk_mq_start_request(rq);
 	if (op == BUSE_OP_WRITE && ring->write_in_run)
-		set_bit(rq->tag, ring->fetch);
+		__set_bit(rq->tag, ring->fetch);
 	desc = &ring->sq[bq->sq_tail & ring->sq_mask];
 	buse_fill_desc(desc, rq->tag, seq, op, buse_rq_flags(rq),
 		       op == BUSE_OP_FLUSH ? 0 : blk_rq_pos(rq), len);
@@ -426,6 +426,7 @@ static void buse_fetch_tag(struct buse_queue *bq, struct buse_ring *ring,
 u32 buse_queue_fetch(struct buse_queue *bq, struct buse_ring *ring)
 {
 	unsigned int w, words = BITS_TO_LONGS(bq->dev->info.queue_depth);
+	unsigned long bits[BITS_TO_LONGS(BUSE_MAX_DEPTH)];
 	u32 ready;
 
 	if (!ring->write_in_run) {
@@ -440,17 +441,26 @@ u32 buse_queue_fetch(struct buse_queue *bq, struct buse_ring *ring)
 	 * has finished copying them, so ready holds when we return.
 	 */
 	mutex_lock(&ring->cq_mutex);
-	/* The lock orders this after the set_bit()s of the posts before. */
+	/*
+	 * ready and the bits in one snapshot under the queue's lock, which
+	 * queue_rq() holds from setting a bit to publishing the descriptor:
+	 * every bit taken here belongs to a tag already in flight (or failed
+	 * since), and a post not yet done leaves its bit for a later RUN.
+	 * Taking bits outside the lock could take one whose tag is not in
+	 * flight yet, skip it, and leave a later RUN nothing to copy.
+	 */
 	spin_lock(&bq->lock);
 	ready = bq->sq_tail;
+	for (w = 0; w < words; w++) {
+		bits[w] = ring->fetch[w];
+		ring->fetch[w] = 0;
+	}
 	spin_unlock(&bq->lock);
 	for (w = 0; w < words; w++) {
-		unsigned long bits = xchg(&ring->fetch[w], 0);
+		while (bits[w]) {
+			unsigned int bit = __ffs(bits[w]);
 
-		while (bits) {
-			unsigned int bit = __ffs(bits);
-
-			bits &= bits - 1;
+			bits[w] &= bits[w] - 1;
 			buse_fetch_tag(bq, ring, w * BITS_PER_LONG + bit);
 		}
 	}
