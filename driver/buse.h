@@ -116,6 +116,12 @@ struct buse_queue {
 	 * the ring can be freed.
 	 */
 	struct buse_ring *ring;
+	/*
+	 * Requests posted and not yet ended (completed, timed out or taken
+	 * back); atomic ops only.  Only a hint (queue_rq() copies a lone
+	 * WRITE itself), so a racy read is fine.
+	 */
+	atomic_t inflight;
 	/* Server threads sleeping in BUSE_IOC_RUN for this queue. */
 	wait_queue_head_t wait;
 	struct buse_tag *tags;		/* [queue_depth] */

@@ -142,11 +142,12 @@ static void buse_copy_from_buffer(struct request *rq, const void *buf,
 }
 
 static void buse_fill_desc(struct buse_io_desc *desc, u16 tag, u16 seq,
-			   u8 op, u32 flags, u64 sector, u32 len)
+			   u8 op, u8 desc_flags, u32 flags, u64 sector, u32 len)
 {
 	desc->tag = tag;
 	desc->seq = seq;
 	desc->op = op;
+	desc->desc_flags = desc_flags;
 	memset(desc->__pad0, 0, sizeof(desc->__pad0));
 	desc->sector = sector;
 	desc->len = len;
@@ -166,6 +167,7 @@ static blk_status_t buse_queue_rq(struct blk_mq_hw_ctx *hctx,
 	struct buse_io_desc *desc;
 	struct buse_ring *ring;
 	struct buse_tag *tag;
+	bool copied = false;
 	int state;
 	u16 seq;
 
@@ -191,12 +193,19 @@ static blk_status_t buse_queue_rq(struct blk_mq_hw_ctx *hctx,
 		return BLK_STS_IOERR;
 
 	/*
-	 * The tag's buffer is the tag's own: fill it before anything else
-	 * (or leave it to the server's BUSE_IOC_RUN, see buse_queue_fetch()).
+	 * The tag's buffer is the tag's own: fill it before anything else,
+	 * or leave it to the server's BUSE_IOC_RUN (buse_queue_fetch()).
+	 * With write_in_run a WRITE is still copied here when it is the
+	 * queue's only request: a polling server would otherwise need one
+	 * more system call for its data, and a sleeping one gains nothing
+	 * from the move.  Two racing posts may both copy: harmless.
 	 */
-	if (op == BUSE_OP_WRITE && !ring->write_in_run)
+	if (op == BUSE_OP_WRITE &&
+	    (!ring->write_in_run || !atomic_read(&bq->inflight))) {
 		buse_copy_to_buffer(rq, ring->data +
 				    (size_t)rq->tag * dev->info.max_io);
+		copied = true;
+	}
 
 	tag = &bq->tags[rq->tag];
 	tag->rq = rq;
@@ -218,10 +227,18 @@ static blk_status_t buse_queue_rq(struct blk_mq_hw_ctx *hctx,
 		return BLK_STS_RESOURCE;
 	}
 	blk_mq_start_request(rq);
-	if (op == BUSE_OP_WRITE && ring->write_in_run)
-		__set_bit(rq->tag, ring->fetch);
+	atomic_inc(&bq->inflight);
+	if (op == BUSE_OP_WRITE && ring->write_in_run) {
+		/* Copied: a bit left from an earlier issue has nothing to do. */
+		if (copied)
+			__clear_bit(rq->tag, ring->fetch);
+		else
+			__set_bit(rq->tag, ring->fetch);
+	}
 	desc = &ring->sq[bq->sq_tail & ring->sq_mask];
-	buse_fill_desc(desc, rq->tag, seq, op, buse_rq_flags(rq),
+	buse_fill_desc(desc, rq->tag, seq, op,
+		       copied && ring->write_in_run ? BUSE_DESC_F_DATA_READY : 0,
+		       buse_rq_flags(rq),
 		       op == BUSE_OP_FLUSH ? 0 : blk_rq_pos(rq), len);
 	/* The tag (and rq) is visible to the completion side first ... */
 	atomic_set_release(&tag->state,
@@ -262,7 +279,7 @@ static void buse_post_cancel(struct buse_queue *bq, struct buse_ring *ring,
 	if (used > ring->sq_mask + 1 - bq->dev->info.queue_depth)
 		return;
 	buse_fill_desc(&ring->sq[bq->sq_tail & ring->sq_mask], tagno, seq,
-		       BUSE_OP_CANCEL, 0, 0, 0);
+		       BUSE_OP_CANCEL, 0, 0, 0, 0);
 	bq->sq_tail++;
 	smp_store_release(&ring->hdr->sq_tail, bq->sq_tail);
 }
@@ -289,6 +306,7 @@ static enum blk_eh_timer_return buse_timeout(struct request *rq)
 			   BUSE_TAG_WORD(BUSE_TAG_SEQ(word), BUSE_TAG_IDLE)) !=
 	    word)
 		return BLK_EH_RESET_TIMER;
+	atomic_dec(&bq->inflight);
 
 	spin_lock(&bq->lock);
 	ring = READ_ONCE(bq->ring);
@@ -384,6 +402,8 @@ static bool buse_complete(struct buse_queue *bq, struct buse_ring *ring,
 
 	/* From here the kernel may fail nothing more on this tag. */
 	atomic_set_release(&tag->state, BUSE_TAG_WORD(seq, BUSE_TAG_IDLE));
+	/* Before the end: the submitter's next post may follow at once. */
+	atomic_dec(&bq->inflight);
 	if (done && done < len)
 		blk_update_request(rq, BLK_STS_OK, done);
 	blk_mq_end_request(rq, status);
@@ -528,6 +548,7 @@ static void buse_dev_take_back_inflight(struct buse_dev *dev, bool requeue)
 			if ((word & BUSE_TAG_STATE_MASK) != BUSE_TAG_INFLIGHT ||
 			    atomic_cmpxchg(&tag->state, word, idle) != word)
 				continue;
+			atomic_dec(&bq->inflight);
 			if (requeue)
 				blk_mq_requeue_request(tag->rq, false);
 			else
@@ -805,6 +826,7 @@ static int buse_dev_alloc_queues(struct buse_dev *dev)
 		bq->index = i;
 		spin_lock_init(&bq->lock);
 		init_waitqueue_head(&bq->wait);
+		atomic_set(&bq->inflight, 0);
 		bq->tags = kcalloc(dev->info.queue_depth, sizeof(*bq->tags),
 				   GFP_KERNEL);
 		if (!bq->tags)

@@ -575,7 +575,7 @@ static void dispatch(struct bdus_queue *q, const struct buse_io_desc *d)
 
 /*
  * With write_in_run: is there a WRITE in [head, tail) whose data the kernel
- * has not copied yet (at or after sq_ready)?
+ * has not copied yet (at or after sq_ready, and not marked DATA_READY)?
  */
 static bool fetch_needed(const struct bdus_queue *q, uint32_t head,
 			 uint32_t tail)
@@ -585,9 +585,13 @@ static bool fetch_needed(const struct bdus_queue *q, uint32_t head,
 
 	if (!q->write_in_run || (int32_t)(tail - ready) <= 0)
 		return false;
-	for (i = (int32_t)(head - ready) > 0 ? head : ready; i != tail; i++)
-		if (q->sq[i & (q->sq_entries - 1)].op == BUSE_OP_WRITE)
+	for (i = (int32_t)(head - ready) > 0 ? head : ready; i != tail; i++) {
+		const struct buse_io_desc *d = &q->sq[i & (q->sq_entries - 1)];
+
+		if (d->op == BUSE_OP_WRITE &&
+		    !(d->desc_flags & BUSE_DESC_F_DATA_READY))
 			return true;
+	}
 	return false;
 }
 

@@ -36,11 +36,12 @@
  *     BUSE_OP_CANCEL notice in the ring); its late completion is rejected,
  *     also while the tag's next issue is held, which then completes;
  *   - afterwards 64 honest write/read pairs all verify;
- *   - attached again with BUSE_ATTACH_F_WRITE_IN_RUN: a WRITE's buffer is
- *     untouched until RUN, which copies it and returns a sq_ready beyond
- *     it; 32 write/read pairs verify in that mode; with T, a WRITE held
- *     (no RUN) until it times out is not copied by the next RUN, and its
- *     late completion is refused.
+ *   - attached again with BUSE_ATTACH_F_WRITE_IN_RUN: a lone WRITE comes
+ *     with its data and BUSE_DESC_F_DATA_READY; a WRITE behind a held READ
+ *     comes without, its buffer untouched until RUN, which copies it and
+ *     returns a sq_ready beyond it; 32 write/read pairs verify in that
+ *     mode; with T, such a WRITE held (no RUN) until it times out is not
+ *     copied by the next RUN, and its late completion is refused.
  * Exit status: 0 all ok, 1 some check failed, 2 usage or setup error.
  */
 #include <errno.h>
@@ -380,7 +381,9 @@ static int32_t serve_one(struct ring *rg, const struct buse_io_desc *d)
 			memcpy(buf_of(rg, d->tag), rg->store + off, d->len);
 			return 0;
 		}
-		if (rg->wir && !is_ready(rg, rg->last_index)) {
+		/* DATA_READY is trusted: the read-back proves it. */
+		if (rg->wir && !(d->desc_flags & BUSE_DESC_F_DATA_READY) &&
+		    !is_ready(rg, rg->last_index)) {
 			struct buse_run r;
 
 			run(rg, &r);	/* copies the WRITE's data */
@@ -876,16 +879,49 @@ static bool buf_is(struct ring *rg, uint16_t tag, unsigned char c)
 	return b[0] == c && !memcmp(b, b + 1, BLK - 1);
 }
 
+/* Every tag's buffer filled with c. */
+static void fill_bufs(struct ring *rg, unsigned char c)
+{
+	memset(buf_of(rg, 0), c, (size_t)rg->a.queue_depth * rg->a.max_io);
+}
+
 /*
- * BUSE_ATTACH_F_WRITE_IN_RUN on device n: a WRITE's buffer is untouched
- * until RUN, which fills it and returns a sq_ready beyond it; then honest
+ * With a READ held, starts a WRITE of block (fill) and takes it without
+ * any RUN: 1 if it came without DATA_READY and its buffer still 0xee.
+ */
+static bool deferred_write(struct ring *rg, struct client *c, uint64_t block,
+			   unsigned char fill, struct buse_io_desc *d, const char *what)
+{
+	client_start(c, rg->n, true, block, fill);
+	if (!next_request(rg, d, 5000, false) || d->op != BUSE_OP_WRITE) {
+		fail("%s: the WRITE behind a held READ never arrived", what);
+		client_reap(c);
+		return false;
+	}
+	if (d->desc_flags & BUSE_DESC_F_DATA_READY) {
+		fail("%s: a WRITE behind a held READ came with DATA_READY", what);
+		return false;
+	}
+	if (!buf_is(rg, d->tag, 0xee)) {
+		fail("%s: the WRITE's buffer changed before any RUN", what);
+		return false;
+	}
+	ok("%s: a WRITE behind a held READ: no DATA_READY, buffer untouched before RUN",
+	   what);
+	return true;
+}
+
+/*
+ * BUSE_ATTACH_F_WRITE_IN_RUN on device n: a lone WRITE comes with its
+ * data (DATA_READY); one behind a held READ has its buffer untouched until
+ * RUN, which fills it and returns a sq_ready beyond it; then honest
  * service in this mode.
  */
 static void check_write_in_run(unsigned n)
 {
 	struct ring rg;
-	struct client c;
-	struct buse_io_desc d;
+	struct client c, held;
+	struct buse_io_desc d, hd;
 	struct buse_run r;
 	uint32_t t, idx;
 	int ret;
@@ -895,27 +931,43 @@ static void check_write_in_run(unsigned n)
 	rg.wir = true;
 	ring_attach(&rg);
 	ok("ATTACH with BUSE_ATTACH_F_WRITE_IN_RUN granted");
-	for (t = 0; t < rg.a.queue_depth; t++)
-		memset(buf_of(&rg, (uint16_t)t), 0xee, BLK);
+	fill_bufs(&rg, 0xee);
 
 	client_start(&c, rg.n, true, 20, 0x5a);
 	if (!next_request(&rg, &d, 5000, false) || d.op != BUSE_OP_WRITE) {
-		fail("write-in-run: the WRITE never arrived");
+		fail("write-in-run: the lone WRITE never arrived");
 		client_reap(&c);
 		goto out;
 	}
-	idx = rg.last_index;
-	if (buf_is(&rg, d.tag, 0xee))
-		ok("write-in-run: the WRITE's buffer is untouched before RUN");
+	if (!(d.desc_flags & BUSE_DESC_F_DATA_READY))
+		fail("write-in-run: a lone WRITE came without DATA_READY");
+	else if (!buf_is(&rg, d.tag, 0x5a))
+		fail("write-in-run: a lone WRITE came with DATA_READY but not its data");
 	else
-		fail("write-in-run: the WRITE's buffer changed before any RUN");
+		ok("write-in-run: a lone WRITE came with DATA_READY and its data");
+	answer(&rg, &d, "write-in-run lone WRITE");
+	if (!client_wait(&c, 5000)) {
+		fail("write-in-run: the lone WRITE's client did not finish");
+		client_reap(&c);
+		goto out;
+	}
+
+	fill_bufs(&rg, 0xee);
+	if (!hold_read(&rg, &held, 30, &hd, "write-in-run"))
+		goto out;
+	if (!deferred_write(&rg, &c, 21, 0x5b, &d, "write-in-run")) {
+		client_reap(&c);
+		release_read(&rg, &held, &hd, 0x33, "write-in-run");
+		goto out;
+	}
+	idx = rg.last_index;
 	ret = run(&rg, &r);
 	if (ret)
 		fail("write-in-run: RUN: %s", strerror(-ret));
 	else if (!is_ready(&rg, idx))
 		fail("write-in-run: RUN returned sq_ready %u, not beyond the WRITE's index %u",
 		     r.sq_ready, idx);
-	else if (!buf_is(&rg, d.tag, 0x5a))
+	else if (!buf_is(&rg, d.tag, 0x5b))
 		fail("write-in-run: RUN returned without the WRITE's data in the buffer");
 	else
 		ok("write-in-run: RUN copied the WRITE's data, sq_ready %u > %u", r.sq_ready,
@@ -924,11 +976,14 @@ static void check_write_in_run(unsigned n)
 	if (!client_wait(&c, 5000)) {
 		fail("write-in-run: the client did not finish");
 		client_reap(&c);
+		release_read(&rg, &held, &hd, 0x33, "write-in-run");
 		goto out;
 	}
 	if (c.ret != BLK)
 		fail("write-in-run: the client got %ld (%s)", c.ret, strerror(c.err));
+	release_read(&rg, &held, &hd, 0x33, "write-in-run");
 	honest_io(&rg, false, 20, 0x5a, "write-in-run read back");
+	honest_io(&rg, false, 21, 0x5b, "write-in-run read back");
 	for (t = 0; t < 32; t++) {
 		uint64_t block = 300 + (t * 53) % 700;
 
@@ -942,15 +997,15 @@ out:
 }
 
 /*
- * Device t (1 s timeout) with WRITE_IN_RUN: a WRITE held without any RUN
- * times out; the RUN after it copies nothing into the dead request's
- * buffer, and its late completion is refused.
+ * Device t (1 s timeout) with WRITE_IN_RUN: a WRITE behind a held READ,
+ * both held without any RUN, times out; the RUN after it copies nothing
+ * into the dead request's buffer, and the late completions are refused.
  */
 static void check_write_in_run_timeout(unsigned t)
 {
 	struct ring rg;
-	struct client c;
-	struct buse_io_desc d;
+	struct client c, held;
+	struct buse_io_desc d, hd;
 	struct buse_run r;
 	int ret;
 
@@ -958,23 +1013,24 @@ static void check_write_in_run_timeout(unsigned t)
 	rg.n = t;
 	rg.wir = true;
 	ring_attach(&rg);
-	memset(buf_of(&rg, 0), 0xee, (size_t)rg.a.queue_depth * rg.a.max_io);
-	client_start(&c, rg.n, true, 7, 0x77);
-	if (!next_request(&rg, &d, 5000, false) || d.op != BUSE_OP_WRITE) {
-		fail("write-in-run timeout: the WRITE never arrived");
-		client_reap(&c);
+	fill_bufs(&rg, 0xee);
+	if (!hold_read(&rg, &held, 9, &hd, "write-in-run timeout"))
 		goto out;
-	}
+	if (!deferred_write(&rg, &c, 7, 0x77, &d, "write-in-run timeout"))
+		goto reap;
 	if (!client_wait(&c, 8000)) {
 		fail("write-in-run: a held WRITE on a device with a 1 s timeout still waits after 8 s");
-		client_reap(&c);
-		goto out;
+		goto reap;
 	}
 	if (c.ret >= 0 || c.err != ETIMEDOUT)
 		fail("write-in-run: a held WRITE timed out with %ld (%s), expected ETIMEDOUT",
 		     c.ret, strerror(c.err));
 	else
 		ok("write-in-run: a held WRITE timed out with ETIMEDOUT");
+	if (!client_wait(&held, 8000)) {
+		fail("write-in-run: a held READ on a device with a 1 s timeout still waits after 8 s");
+		goto reap;
+	}
 	ret = run(&rg, &r);
 	if (ret)
 		fail("write-in-run timeout: RUN: %s", strerror(-ret));
@@ -983,11 +1039,14 @@ static void check_write_in_run_timeout(unsigned t)
 	else
 		ok("write-in-run timeout: RUN left the timed-out WRITE's buffer alone");
 	push(&rg, d.tag, d.seq, 0);
-	expect_rejected(&rg, "the late completion of a timed-out WRITE", 0);
+	push(&rg, hd.tag, hd.seq, 0);
+	expect_rejected(&rg, "the late completions of a timed-out READ and WRITE", 0);
 	honest_io(&rg, true, 8, 0x78, "write-in-run after a timeout");
 	honest_io(&rg, false, 8, 0x78, "write-in-run after a timeout, read back");
-out:
+reap:
 	client_reap(&c);
+	client_reap(&held);
+out:
 	ring_detach(&rg);
 	free(rg.store);
 }

@@ -1233,7 +1233,9 @@ static int wir_run(struct bdus_queue *q, struct buse_run *run)
 	for (i = fk.hdr->sq_head; i != fk.sq_tail; i++) {
 		const struct buse_io_desc *d = &fk.sq[i & (fk.a.sq_entries - 1)];
 
-		if (d->op == BUSE_OP_WRITE)
+		/* As the driver: a DATA_READY WRITE was copied at post. */
+		if (d->op == BUSE_OP_WRITE &&
+		    !(d->desc_flags & BUSE_DESC_F_DATA_READY))
 			memset(buf_of(d->tag), wir_fill[d->tag & 15], d->len);
 	}
 	run->sq_ready = fk.sq_tail;
@@ -1299,6 +1301,37 @@ Test(dispatch, write_in_run_no_extra_run)
 	cr_assert_eq(bdus_queue_process(&fk.q), 1);
 	cr_expect_eq(fk.runs, 1, "a RUN for data already there");
 	cr_expect_eq(rec.calls[2].first_byte, 0x42);
+}
+
+/* A WRITE posted with its data (DATA_READY) costs no RUN. */
+static void post_data_ready_write(uint16_t tag, uint64_t sector,
+				  unsigned char c)
+{
+	struct buse_io_desc *d = &fk.sq[fk.sq_tail & (fk.a.sq_entries - 1)];
+
+	memset(buf_of(tag), c, 512);
+	put_desc(tag, BUSE_OP_WRITE, 0, sector, 512);
+	d->desc_flags = BUSE_DESC_F_DATA_READY;
+	publish();
+}
+
+Test(dispatch, write_in_run_data_ready_needs_no_run)
+{
+	wir_setup();
+	post_data_ready_write(0, 32, 0x77);
+	cr_assert_eq(bdus_queue_process(&fk.q), 1);
+	cr_expect_eq(fk.runs, 0, "a RUN for a WRITE posted with its data");
+	cr_assert_eq(rec.ncalls, 1);
+	cr_expect_eq(rec.calls[0].first_byte, 0x77);
+
+	/* Next to one without its data: one RUN, for that one. */
+	wir_fill[2] = 0x55;
+	post_data_ready_write(1, 40, 0x44);
+	post(2, BUSE_OP_WRITE, 0, 48, 512);
+	cr_assert_eq(bdus_queue_process(&fk.q), 2);
+	cr_expect_eq(fk.runs, 1);
+	cr_expect_eq(rec.calls[1].first_byte, 0x44);
+	cr_expect_eq(rec.calls[2].first_byte, 0x55);
 }
 
 Test(dispatch, write_in_run_data_missing_eproto)

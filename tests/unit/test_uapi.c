@@ -53,7 +53,8 @@ Test(uapi, io_desc)
 	assert_field(struct buse_io_desc, tag, 0, 2);
 	assert_field(struct buse_io_desc, seq, 2, 2);
 	assert_field(struct buse_io_desc, op, 4, 1);
-	assert_field(struct buse_io_desc, __pad0, 5, 3);
+	assert_field(struct buse_io_desc, desc_flags, 5, 1);
+	assert_field(struct buse_io_desc, __pad0, 6, 2);
 	assert_field64(struct buse_io_desc, sector, 8);
 	assert_field(struct buse_io_desc, len, 16, 4);
 	assert_field(struct buse_io_desc, flags, 20, 4);

@@ -51,7 +51,8 @@
  * For a WRITE, the tag's data buffer holds the data when the descriptor is
  * visible; or, for a server attached with BUSE_ATTACH_F_WRITE_IN_RUN, once
  * a BUSE_IOC_RUN on the queue has returned a sq_ready beyond the
- * descriptor's index (see there).  The descriptor and the buffer belong to
+ * descriptor's index (see there), or at once if the descriptor carries
+ * BUSE_DESC_F_DATA_READY.  The descriptor and the buffer belong to
  * the server until it completes the tag.
  *
  * Completion ring (the server produces, the kernel consumes):
@@ -159,12 +160,22 @@ enum buse_op {
 #define BUSE_IO_F_FAILFAST_DRIVER	(1u << 8)
 #define BUSE_IO_F_IDLE			(1u << 9)
 
+/*
+ * struct buse_io_desc.desc_flags, set by the kernel.
+ * DATA_READY: (only with BUSE_ATTACH_F_WRITE_IN_RUN) this WRITE's data was
+ * copied before the descriptor was posted, as without the flag: the server
+ * may read its buffer at once, whatever sq_ready says.  The kernel does so
+ * for a WRITE that is its queue's only request in flight.
+ */
+#define BUSE_DESC_F_DATA_READY		(1u << 0)
+
 /* One request, written by the kernel into the submission ring. */
 struct buse_io_desc {
 	__u16	tag;		/* 0 .. queue_depth-1; names the data buffer */
 	__u16	seq;		/* issue number of this tag: echo it in the cqe */
 	__u8	op;		/* enum buse_op */
-	__u8	__pad0[3];
+	__u8	desc_flags;	/* BUSE_DESC_F_* */
+	__u8	__pad0[2];
 	__u64	sector;		/* offset in 512-byte sectors */
 	__u32	len;		/* bytes; <= max_io for READ/WRITE */
 	__u32	flags;		/* BUSE_IO_F_* */
@@ -346,7 +357,11 @@ struct buse_ctl_list {
  * copies the data of every WRITE posted to its queue so far and returns
  * sq_ready: every WRITE descriptor before that index has its data in
  * place.  A server may read a later WRITE descriptor but not its buffer
- * until a BUSE_IOC_RUN (NOWAIT will do) has returned a sq_ready beyond it.
+ * until a BUSE_IOC_RUN (NOWAIT will do) has returned a sq_ready beyond it,
+ * unless the descriptor carries BUSE_DESC_F_DATA_READY: the kernel still
+ * copies a WRITE that is the only request in flight on its queue when it
+ * posts it, since a polling server would otherwise need a system call
+ * for one request's data.
  */
 #define BUSE_ATTACH_F_WRITE_IN_RUN	(1u << 0)
 #define BUSE_ATTACH_F_ALL		BUSE_ATTACH_F_WRITE_IN_RUN

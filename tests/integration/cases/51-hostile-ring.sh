@@ -28,7 +28,7 @@ nrej=$(grep -c '^ok: .*EINVAL' hostile-ring.out)
 [ "$nrej" -ge 25 ] || die "only $nrej bogus completions were checked (expected at least 25)"
 log "hostile-ring: $nok checks passed, $nrej of them bogus completions rejected"
 nwir=$(grep -c '^ok: write-in-run' hostile-ring.out)
-[ "$nwir" -ge 5 ] || die "only $nwir BUSE_ATTACH_F_WRITE_IN_RUN checks passed (expected 5): $(grep 'write-in-run' hostile-ring.out | tr '\n' ' ')"
+[ "$nwir" -ge 8 ] || die "only $nwir BUSE_ATTACH_F_WRITE_IN_RUN checks passed (expected 8): $(grep 'write-in-run' hostile-ring.out | tr '\n' ' ')"
 log "hostile-ring: $(grep '^ok: write-in-run' hostile-ring.out | tr '\n' ' ')"
 
 # Both devices are idle and serve honestly.
