@@ -561,6 +561,9 @@ static void release_read(struct ring *rg, struct client *c, const struct buse_io
 
 enum { TAG_HELD, TAG_ABS, TAG_OTHER };
 
+/* check_twice() holds up to this many READs (case 51: depth 4). */
+#define MAX_HELD 8
+
 struct bogus {
 	const char *what;
 	int tag_mode;		/* TAG_*: the held tag, tag, or one not in flight */
@@ -625,9 +628,10 @@ static void check_bogus(struct ring *rg)
 
 static void check_twice(struct ring *rg)
 {
-	struct client c;
-	struct buse_io_desc d, first;
-	int tries;
+	struct client c, others[MAX_HELD];
+	struct buse_io_desc d, first, od[MAX_HELD];
+	unsigned int nheld = 0, i;
+	bool again = false;
 
 	/* The same tag and seq again, in a later RUN. */
 	if (!hold_read(rg, &c, 61, &d, "complete twice"))
@@ -639,19 +643,27 @@ static void check_twice(struct ring *rg)
 	push(rg, d.tag, d.seq, -EIO);
 	expect_rejected(rg, "the same tag and seq twice more in one batch", 0);
 
-	/* An earlier issue's completion while the tag's next issue is held. */
+	/*
+	 * An earlier issue's completion while the tag's next issue is held.
+	 * Which free tag blk-mq picks is its business: hold every READ that
+	 * gets another tag, so that once the others are all held the next
+	 * one must get this tag.
+	 */
 	first = d;
-	for (tries = 0; tries < 16; tries++) {
-		if (!hold_read(rg, &c, 62 + (uint64_t)tries, &d, "stale seq"))
-			return;
-		if (d.tag == first.tag)
+	while (nheld < rg->a.queue_depth && nheld < MAX_HELD) {
+		if (!hold_read(rg, &c, 62 + (uint64_t)nheld, &d, "stale seq"))
+			goto release;
+		if (d.tag == first.tag) {
+			again = true;
 			break;
-		release_read(rg, &c, &d, 0x11, "stale seq: waiting for the tag to come back");
+		}
+		others[nheld] = c;
+		od[nheld++] = d;
 	}
-	if (d.tag != first.tag) {
-		fail("stale seq: tag %u was not issued again in 16 requests", first.tag);
-		release_read(rg, &c, &d, 0x11, "stale seq");
-		return;
+	if (!again) {
+		fail("stale seq: tag %u was not issued again with the %u other tags held",
+		     first.tag, nheld);
+		goto release;
 	}
 	if (d.seq == first.seq)
 		fail("tag %u issued again with the same seq %u", d.tag, d.seq);
@@ -659,6 +671,9 @@ static void check_twice(struct ring *rg)
 	expect_rejected(rg, "the previous issue's (tag, seq) while the tag is reissued", 0);
 	if (outstanding(&c, "stale seq"))
 		release_read(rg, &c, &d, 0x77, "stale seq");
+release:
+	for (i = 0; i < nheld; i++)
+		release_read(rg, &others[i], &od[i], 0x11, "stale seq: a READ holding another tag");
 }
 
 static void check_never_issued(struct ring *rg)
