@@ -45,8 +45,9 @@ enum buse_tag_state {
 	BUSE_TAG_INFLIGHT,
 	BUSE_TAG_COMPLETING,
 	/*
-	 * buse_queue_fetch() is copying the WRITE's data: still in flight,
-	 * but a timeout re-arms and a take-back waits until it is done.
+	 * buse_queue_fetch_locked() is copying the WRITE's data: still in
+	 * flight, but a timeout re-arms and a take-back waits until it is
+	 * done.
 	 */
 	BUSE_TAG_FETCHING,
 };
@@ -85,7 +86,7 @@ struct buse_ring {
 	atomic_t kick;
 	/*
 	 * BUSE_ATTACH_F_WRITE_IN_RUN: WRITE data is copied by
-	 * buse_queue_fetch() in BUSE_IOC_RUN, not by queue_rq().  Set at
+	 * buse_queue_fetch_locked() in BUSE_IOC_RUN, not by queue_rq().  Set at
 	 * attach, before the ring is published.
 	 */
 	bool write_in_run;
@@ -93,7 +94,7 @@ struct buse_ring {
 	 * With write_in_run, [queue_depth] bits: tags whose WRITE data is
 	 * still to be copied.  Protected by the queue's lock: set by
 	 * queue_rq() before the descriptor is published, taken (whole words)
-	 * by buse_queue_fetch() under cq_mutex too.  A bit may outlive its
+	 * by buse_queue_fetch_locked() under cq_mutex too.  A bit may outlive its
 	 * issue (timeout, failure): the fetch checks the tag.
 	 */
 	unsigned long *fetch;
@@ -199,8 +200,10 @@ void buse_server_destroy_node(struct buse_dev *dev);
 struct buse_dev *buse_server_node_dev(struct device *d);
 /* Sysfs attributes (buse/owner_*) of both the disk and /dev/busecN. */
 extern const struct attribute_group *buse_dev_attr_groups[];
-u32 buse_queue_fetch(struct buse_queue *bq, struct buse_ring *ring);
-unsigned int buse_queue_reap(struct buse_queue *bq, struct buse_ring *ring,
-			     unsigned int *rejected);
+/* Both with ring->cq_mutex held (BUSE_IOC_RUN). */
+u32 buse_queue_fetch_locked(struct buse_queue *bq, struct buse_ring *ring);
+unsigned int buse_queue_reap_locked(struct buse_queue *bq,
+				    struct buse_ring *ring,
+				    unsigned int *rejected);
 
 #endif /* _BUSE_H */

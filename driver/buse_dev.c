@@ -194,7 +194,8 @@ static blk_status_t buse_queue_rq(struct blk_mq_hw_ctx *hctx,
 
 	/*
 	 * The tag's buffer is the tag's own: fill it before anything else,
-	 * or leave it to the server's BUSE_IOC_RUN (buse_queue_fetch()).
+	 * or leave it to the server's BUSE_IOC_RUN
+	 * (buse_queue_fetch_locked()).
 	 * With write_in_run a WRITE is still copied here when it is the
 	 * queue's only request: a polling server would otherwise need one
 	 * more system call for its data, and a sleeping one gains nothing
@@ -441,26 +442,17 @@ static void buse_fetch_tag(struct buse_queue *bq, struct buse_ring *ring,
  * BUSE_IOC_RUN's side of BUSE_ATTACH_F_WRITE_IN_RUN: copies the data of
  * every WRITE posted to @ring so far into its tag's buffer, in the calling
  * (server) thread.  Returns the submission index before which every WRITE
- * has its data in place (all of them without write_in_run).
+ * has its data in place (all of them without write_in_run).  Called with
+ * ring->cq_mutex held: another RUN of this queue that took bits earlier has
+ * finished copying them, so the index holds when this returns.
  */
-u32 buse_queue_fetch(struct buse_queue *bq, struct buse_ring *ring)
+u32 buse_queue_fetch_locked(struct buse_queue *bq, struct buse_ring *ring)
 {
 	unsigned int w, words = BITS_TO_LONGS(bq->dev->info.queue_depth);
 	unsigned long bits[BITS_TO_LONGS(BUSE_MAX_DEPTH)];
 	u32 ready;
 
-	if (!ring->write_in_run) {
-		spin_lock(&bq->lock);
-		ready = bq->sq_tail;
-		spin_unlock(&bq->lock);
-		return ready;
-	}
-
-	/*
-	 * Under cq_mutex: another RUN of this queue that took bits earlier
-	 * has finished copying them, so ready holds when we return.
-	 */
-	mutex_lock(&ring->cq_mutex);
+	lockdep_assert_held(&ring->cq_mutex);
 	/*
 	 * ready and the bits in one snapshot under the queue's lock, which
 	 * queue_rq() holds from setting a bit to publishing the descriptor:
@@ -471,6 +463,10 @@ u32 buse_queue_fetch(struct buse_queue *bq, struct buse_ring *ring)
 	 */
 	spin_lock(&bq->lock);
 	ready = bq->sq_tail;
+	if (!ring->write_in_run) {
+		spin_unlock(&bq->lock);
+		return ready;
+	}
 	for (w = 0; w < words; w++) {
 		bits[w] = ring->fetch[w];
 		ring->fetch[w] = 0;
@@ -484,24 +480,30 @@ u32 buse_queue_fetch(struct buse_queue *bq, struct buse_ring *ring)
 			buse_fetch_tag(bq, ring, w * BITS_PER_LONG + bit);
 		}
 	}
-	mutex_unlock(&ring->cq_mutex);
 	return ready;
 }
 
-unsigned int buse_queue_reap(struct buse_queue *bq, struct buse_ring *ring,
-			     unsigned int *rejected)
+/*
+ * Hands the completions the server wrote to @ring since the last call to the
+ * block layer.  Returns how many were taken; counts the invalid ones in
+ * *@rejected.  Called with ring->cq_mutex held, which serialises completions
+ * of the queue.
+ */
+unsigned int buse_queue_reap_locked(struct buse_queue *bq,
+				    struct buse_ring *ring,
+				    unsigned int *rejected)
 {
 	unsigned int done = 0;
 	u32 head, tail;
 
-	mutex_lock(&ring->cq_mutex);
+	lockdep_assert_held(&ring->cq_mutex);
 	head = ring->cq_head;
 	tail = smp_load_acquire(&ring->hdr->cq_tail);
 	if (tail - head > ring->cq_mask + 1) {
 		/* Not a ring state a server can produce: drop nothing, use
 		 * nothing, tell the server. */
 		(*rejected)++;
-		goto out_unlock;
+		return 0;
 	}
 	for (; head != tail; head++) {
 		struct buse_io_cqe *cqe = &ring->cq[head & ring->cq_mask];
@@ -514,8 +516,6 @@ unsigned int buse_queue_reap(struct buse_queue *bq, struct buse_ring *ring,
 	}
 	ring->cq_head = head;
 	smp_store_release(&ring->hdr->cq_head, head);
-out_unlock:
-	mutex_unlock(&ring->cq_mutex);
 	return done;
 }
 

@@ -262,6 +262,7 @@ static long buse_server_run(struct buse_server *srv,
 	struct buse_ring *ring;
 	struct buse_run r;
 	long ret = 0;
+	bool wait;
 
 	if (copy_from_user(&r, uarg, sizeof(r)))
 		return -EFAULT;
@@ -278,13 +279,23 @@ static long buse_server_run(struct buse_server *srv,
 
 	bq = &dev->queues[r.queue];
 	ring = &srv->rings[r.queue];
-	r.completed = buse_queue_reap(bq, ring, &rejected);
+	/*
+	 * A call that does not wait hands completions over and takes the
+	 * next WRITEs' data in one hold of cq_mutex (a polling server makes
+	 * nothing but these).
+	 */
+	mutex_lock(&ring->cq_mutex);
+	r.completed = buse_queue_reap_locked(bq, ring, &rejected);
 	r.rejected = rejected;
+	wait = !(r.flags & (BUSE_RUN_F_KICK | BUSE_RUN_F_NOWAIT)) && !rejected;
+	if (!wait)
+		r.sq_ready = buse_queue_fetch_locked(bq, ring);
+	mutex_unlock(&ring->cq_mutex);
 
 	if (r.flags & BUSE_RUN_F_KICK) {
 		atomic_inc(&ring->kick);
 		wake_up(&bq->wait);
-	} else if (!(r.flags & BUSE_RUN_F_NOWAIT) && !rejected) {
+	} else if (wait) {
 		ret = wait_event_interruptible(bq->wait,
 					       buse_run_ready(dev, bq, ring));
 		atomic_dec_if_positive(&ring->kick);
@@ -292,9 +303,11 @@ static long buse_server_run(struct buse_server *srv,
 			return -ENODEV;
 		if (ret)
 			return ret;
+		mutex_lock(&ring->cq_mutex);
+		r.sq_ready = buse_queue_fetch_locked(bq, ring);
+		mutex_unlock(&ring->cq_mutex);
 	}
 
-	r.sq_ready = buse_queue_fetch(bq, ring);
 	r.pending = READ_ONCE(bq->sq_tail) - READ_ONCE(ring->hdr->sq_head);
 	if (copy_to_user(uarg, &r, sizeof(r)))
 		return -EFAULT;
