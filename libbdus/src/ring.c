@@ -224,6 +224,26 @@ static bool run_went_through(int ret, const struct buse_run *run)
 	return !ret || (ret == -EINVAL && run->rejected);
 }
 
+/*
+ * Raises q->sq_ready to ready, never lowers it.  RUNs are made from several
+ * threads (async completions hand theirs over with their own NOWAIT RUN),
+ * and the one whose answer is stored last may have been answered first:
+ * storing it as is could take sq_ready back below WRITEs whose data a later
+ * RUN has already copied, and the queue thread would then see them as not
+ * copied.  What was copied stays copied until its request completes.
+ */
+static void sq_ready_advance(struct bdus_queue *q, uint32_t ready)
+{
+	uint32_t cur = __atomic_load_n(&q->sq_ready, __ATOMIC_RELAXED);
+
+	do {
+		if ((int32_t)(ready - cur) <= 0)
+			return;	/* free-running: wraps correctly */
+	} while (!__atomic_compare_exchange_n(&q->sq_ready, &cur, ready, true,
+					      __ATOMIC_RELEASE,
+					      __ATOMIC_RELAXED));
+}
+
 int bdus_queue_run(struct bdus_queue *q, uint32_t flags, struct buse_run *out)
 {
 	struct buse_run run;
@@ -240,7 +260,7 @@ int bdus_queue_run(struct bdus_queue *q, uint32_t flags, struct buse_run *out)
 	} while (ret < 0 && errno == EINTR);
 	ret = ret < 0 ? -errno : 0;
 	if (run_went_through(ret, &run))
-		__atomic_store_n(&q->sq_ready, run.sq_ready, __ATOMIC_RELEASE);
+		sq_ready_advance(q, run.sq_ready);
 	if (out)
 		*out = run;
 	return ret;

@@ -87,8 +87,9 @@ struct bdus_queue {
 	uint32_t sq_head;		/* queue thread only */
 	/*
 	 * BUSE_ATTACH_F_WRITE_IN_RUN was granted: a WRITE's buffer holds its
-	 * data only below sq_ready, the latest sq_ready a BUSE_IOC_RUN
-	 * returned (__atomic, release/acquire: any thread may call it).
+	 * data only below sq_ready, the highest sq_ready a BUSE_IOC_RUN
+	 * returned (__atomic, release/acquire: any thread may call it;
+	 * only raised, by sq_ready_advance()).
 	 */
 	bool write_in_run;
 	uint32_t sq_ready;

@@ -1343,6 +1343,32 @@ Test(dispatch, write_in_run_data_missing_eproto)
 	cr_expect_eq(rec.ncalls, 0, "the engine saw a WRITE without its data");
 }
 
+/*
+ * Async completions hand theirs over with their own RUN, from other threads:
+ * a RUN answered before the queue thread's may store its sq_ready after it.
+ * That older value must not take sq_ready back (it once made the queue
+ * thread fail with EPROTO under fio with async engines on several queues).
+ */
+Test(dispatch, write_in_run_sq_ready_never_goes_back)
+{
+	wir_setup();
+	wir_fill[1] = 0x3c;
+	post(1, BUSE_OP_WRITE, 0, 16, 512);
+	/* The queue thread's RUN copies the WRITE: sq_ready 1. */
+	cr_assert_eq(bdus_queue_run(&fk.q, 0, NULL), 0);
+	cr_assert_eq(fk.q.sq_ready, 1);
+	/* A completer's RUN, answered earlier, stores its value now. */
+	wir_stale = true;
+	cr_assert_eq(bdus_queue_run(&fk.q, BUSE_RUN_F_NOWAIT, NULL), 0);
+	cr_expect_eq(fk.q.sq_ready, 1, "sq_ready went back to %u",
+		     fk.q.sq_ready);
+	cr_assert_eq(bdus_queue_process(&fk.q), 1);
+	cr_expect_eq(fk.runs, 2, "%u RUNs: one more for data already there",
+		     fk.runs);
+	cr_assert_eq(rec.ncalls, 1);
+	cr_expect_eq(rec.calls[0].first_byte, 0x3c);
+}
+
 Test(dispatch, write_in_run_removed_enodev)
 {
 	wir_setup();
