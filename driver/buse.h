@@ -71,6 +71,11 @@ struct buse_tag {
 	atomic_t state;
 };
 
+/*
+ * One per hardware queue, in an array: padded to whole cache lines, so
+ * that the server threads of two queues (on two CPUs) do not write to
+ * one line.
+ */
 struct buse_ring {
 	void *area;			/* vmalloc_user(), mapped by the server */
 	struct buse_ring_hdr *hdr;
@@ -98,8 +103,12 @@ struct buse_ring {
 	 * issue (timeout, failure): the fetch checks the tag.
 	 */
 	unsigned long *fetch;
-};
+} ____cacheline_aligned_in_smp;
 
+/*
+ * One per hardware queue, in an array: padded to whole cache lines, so
+ * that CPUs submitting to different queues do not write to one line.
+ */
 struct buse_queue {
 	struct buse_dev *dev;
 	unsigned int index;
@@ -126,7 +135,7 @@ struct buse_queue {
 	/* Server threads sleeping in BUSE_IOC_RUN for this queue. */
 	wait_queue_head_t wait;
 	struct buse_tag *tags;		/* [queue_depth] */
-};
+} ____cacheline_aligned_in_smp;
 
 struct buse_server {
 	struct buse_dev *dev;		/* holds a reference */
