@@ -91,16 +91,16 @@ struct buse_ring {
 	atomic_t kick;
 	/*
 	 * BUSE_ATTACH_F_WRITE_IN_RUN: WRITE data is copied by
-	 * buse_queue_fetch_locked() in BUSE_IOC_RUN, not by queue_rq().  Set at
-	 * attach, before the ring is published.
+	 * buse_queue_fetch_locked() in BUSE_IOC_RUN, not by queue_rq().
+	 * Set at attach, before the ring is published.
 	 */
 	bool write_in_run;
 	/*
 	 * With write_in_run, [queue_depth] bits: tags whose WRITE data is
 	 * still to be copied.  Protected by the queue's lock: set by
 	 * queue_rq() before the descriptor is published, taken (whole words)
-	 * by buse_queue_fetch_locked() under cq_mutex too.  A bit may outlive its
-	 * issue (timeout, failure): the fetch checks the tag.
+	 * by buse_queue_fetch_locked() under cq_mutex too.  A bit may
+	 * outlive its issue (timeout, failure): the fetch checks the tag.
 	 */
 	unsigned long *fetch;
 } ____cacheline_aligned_in_smp;
