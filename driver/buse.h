@@ -14,11 +14,20 @@
  *                     mapping holds a reference to the file).
  * struct buse_ring    one hardware queue's shared area of one server.
  *
- * Request life: queue_rq() takes a tag IDLE -> INFLIGHT and posts its
- * descriptor.  Exactly one of these then ends the request, decided by an
- * atomic cmpxchg on the tag's state from INFLIGHT: the server's completion
- * (INFLIGHT -> COMPLETING -> IDLE), or the kernel failing it because the
- * server went away or the device is being removed (INFLIGHT -> IDLE).
+ * Request life: queue_rq() starts the request and takes its tag IDLE ->
+ * INFLIGHT, posting its descriptor.  Exactly one of these then ends the
+ * request, decided by an atomic cmpxchg on the tag's state from INFLIGHT:
+ * the server's completion (INFLIGHT -> COMPLETING -> IDLE), the kernel
+ * failing it because the server went away or the device is being removed
+ * (INFLIGHT -> IDLE), or its timeout (INFLIGHT -> ABANDONED).
+ *
+ * A timed-out issue's buffer (and descriptor) stay the server's until it
+ * gives them back by completing that issue: the tag is ABANDONED meanwhile.
+ * A request blk-mq hands the tag to then is started (its timeout runs) but
+ * not posted: PARKED.  The give-back posts it (PARKED -> INFLIGHT), its
+ * timeout fails it (PARKED -> ABANDONED again).  So the kernel never writes
+ * a buffer the server may still be using, and every request ends by its
+ * timeout whatever the server does.
  */
 #ifndef _BUSE_H
 #define _BUSE_H
@@ -45,11 +54,15 @@ enum buse_tag_state {
 	BUSE_TAG_INFLIGHT,
 	BUSE_TAG_COMPLETING,
 	/*
-	 * buse_queue_fetch_locked() is copying the WRITE's data: still in
-	 * flight, but a timeout re-arms and a take-back waits until it is
-	 * done.
+	 * The kernel is copying the WRITE's data (buse_queue_fetch_locked())
+	 * or posting a parked request (a give-back): a timeout re-arms and a
+	 * take-back waits until it is done.
 	 */
 	BUSE_TAG_FETCHING,
+	/* The issue (seq) timed out; the server still owns the buffer. */
+	BUSE_TAG_ABANDONED,
+	/* Issue seq is started, waiting for the give-back of seq - 1. */
+	BUSE_TAG_PARKED,
 };
 
 /*
@@ -61,9 +74,13 @@ enum buse_tag_state {
 #define BUSE_TAG_SEQ_SHIFT	8
 #define BUSE_TAG_WORD(seq, st)	(((u32)(seq) << BUSE_TAG_SEQ_SHIFT) | (st))
 #define BUSE_TAG_SEQ(word)	((u16)((word) >> BUSE_TAG_SEQ_SHIFT))
+#define BUSE_TAG_STATE(word)	((word) & BUSE_TAG_STATE_MASK)
 
 struct buse_tag {
-	/* Written by queue_rq() before state becomes INFLIGHT (release). */
+	/*
+	 * Written by queue_rq() before state becomes INFLIGHT or PARKED
+	 * (release); stable until the request ends.
+	 */
 	struct request *rq;
 	u32 len;			/* of this issue, as the server sees it */
 	int op;				/* enum buse_op of this issue */
@@ -77,7 +94,7 @@ struct buse_tag {
  * one line.
  */
 struct buse_ring {
-	void *area;			/* vmalloc_user(), mapped by the server */
+	void *area;			/* vmalloc, charged to the memcg */
 	struct buse_ring_hdr *hdr;
 	struct buse_io_desc *sq;
 	struct buse_io_cqe *cq;
@@ -141,6 +158,16 @@ struct buse_server {
 	struct buse_dev *dev;		/* holds a reference */
 	/* Set once by a successful BUSE_IOC_ATTACH; protected by dev->lock. */
 	bool attached;
+	/*
+	 * Set (under dev->lock, then each cq_mutex taken once) when the server
+	 * was detached while this file lives on: its process exited, but a
+	 * child it forked still holds the file.  RUN then fails with ENODEV.
+	 */
+	bool detached;
+	/* This file holds dev->server_open; protected by dev->lock. */
+	bool holds_open;
+	/* Bytes of ring memory counted in buse_ring_bytes. */
+	u64 accounted;
 	unsigned int nr_rings;
 	u64 map_size;
 	u32 sq_off, cq_off, data_off;

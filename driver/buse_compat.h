@@ -24,6 +24,16 @@ static inline void buse_vm_flags_clear(struct vm_area_struct *vma,
 #endif
 }
 
+static inline void buse_vm_flags_set(struct vm_area_struct *vma,
+				     vm_flags_t flags)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	vm_flags_set(vma, flags);
+#else
+	vma->vm_flags |= flags;
+#endif
+}
+
 /* 6.4: class_create() lost its owner argument. */
 static inline struct class *buse_class_create(const char *name)
 {

@@ -9,6 +9,7 @@
 #include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/uaccess.h>
+#include <linux/nospec.h>
 
 #include "buse.h"
 
@@ -21,8 +22,32 @@ static DEFINE_IDR(buse_devs);
  */
 static DEFINE_MUTEX(buse_devs_lock);
 
+/* Only the owner (or CAP_SYS_ADMIN) opens an owned disk, whatever its mode. */
+static int buse_bdev_check_open(struct gendisk *disk)
+{
+	const struct buse_dev *dev = disk->private_data;
+
+	if (!(dev->info.flags & BUSE_DEV_F_OWNER) || buse_dev_is_owner(dev))
+		return 0;
+	return -EACCES;
+}
+
+/* 6.5: open takes the gendisk and a blk_mode_t. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+static int buse_bdev_open(struct gendisk *disk, blk_mode_t mode)
+{
+	return buse_bdev_check_open(disk);
+}
+#else
+static int buse_bdev_open(struct block_device *bdev, fmode_t mode)
+{
+	return buse_bdev_check_open(bdev->bd_disk);
+}
+#endif
+
 static const struct block_device_operations buse_bdev_fops = {
-	.owner = THIS_MODULE,
+	.owner	= THIS_MODULE,
+	.open	= buse_bdev_open,
 };
 
 static void buse_dev_free(struct kref *kref)
@@ -155,6 +180,78 @@ static void buse_fill_desc(struct buse_io_desc *desc, u16 tag, u16 seq,
 	desc->reserved = 0;
 }
 
+/*
+ * Posts issue @seq of tag @tagno (its rq, len and op are set) to @ring.
+ * @in_run: called from the server's BUSE_IOC_RUN (a give-back), which
+ * copies a WRITE's data itself; it returns false, posting nothing, if
+ * @ring is no longer the queue's (a detach is under way).
+ */
+static bool buse_queue_post(struct buse_queue *bq, struct buse_ring *ring,
+			    unsigned int tagno, u16 seq, bool in_run)
+{
+	struct buse_tag *tag = &bq->tags[tagno];
+	struct request *rq = tag->rq;
+	struct buse_io_desc *desc;
+	bool copied = false;
+	int op = tag->op;
+
+	/*
+	 * The tag's buffer is the tag's own: fill it before anything else,
+	 * or leave it to the server's BUSE_IOC_RUN
+	 * (buse_queue_fetch_locked()).
+	 * With write_in_run a WRITE is still copied here when it is the
+	 * queue's only request: a polling server would otherwise need one
+	 * more system call for its data, and a sleeping one gains nothing
+	 * from the move.  Two racing posts may both copy: harmless.
+	 */
+	if (op == BUSE_OP_WRITE &&
+	    (!ring->write_in_run || in_run || !atomic_read(&bq->inflight))) {
+		buse_copy_to_buffer(rq, ring->data +
+				    (size_t)tagno * bq->dev->info.max_io);
+		copied = true;
+	}
+
+	spin_lock(&bq->lock);
+	/*
+	 * queue_rq() posts to the ring it saw even if a detach has cleared
+	 * bq->ring since: the detach quiesces the queue before its take-back,
+	 * which then finds the request in flight.  A give-back is not covered
+	 * by that, and must see the ring still in place.
+	 */
+	if (in_run && unlikely(bq->ring != ring)) {
+		spin_unlock(&bq->lock);
+		return false;
+	}
+	/*
+	 * No check of the server's sq_head: the slot written here held a
+	 * descriptor a correct server has read (each tag is in the ring at
+	 * most once until the server gives it back, and CANCEL notices leave
+	 * queue_depth slots free), and a server that lies about sq_head only
+	 * loses its own descriptors.  Nothing the server does holds a
+	 * request back.
+	 */
+	atomic_inc(&bq->inflight);
+	if (op == BUSE_OP_WRITE && ring->write_in_run) {
+		/* Copied: a bit left from an earlier issue has nothing to do. */
+		if (copied)
+			__clear_bit(tagno, ring->fetch);
+		else
+			__set_bit(tagno, ring->fetch);
+	}
+	desc = &ring->sq[bq->sq_tail & ring->sq_mask];
+	buse_fill_desc(desc, tagno, seq, op,
+		       copied && ring->write_in_run ? BUSE_DESC_F_DATA_READY : 0,
+		       buse_rq_flags(rq),
+		       op == BUSE_OP_FLUSH ? 0 : blk_rq_pos(rq), tag->len);
+	/* The tag (and rq) is visible to the completion side first ... */
+	atomic_set_release(&tag->state, BUSE_TAG_WORD(seq, BUSE_TAG_INFLIGHT));
+	/* ... then the descriptor to the server. */
+	bq->sq_tail++;
+	smp_store_release(&ring->hdr->sq_tail, bq->sq_tail);
+	spin_unlock(&bq->lock);
+	return true;
+}
+
 static blk_status_t buse_queue_rq(struct blk_mq_hw_ctx *hctx,
 				  const struct blk_mq_queue_data *bd)
 {
@@ -164,18 +261,17 @@ static blk_status_t buse_queue_rq(struct blk_mq_hw_ctx *hctx,
 	int op = buse_rq_op(rq);
 	/* As the server sees it: a FLUSH has neither sector nor length. */
 	unsigned int len = op == BUSE_OP_FLUSH ? 0 : blk_rq_bytes(rq);
-	struct buse_io_desc *desc;
 	struct buse_ring *ring;
 	struct buse_tag *tag;
-	bool copied = false;
 	int state;
-	u16 seq;
+	u32 word;
 
 	/*
 	 * A detach or removal clears ring (or the state) and then quiesces
-	 * the queue, so the ring stays valid until this call returns.
+	 * the queue, so the ring stays valid until this call returns.  The
+	 * acquire pairs with the attach's release: the ring is set up.
 	 */
-	ring = READ_ONCE(bq->ring);
+	ring = smp_load_acquire(&bq->ring);
 	state = READ_ONCE(dev->state);
 	/* No server: a recoverable device keeps it for the next one. */
 	if (!ring || state != BUSE_STATE_RUNNING)
@@ -189,66 +285,35 @@ static blk_status_t buse_queue_rq(struct blk_mq_hw_ctx *hctx,
 	if ((op == BUSE_OP_READ || op == BUSE_OP_WRITE) &&
 	    unlikely(len > dev->info.max_io))
 		return BLK_STS_IOERR;
-	if (op != BUSE_OP_READ && (dev->info.flags & BUSE_DEV_F_READ_ONLY))
+	/* An empty FLUSH (fsync) is fine on a read-only device. */
+	if (op != BUSE_OP_READ && op != BUSE_OP_FLUSH &&
+	    (dev->info.flags & BUSE_DEV_F_READ_ONLY))
 		return BLK_STS_IOERR;
-
-	/*
-	 * The tag's buffer is the tag's own: fill it before anything else,
-	 * or leave it to the server's BUSE_IOC_RUN
-	 * (buse_queue_fetch_locked()).
-	 * With write_in_run a WRITE is still copied here when it is the
-	 * queue's only request: a polling server would otherwise need one
-	 * more system call for its data, and a sleeping one gains nothing
-	 * from the move.  Two racing posts may both copy: harmless.
-	 */
-	if (op == BUSE_OP_WRITE &&
-	    (!ring->write_in_run || !atomic_read(&bq->inflight))) {
-		buse_copy_to_buffer(rq, ring->data +
-				    (size_t)rq->tag * dev->info.max_io);
-		copied = true;
-	}
 
 	tag = &bq->tags[rq->tag];
 	tag->rq = rq;
 	tag->len = len;
 	tag->op = op;
-	/* The tag is idle: nobody else changes its word now. */
-	seq = BUSE_TAG_SEQ(atomic_read(&tag->state)) + 1;
-
-	spin_lock(&bq->lock);
-	/*
-	 * A tag normally sits in the ring once, but after a timeout it can be
-	 * reissued before the server consumed its earlier descriptor.  Never
-	 * overwrite an unconsumed entry: retry later (only the server's own
-	 * sq_head decides, so only its own device can be held up).
-	 */
-	if (unlikely(bq->sq_tail - READ_ONCE(ring->hdr->sq_head) >
-		     ring->sq_mask)) {
-		spin_unlock(&bq->lock);
-		return BLK_STS_RESOURCE;
-	}
 	blk_mq_start_request(rq);
-	atomic_inc(&bq->inflight);
-	if (op == BUSE_OP_WRITE && ring->write_in_run) {
-		/* Copied: a bit left from an earlier issue has nothing to do. */
-		if (copied)
-			__clear_bit(rq->tag, ring->fetch);
-		else
-			__set_bit(rq->tag, ring->fetch);
-	}
-	desc = &ring->sq[bq->sq_tail & ring->sq_mask];
-	buse_fill_desc(desc, rq->tag, seq, op,
-		       copied && ring->write_in_run ? BUSE_DESC_F_DATA_READY : 0,
-		       buse_rq_flags(rq),
-		       op == BUSE_OP_FLUSH ? 0 : blk_rq_pos(rq), len);
-	/* The tag (and rq) is visible to the completion side first ... */
-	atomic_set_release(&tag->state,
-			   BUSE_TAG_WORD(seq, BUSE_TAG_INFLIGHT));
-	/* ... then the descriptor to the server. */
-	bq->sq_tail++;
-	smp_store_release(&ring->hdr->sq_tail, bq->sq_tail);
-	spin_unlock(&bq->lock);
 
+	/*
+	 * The tag is IDLE (nobody else changes that word), or ABANDONED: a
+	 * timed-out issue's buffer the server has not given back.  Then park
+	 * the request until it does; its timeout runs meanwhile.  A give-back
+	 * that wins the race leaves the tag IDLE.
+	 */
+	word = atomic_read(&tag->state);
+	if (unlikely(BUSE_TAG_STATE(word) == BUSE_TAG_ABANDONED)) {
+		u32 parked = BUSE_TAG_WORD(BUSE_TAG_SEQ(word) + 1,
+					   BUSE_TAG_PARKED);
+
+		/* Full barrier: rq, len and op before the word. */
+		if (atomic_cmpxchg(&tag->state, word, parked) == word)
+			return BLK_STS_OK;
+		word = atomic_read(&tag->state);
+	}
+	/* The ring cannot go away while queue_rq() runs: this posts. */
+	buse_queue_post(bq, ring, rq->tag, BUSE_TAG_SEQ(word) + 1, false);
 	if (bd->last)
 		buse_queue_wake(bq);
 	return BLK_STS_OK;
@@ -277,7 +342,8 @@ static void buse_post_cancel(struct buse_queue *bq, struct buse_ring *ring,
 {
 	u32 used = bq->sq_tail - READ_ONCE(ring->hdr->sq_head);
 
-	if (used > ring->sq_mask + 1 - bq->dev->info.queue_depth)
+	/* Also no room: an sq_head outside the ring (a broken server). */
+	if (used >= ring->sq_mask + 1 - bq->dev->info.queue_depth)
 		return;
 	buse_fill_desc(&ring->sq[bq->sq_tail & ring->sq_mask], tagno, seq,
 		       BUSE_OP_CANCEL, 0, 0, 0, 0);
@@ -291,7 +357,8 @@ static enum blk_eh_timer_return buse_timeout(struct request *rq)
 	struct buse_dev *dev = bq->dev;
 	struct buse_ring *ring;
 	struct buse_tag *tag;
-	u32 word;
+	bool posted;
+	u32 word, abandoned;
 
 	if (!dev->info.timeout)
 		return BLK_EH_RESET_TIMER;
@@ -300,22 +367,37 @@ static enum blk_eh_timer_return buse_timeout(struct request *rq)
 
 	tag = &bq->tags[rq->tag];
 	word = atomic_read(&tag->state);
-	if ((word & BUSE_TAG_STATE_MASK) != BUSE_TAG_INFLIGHT ||
-	    READ_ONCE(tag->rq) != rq)
-		return BLK_EH_RESET_TIMER;	/* being completed or fetched */
-	if (atomic_cmpxchg(&tag->state, word,
-			   BUSE_TAG_WORD(BUSE_TAG_SEQ(word), BUSE_TAG_IDLE)) !=
-	    word)
+	if (READ_ONCE(tag->rq) != rq)
 		return BLK_EH_RESET_TIMER;
-	atomic_dec(&bq->inflight);
-
-	spin_lock(&bq->lock);
-	ring = READ_ONCE(bq->ring);
-	if (ring) {
-		buse_post_cancel(bq, ring, rq->tag, BUSE_TAG_SEQ(word));
-		buse_queue_wake(bq);
+	switch (BUSE_TAG_STATE(word)) {
+	case BUSE_TAG_INFLIGHT:
+		/* The server keeps the buffer until it gives it back. */
+		abandoned = BUSE_TAG_WORD(BUSE_TAG_SEQ(word),
+					  BUSE_TAG_ABANDONED);
+		posted = true;
+		break;
+	case BUSE_TAG_PARKED:
+		/* Never posted: the earlier issue is still the server's. */
+		abandoned = BUSE_TAG_WORD(BUSE_TAG_SEQ(word) - 1,
+					  BUSE_TAG_ABANDONED);
+		posted = false;
+		break;
+	default:
+		return BLK_EH_RESET_TIMER;	/* being completed or fetched */
 	}
-	spin_unlock(&bq->lock);
+	if (atomic_cmpxchg(&tag->state, word, abandoned) != word)
+		return BLK_EH_RESET_TIMER;
+
+	if (posted) {
+		atomic_dec(&bq->inflight);
+		spin_lock(&bq->lock);
+		ring = bq->ring;
+		if (ring) {
+			buse_post_cancel(bq, ring, rq->tag, BUSE_TAG_SEQ(word));
+			buse_queue_wake(bq);
+		}
+		spin_unlock(&bq->lock);
+	}
 
 	pr_info_ratelimited("%s: request %u timed out after %us, failed\n",
 			    dev->disk->disk_name, rq->tag, dev->info.timeout);
@@ -331,6 +413,35 @@ static const struct blk_mq_ops buse_mq_ops = {
 };
 
 /*
+ * The block status for a server's negative result: an allow-list of
+ * statuses that mean an error of the device to every layer above.  The
+ * others are the block layer's own signals (BLK_STS_AGAIN makes io_uring
+ * reissue, BLK_STS_RESOURCE and BLK_STS_DM_REQUEUE make dm requeue,
+ * BLK_STS_OFFLINE and friends change path handling) and become EIO.
+ */
+static blk_status_t buse_errno_status(s32 res)
+{
+	switch (res) {
+	case -ENOSPC:
+		return BLK_STS_NOSPC;
+	case -EOPNOTSUPP:
+		return BLK_STS_NOTSUPP;
+	case -ETIMEDOUT:
+		return BLK_STS_TIMEOUT;
+	case -ENOLINK:
+		return BLK_STS_TRANSPORT;
+	case -EILSEQ:
+		return BLK_STS_PROTECTION;
+	case -ENODATA:
+		return BLK_STS_MEDIUM;
+	case -EBADE:
+		return BLK_STS_NEXUS;
+	default:
+		return BLK_STS_IOERR;
+	}
+}
+
+/*
  * Is @res a valid answer to a request of @op and @len bytes?  Sets the
  * bytes done and the status.
  */
@@ -343,7 +454,7 @@ static bool buse_result_valid(const struct buse_dev *dev, int op, u32 len,
 		return true;
 	*done = 0;
 	if (res < 0) {
-		*status = errno_to_blk_status(res);
+		*status = buse_errno_status(res);
 		return res >= -MAX_ERRNO;
 	}
 	if ((u32)res < len && (op == BUSE_OP_READ || op == BUSE_OP_WRITE) &&
@@ -356,11 +467,58 @@ static bool buse_result_valid(const struct buse_dev *dev, int op, u32 len,
 }
 
 /*
+ * The server gave back the buffer of the timed-out issue @seq of @tag
+ * (any result: the request has ended).  Posts the request parked on the
+ * tag meanwhile, if there is one.  Returns false if (tag, seq) is not an
+ * abandoned issue.  Called with ring->cq_mutex held.
+ */
+static bool buse_give_back(struct buse_queue *bq, struct buse_ring *ring,
+			   u32 tagno, u16 seq)
+{
+	struct buse_tag *tag = &bq->tags[tagno];
+	const u32 abandoned = BUSE_TAG_WORD(seq, BUSE_TAG_ABANDONED);
+	const u16 next = seq + 1;
+	const u32 parked = BUSE_TAG_WORD(next, BUSE_TAG_PARKED);
+	int tries;
+
+	/*
+	 * queue_rq() may park a request (ABANDONED -> PARKED) and its
+	 * timeout unpark it (PARKED -> ABANDONED) meanwhile: a few rounds.
+	 */
+	for (tries = 0; tries < 4; tries++) {
+		u32 word = atomic_read(&tag->state);
+
+		if (word == abandoned) {
+			if (atomic_cmpxchg(&tag->state, word,
+					   BUSE_TAG_WORD(seq, BUSE_TAG_IDLE)) ==
+			    word)
+				return true;
+			continue;
+		}
+		if (word != parked)
+			return false;
+		/* Claimed: neither its timeout nor a take-back ends it now. */
+		if (atomic_cmpxchg(&tag->state, parked,
+				   BUSE_TAG_WORD(next, BUSE_TAG_FETCHING)) !=
+		    parked)
+			continue;
+		if (!buse_queue_post(bq, ring, tagno, next, true))
+			/* Detaching: the take-back ends it. */
+			atomic_set_release(&tag->state, parked);
+		else
+			buse_queue_wake(bq);
+		return true;
+	}
+	return false;
+}
+
+/*
  * Completes tag @tagno, issue @seq, of queue @bq with the server's @res.
  * Returns false, touching nothing, if the completion is invalid: the tag
- * is not in flight with that seq, or @res is not a valid answer (the
- * request then stays outstanding).  Called with ring->cq_mutex held, which
- * serialises completions of the queue; timeouts and detach may race.
+ * is not in flight with that seq (nor an abandoned issue given back), or
+ * @res is not a valid answer (the request then stays outstanding).  Called
+ * with ring->cq_mutex held, which serialises completions of the queue;
+ * timeouts and detach may race.
  */
 static bool buse_complete(struct buse_queue *bq, struct buse_ring *ring,
 			  u32 tagno, u16 seq, s32 res)
@@ -370,11 +528,12 @@ static bool buse_complete(struct buse_queue *bq, struct buse_ring *ring,
 	blk_status_t status;
 	struct buse_tag *tag;
 	struct request *rq;
-	u32 len, done;
+	u32 len, done, word;
 	int op;
 
 	if (tagno >= dev->info.queue_depth)
 		return false;
+	tagno = array_index_nospec(tagno, dev->info.queue_depth);
 	tag = &bq->tags[tagno];
 
 	/*
@@ -382,8 +541,13 @@ static bool buse_complete(struct buse_queue *bq, struct buse_ring *ring,
 	 * They were written before the word (release); re-reading the word
 	 * after them proves they belong to issue @seq.
 	 */
-	if (atomic_read_acquire(&tag->state) != inflight)
+	word = atomic_read_acquire(&tag->state);
+	if (word != inflight) {
+		if (BUSE_TAG_STATE(word) == BUSE_TAG_ABANDONED ||
+		    BUSE_TAG_STATE(word) == BUSE_TAG_PARKED)
+			return buse_give_back(bq, ring, tagno, seq);
 		return false;
+	}
 	len = READ_ONCE(tag->len);
 	op = READ_ONCE(tag->op);
 	smp_rmb();
@@ -394,7 +558,8 @@ static bool buse_complete(struct buse_queue *bq, struct buse_ring *ring,
 
 	if (atomic_cmpxchg(&tag->state, inflight,
 			   BUSE_TAG_WORD(seq, BUSE_TAG_COMPLETING)) != inflight)
-		return false;		/* a timeout or detach took it */
+		/* A timeout took it: this is then the give-back. */
+		return buse_give_back(bq, ring, tagno, seq);
 
 	rq = tag->rq;
 	if (op == BUSE_OP_READ && done)
@@ -478,6 +643,7 @@ u32 buse_queue_fetch_locked(struct buse_queue *bq, struct buse_ring *ring)
 
 			bits[w] &= bits[w] - 1;
 			buse_fetch_tag(bq, ring, w * BITS_PER_LONG + bit);
+			cond_resched();
 		}
 	}
 	return ready;
@@ -513,6 +679,9 @@ unsigned int buse_queue_reap_locked(struct buse_queue *bq,
 			done++;
 		else
 			(*rejected)++;
+		/* Up to queue_depth READ copies of max_io bytes each. */
+		if (!((head + 1) & 31))
+			cond_resched();
 	}
 	ring->cq_head = head;
 	smp_store_release(&ring->hdr->cq_head, head);
@@ -520,9 +689,11 @@ unsigned int buse_queue_reap_locked(struct buse_queue *bq,
 }
 
 /*
- * Takes back every request the server holds: fails it, or requeues it.
- * The caller has made queue_rq() unable to post (ring cleared or state
- * changed) and quiesced the queue.
+ * Takes back every request the server holds: fails it, or requeues it;
+ * requests parked for a buffer the server never gave back too.  The
+ * server's buffers are gone with it: every tag ends IDLE.  The caller has
+ * made queue_rq() unable to post (ring cleared or state changed) and
+ * quiesced the queue.
  */
 static void buse_dev_take_back_inflight(struct buse_dev *dev, bool requeue)
 {
@@ -534,21 +705,28 @@ static void buse_dev_take_back_inflight(struct buse_dev *dev, bool requeue)
 		for (t = 0; t < dev->info.queue_depth; t++) {
 			struct buse_tag *tag = &bq->tags[t];
 			u32 word, idle;
+			int st;
 
+retry:
 			/* A fetch holds the tag for one copy: let it end. */
 			for (;;) {
 				word = atomic_read(&tag->state);
-				if ((word & BUSE_TAG_STATE_MASK) !=
-				    BUSE_TAG_FETCHING)
+				if (BUSE_TAG_STATE(word) != BUSE_TAG_FETCHING)
 					break;
 				cond_resched();
 			}
+			st = BUSE_TAG_STATE(word);
 			idle = BUSE_TAG_WORD(BUSE_TAG_SEQ(word), BUSE_TAG_IDLE);
-
-			if ((word & BUSE_TAG_STATE_MASK) != BUSE_TAG_INFLIGHT ||
-			    atomic_cmpxchg(&tag->state, word, idle) != word)
+			if (st != BUSE_TAG_INFLIGHT && st != BUSE_TAG_PARKED &&
+			    st != BUSE_TAG_ABANDONED)
 				continue;
-			atomic_dec(&bq->inflight);
+			/* A timeout may race (INFLIGHT/PARKED -> ABANDONED). */
+			if (atomic_cmpxchg(&tag->state, word, idle) != word)
+				goto retry;
+			if (st == BUSE_TAG_ABANDONED)
+				continue;
+			if (st == BUSE_TAG_INFLIGHT)
+				atomic_dec(&bq->inflight);
 			if (requeue)
 				blk_mq_requeue_request(tag->rq, false);
 			else
@@ -597,14 +775,17 @@ static void buse_dev_recovery_expired(struct work_struct *work)
 	mutex_unlock(&dev->lock);
 }
 
+/*
+ * May the caller serve, see and remove @dev?  The owner rule first, so that
+ * an owner's calls log no capability check (audit, LSMs).
+ */
 bool buse_dev_is_owner(const struct buse_dev *dev)
 {
-	if (capable(CAP_SYS_ADMIN))
+	if ((dev->info.flags & BUSE_DEV_F_OWNER) &&
+	    (uid_eq(current_fsuid(), dev->owner_uid) ||
+	     (gid_valid(dev->owner_gid) && in_group_p(dev->owner_gid))))
 		return true;
-	if (!(dev->info.flags & BUSE_DEV_F_OWNER))
-		return false;
-	return uid_eq(current_fsuid(), dev->owner_uid) ||
-	       (gid_valid(dev->owner_gid) && in_group_p(dev->owner_gid));
+	return capable(CAP_SYS_ADMIN);
 }
 
 /*
@@ -774,7 +955,8 @@ static int buse_validate_info(struct buse_dev_info *info)
 				  max_nodata) ||
 	    buse_default_multiple(&info->discard_granularity, lbs, lbs,
 				  BUSE_MAX_IO_HINT) ||
-	    !is_power_of_2(info->discard_granularity))
+	    !is_power_of_2(info->discard_granularity) ||
+	    info->max_discard < info->discard_granularity)
 		return -EINVAL;
 	if (info->timeout > BUSE_MAX_TIMEOUT ||
 	    info->recovery_timeout > BUSE_MAX_TIMEOUT)
@@ -918,7 +1100,10 @@ int buse_dev_add(struct buse_dev_info *info)
 	/* Capacity 0 until a server attaches: nothing to scan or fail. */
 	set_capacity(disk, 0);
 	set_disk_ro(disk, dev->info.flags & BUSE_DEV_F_READ_ONLY);
-	if (dev->info.flags & BUSE_DEV_F_NO_PARTSCAN)
+	/* An owned device's partition table is scanned only if root asked. */
+	if ((dev->info.flags & BUSE_DEV_F_NO_PARTSCAN) ||
+	    ((dev->info.flags & BUSE_DEV_F_OWNER) &&
+	     !(dev->info.flags & BUSE_DEV_F_PARTSCAN)))
 		disk->flags |= GENHD_FL_NO_PART;
 
 	ret = device_add_disk(NULL, disk, buse_dev_attr_groups);
@@ -976,7 +1161,11 @@ static void buse_dev_shut_locked(struct buse_dev *dev)
 		wake_up_all(&dev->queues[i].wait);
 }
 
-int buse_dev_remove(u32 index, u32 flags)
+/*
+ * Removes device @index.  @check_owner: the caller must own it (the
+ * control ioctl); module unload removes every device whoever unloads.
+ */
+static int buse_dev_do_remove(u32 index, u32 flags, bool check_owner)
 {
 	struct buse_dev *dev;
 
@@ -995,7 +1184,7 @@ int buse_dev_remove(u32 index, u32 flags)
 		mutex_unlock(&buse_devs_lock);
 		return -ENODEV;
 	}
-	if (!buse_dev_is_owner(dev)) {
+	if (check_owner && !buse_dev_is_owner(dev)) {
 		mutex_unlock(&dev->lock);
 		mutex_unlock(&buse_devs_lock);
 		return -EPERM;
@@ -1027,10 +1216,21 @@ int buse_dev_remove(u32 index, u32 flags)
 	return 0;
 }
 
+int buse_dev_remove(u32 index, u32 flags)
+{
+	return buse_dev_do_remove(index, flags, true);
+}
+
+/*
+ * Module unload: no control file is open and no device is open (each
+ * holds the module), so nothing can add or remove devices meanwhile.
+ * delete_module() needs only CAP_SYS_MODULE: no owner check here, or a
+ * device could outlive the module's code.
+ */
 void buse_dev_remove_all(void)
 {
 	struct buse_dev *dev;
-	int id;
+	int id, ret;
 
 	for (id = 0; ; id++) {
 		mutex_lock(&buse_devs_lock);
@@ -1038,8 +1238,10 @@ void buse_dev_remove_all(void)
 		mutex_unlock(&buse_devs_lock);
 		if (!dev)
 			break;
-		buse_dev_remove(id, BUSE_REMOVE_F_FORCE);
+		ret = buse_dev_do_remove(id, BUSE_REMOVE_F_FORCE, false);
+		WARN_ON_ONCE(ret && ret != -ENODEV);
 	}
+	idr_destroy(&buse_devs);
 }
 
 int buse_dev_info(u32 index, struct buse_dev_info *info)
@@ -1062,21 +1264,35 @@ int buse_dev_info(u32 index, struct buse_dev_info *info)
 	return 0;
 }
 
+/*
+ * Fills @indexes with up to @count device indexes, and *@nr_devices with
+ * their number.  The indexes are taken under the table's lock and copied
+ * to the caller after it: a user buffer whose page fault never ends
+ * (userfaultfd, FUSE) must not hold the table up.
+ */
 int buse_dev_list(u32 __user *indexes, u32 count, u32 *nr_devices)
 {
 	struct buse_dev *dev;
-	u32 n = 0;
+	u32 *snap = NULL, n = 0, want;
 	int id, ret = 0;
 
+	/* At most one index per possible device. */
+	want = min_t(u32, count, BUSE_MAX_INDEX + 1);
+	if (want) {
+		snap = kvmalloc_array(want, sizeof(*snap), GFP_KERNEL);
+		if (!snap)
+			return -ENOMEM;
+	}
 	mutex_lock(&buse_devs_lock);
 	idr_for_each_entry(&buse_devs, dev, id) {
-		if (n < count && put_user((u32)id, &indexes[n])) {
-			ret = -EFAULT;
-			break;
-		}
+		if (n < want)
+			snap[n] = id;
 		n++;
 	}
 	mutex_unlock(&buse_devs_lock);
+	if (want && copy_to_user(indexes, snap, min(n, want) * sizeof(*snap)))
+		ret = -EFAULT;
+	kvfree(snap);
 	*nr_devices = n;
 	return ret;
 }

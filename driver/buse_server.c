@@ -14,6 +14,8 @@
 #include <linux/sched.h>
 #include <linux/uaccess.h>
 #include <linux/version.h>
+#include <linux/nospec.h>
+#include <linux/sched/signal.h>
 
 #include "buse.h"
 
@@ -24,6 +26,26 @@ static struct class *buse_class;
 /* ------------------------------------------------------------------------
  * Rings
  */
+
+/*
+ * Ring memory of all servers, in bytes, and its limit (module parameter
+ * max_ring_mb; 0 means half of RAM).  Each server's rings are also charged
+ * to the memory cgroup of the process that attaches.
+ */
+static atomic64_t buse_ring_bytes = ATOMIC64_INIT(0);
+static unsigned int buse_max_ring_mb;
+module_param_named(max_ring_mb, buse_max_ring_mb, uint, 0644);
+MODULE_PARM_DESC(max_ring_mb,
+		 "Ring memory of all servers together, in MiB (0: half of RAM)");
+
+static u64 buse_ring_limit(void)
+{
+	unsigned int mb = READ_ONCE(buse_max_ring_mb);
+
+	if (mb)
+		return (u64)mb << 20;
+	return ((u64)totalram_pages() << PAGE_SHIFT) / 2;
+}
 
 static void buse_server_free_rings(struct buse_server *srv)
 {
@@ -38,6 +60,8 @@ static void buse_server_free_rings(struct buse_server *srv)
 	}
 	kfree(srv->rings);
 	srv->rings = NULL;
+	atomic64_sub(srv->accounted, &buse_ring_bytes);
+	srv->accounted = 0;
 }
 
 static int buse_server_alloc_rings(struct buse_server *srv, bool write_in_run)
@@ -55,9 +79,23 @@ static int buse_server_alloc_rings(struct buse_server *srv, bool write_in_run)
 				   srv->cq_entries * sizeof(struct buse_io_cqe));
 	srv->map_size = srv->data_off + (u64)info->queue_depth * info->max_io;
 
-	srv->rings = kcalloc(info->nr_queues, sizeof(*srv->rings), GFP_KERNEL);
-	if (!srv->rings)
+	/* Within the module-wide limit, counted before allocating. */
+	srv->accounted = srv->map_size * info->nr_queues;
+	if (atomic64_add_return(srv->accounted, &buse_ring_bytes) >
+	    buse_ring_limit()) {
+		atomic64_sub(srv->accounted, &buse_ring_bytes);
+		srv->accounted = 0;
+		pr_info_ratelimited("buse%u: %llu bytes of rings would exceed max_ring_mb\n",
+				    srv->dev->index, srv->map_size * info->nr_queues);
 		return -ENOMEM;
+	}
+	srv->rings = kcalloc(info->nr_queues, sizeof(*srv->rings),
+			     GFP_KERNEL_ACCOUNT);
+	if (!srv->rings) {
+		atomic64_sub(srv->accounted, &buse_ring_bytes);
+		srv->accounted = 0;
+		return -ENOMEM;
+	}
 	srv->nr_rings = info->nr_queues;
 	for (i = 0; i < srv->nr_rings; i++) {
 		struct buse_ring *ring = &srv->rings[i];
@@ -65,8 +103,12 @@ static int buse_server_alloc_rings(struct buse_server *srv, bool write_in_run)
 		mutex_init(&ring->cq_mutex);
 		ring->sq_mask = srv->sq_entries - 1;
 		ring->cq_mask = srv->cq_entries - 1;
-		/* Zeroed: nothing of the kernel's leaks to the server. */
-		ring->area = vmalloc_user(srv->map_size);
+		/*
+		 * Zeroed: nothing of the kernel's leaks to the server.
+		 * Charged to the attaching process's memory cgroup.
+		 */
+		ring->area = __vmalloc(srv->map_size,
+				       GFP_KERNEL_ACCOUNT | __GFP_ZERO);
 		if (!ring->area) {
 			buse_server_free_rings(srv);
 			return -ENOMEM;
@@ -78,7 +120,7 @@ static int buse_server_alloc_rings(struct buse_server *srv, bool write_in_run)
 		ring->write_in_run = write_in_run;
 		if (write_in_run) {
 			ring->fetch = bitmap_zalloc(info->queue_depth,
-						    GFP_KERNEL);
+						    GFP_KERNEL_ACCOUNT);
 			if (!ring->fetch) {
 				buse_server_free_rings(srv);
 				return -ENOMEM;
@@ -141,7 +183,8 @@ static int buse_server_attach_locked(struct buse_server *srv,
 
 		spin_lock(&bq->lock);
 		bq->sq_tail = 0;
-		WRITE_ONCE(bq->ring, &srv->rings[i]);
+		/* Pairs with queue_rq()'s acquire: the ring is set up. */
+		smp_store_release(&bq->ring, &srv->rings[i]);
 		spin_unlock(&bq->lock);
 	}
 	WRITE_ONCE(dev->state, BUSE_STATE_RUNNING);
@@ -239,18 +282,31 @@ static void buse_server_detach_locked(struct buse_server *srv)
 	dev->server = NULL;
 	put_pid(dev->server_pid);
 	dev->server_pid = NULL;
+	for (i = 0; i < dev->info.nr_queues; i++)
+		wake_up_all(&dev->queues[i].wait);
 }
 
 /* ------------------------------------------------------------------------
  * Serving
  */
 
-static bool buse_run_ready(struct buse_dev *dev, struct buse_queue *bq,
+static bool buse_run_ready(struct buse_server *srv, struct buse_queue *bq,
 			   struct buse_ring *ring)
 {
 	return READ_ONCE(bq->sq_tail) != READ_ONCE(ring->hdr->sq_head) ||
 	       atomic_read(&ring->kick) ||
-	       READ_ONCE(dev->state) != BUSE_STATE_RUNNING;
+	       READ_ONCE(srv->dev->state) != BUSE_STATE_RUNNING ||
+	       READ_ONCE(srv->detached);
+}
+
+/*
+ * sq_head as the server stored it is sane: within the last sq_entries
+ * indexes before the kernel's sq_tail.
+ */
+static bool buse_sq_head_sane(struct buse_queue *bq, struct buse_ring *ring)
+{
+	return READ_ONCE(bq->sq_tail) - READ_ONCE(ring->hdr->sq_head) <=
+	       ring->sq_mask + 1;
 }
 
 static long buse_server_run(struct buse_server *srv,
@@ -274,6 +330,7 @@ static long buse_server_run(struct buse_server *srv,
 		return -ENXIO;
 	if (r.queue >= srv->nr_rings)
 		return -EINVAL;
+	r.queue = array_index_nospec(r.queue, srv->nr_rings);
 	if (READ_ONCE(dev->state) == BUSE_STATE_REMOVING)
 		return -ENODEV;
 
@@ -282,10 +339,19 @@ static long buse_server_run(struct buse_server *srv,
 	/*
 	 * A call that does not wait hands completions over and takes the
 	 * next WRITEs' data in one hold of cq_mutex (a polling server makes
-	 * nothing but these).
+	 * nothing but these).  A detach of this server (its process exited,
+	 * a child holds the file) sets detached, then takes every cq_mutex
+	 * once: from then on no RUN of this file touches the queues.
 	 */
 	mutex_lock(&ring->cq_mutex);
+	if (READ_ONCE(srv->detached)) {
+		mutex_unlock(&ring->cq_mutex);
+		return -ENODEV;
+	}
 	r.completed = buse_queue_reap_locked(bq, ring, &rejected);
+	/* A broken server: nothing to wait for, and it must be told. */
+	if (!buse_sq_head_sane(bq, ring))
+		rejected++;
 	r.rejected = rejected;
 	wait = !(r.flags & (BUSE_RUN_F_KICK | BUSE_RUN_F_NOWAIT)) && !rejected;
 	if (!wait)
@@ -297,13 +363,17 @@ static long buse_server_run(struct buse_server *srv,
 		wake_up(&bq->wait);
 	} else if (wait) {
 		ret = wait_event_interruptible(bq->wait,
-					       buse_run_ready(dev, bq, ring));
+					       buse_run_ready(srv, bq, ring));
 		atomic_dec_if_positive(&ring->kick);
 		if (READ_ONCE(dev->state) == BUSE_STATE_REMOVING)
 			return -ENODEV;
 		if (ret)
 			return ret;
 		mutex_lock(&ring->cq_mutex);
+		if (READ_ONCE(srv->detached)) {
+			mutex_unlock(&ring->cq_mutex);
+			return -ENODEV;
+		}
 		r.sq_ready = buse_queue_fetch_locked(bq, ring);
 		mutex_unlock(&ring->cq_mutex);
 	}
@@ -344,8 +414,10 @@ static int buse_server_open(struct inode *inode, struct file *file)
 		ret = -EBUSY;
 	else
 		ret = 0;
-	if (!ret)
+	if (!ret) {
 		dev->server_open = true;
+		srv->holds_open = true;
+	}
 	mutex_unlock(&dev->lock);
 	if (ret)
 		goto out_free_srv;
@@ -368,13 +440,55 @@ static int buse_server_release(struct inode *inode, struct file *file)
 	mutex_lock(&dev->lock);
 	if (dev->server == srv)
 		buse_server_detach_locked(srv);
-	dev->server_open = false;
+	if (srv->holds_open) {
+		dev->server_open = false;
+		srv->holds_open = false;
+	}
 	mutex_unlock(&dev->lock);
 
 	/* Every mapping held the file: none is left, no queue_rq() uses it. */
 	buse_server_free_rings(srv);
 	kfree(srv);
 	buse_dev_put(dev);
+	return 0;
+}
+
+/*
+ * Called at every close of a descriptor of the file.  When the attached
+ * server's process exits, its descriptors are closed after its memory is
+ * gone; a child it forked (without exec) may still hold the file, and
+ * would otherwise keep a dead server attached: requests would wait for
+ * it.  Detach then, and let a new server open the device.
+ */
+static int buse_server_flush(struct file *file, fl_owner_t id)
+{
+	struct buse_server *srv = file->private_data;
+	struct buse_dev *dev = srv->dev;
+	bool detached = false;
+	unsigned int i;
+
+	if (!(current->flags & PF_EXITING))
+		return 0;
+	mutex_lock(&dev->lock);
+	if (dev->server == srv && dev->server_pid == task_tgid(current)) {
+		buse_server_detach_locked(srv);
+		WRITE_ONCE(srv->detached, true);
+		detached = true;
+		if (srv->holds_open) {
+			dev->server_open = false;
+			srv->holds_open = false;
+		}
+	}
+	mutex_unlock(&dev->lock);
+	if (!detached)
+		return 0;
+	/* A RUN of the child that holds a cq_mutex has finished with it. */
+	for (i = 0; i < srv->nr_rings; i++) {
+		mutex_lock(&srv->rings[i].cq_mutex);
+		mutex_unlock(&srv->rings[i].cq_mutex);
+	}
+	for (i = 0; i < dev->info.nr_queues; i++)
+		wake_up_all(&dev->queues[i].wait);
 	return 0;
 }
 
@@ -398,12 +512,18 @@ static int buse_server_mmap(struct file *file, struct vm_area_struct *vma)
 	struct buse_server *srv = file->private_data;
 	unsigned long offset = vma->vm_pgoff << PAGE_SHIFT;
 	unsigned long q = offset >> BUSE_QUEUE_MMAP_SHIFT;
+	unsigned long addr;
+	void *area;
+	int ret;
 
 	if (!smp_load_acquire(&srv->attached))
 		return -ENXIO;
+	if (READ_ONCE(srv->detached))
+		return -ENODEV;
 	if (vma->vm_pgoff > (ULONG_MAX >> PAGE_SHIFT) ||
 	    offset != BUSE_QUEUE_MMAP_OFFSET(q) || q >= srv->nr_rings)
 		return -EINVAL;
+	q = array_index_nospec(q, srv->nr_rings);
 	if (vma->vm_end - vma->vm_start != srv->map_size)
 		return -EINVAL;
 	if (!(vma->vm_flags & VM_SHARED))
@@ -412,13 +532,29 @@ static int buse_server_mmap(struct file *file, struct vm_area_struct *vma)
 	if (vma->vm_flags & VM_EXEC)
 		return -EPERM;
 	buse_vm_flags_clear(vma, VM_MAYEXEC);
-	return remap_vmalloc_range(vma, srv->rings[q].area, 0);
+	/*
+	 * Not inherited by fork(): only the server's own process serves.
+	 * Neither grown by mremap() nor dumped.
+	 */
+	buse_vm_flags_set(vma, VM_DONTCOPY | VM_DONTEXPAND | VM_DONTDUMP);
+
+	area = srv->rings[q].area;
+	for (addr = vma->vm_start; addr < vma->vm_end; addr += PAGE_SIZE) {
+		ret = vm_insert_page(vma, addr, vmalloc_to_page(area));
+		if (ret)
+			return ret;
+		area += PAGE_SIZE;
+		if (!((addr >> PAGE_SHIFT) & 511))
+			cond_resched();
+	}
+	return 0;
 }
 
 static const struct file_operations buse_server_fops = {
 	.owner		= THIS_MODULE,
 	.open		= buse_server_open,
 	.release	= buse_server_release,
+	.flush		= buse_server_flush,
 	.unlocked_ioctl	= buse_server_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.mmap		= buse_server_mmap,

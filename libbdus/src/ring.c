@@ -18,10 +18,12 @@
  * Issues and cancellation: every descriptor carries (tag, seq) and its
  * completion echoes both.  When a request times out the kernel fails it,
  * posts a BUSE_OP_CANCEL notice for (tag, seq) when the ring has room, and
- * may issue the tag again with seq + 1.  A slot whose issue was cancelled
- * stays with the engine until bdus_complete(); its completion is dropped,
- * and a new issue of the tag meanwhile is answered -ETIMEDOUT (its buffer
- * is still the engine's).
+ * issues the tag again (seq + 1) only once the engine gave the buffer
+ * back.  A slot whose issue was cancelled stays with the engine until
+ * bdus_complete(), whose completion of the cancelled issue is that
+ * give-back (the kernel discards its result).  A new issue of the tag
+ * while the engine holds it (a kernel without give-backs) is answered
+ * -ETIMEDOUT, since its buffer is still the engine's.
  */
 #include <errno.h>
 #include <sched.h>
@@ -386,27 +388,29 @@ int bdus_complete(const struct bdus_req *req, int result)
 					      false, __ATOMIC_ACQ_REL,
 					      __ATOMIC_ACQUIRE));
 
-	/* A cancelled issue: the kernel has failed it already. */
-	if (BDUS_SLOT_STATUS(old) == BDUS_SLOT_BUSY) {
-		cqe.tag = (uint16_t)slot->req.tag;
-		cqe.seq = BDUS_SLOT_SEQ(old);
-		cqe.result = res;
+	/*
+	 * Also for a cancelled issue: the kernel has failed it already, and
+	 * takes this completion as the give-back of its buffer (it holds the
+	 * tag's next request until then).
+	 */
+	cqe.tag = (uint16_t)slot->req.tag;
+	cqe.seq = BDUS_SLOT_SEQ(old);
+	cqe.result = res;
 
-		pthread_mutex_lock(&q->cq_lock);
-		ret = cq_push(q, &cqe, 1);
-		pthread_mutex_unlock(&q->cq_lock);
+	pthread_mutex_lock(&q->cq_lock);
+	ret = cq_push(q, &cqe, 1);
+	pthread_mutex_unlock(&q->cq_lock);
 
-		/*
-		 * Hand it to the kernel now: the queue thread may be asleep
-		 * in BUSE_IOC_RUN and consumes completions only when it
-		 * wakes.  NOWAIT, not KICK: the queue thread need not wake,
-		 * and a KICK would leave a wake-up token behind for each
-		 * completion.  Errors are the queue thread's business (it
-		 * sees ENODEV too).
-		 */
-		if (!ret && q->fd >= 0)
-			bdus_queue_run(q, BUSE_RUN_F_NOWAIT, NULL);
-	}
+	/*
+	 * Hand it to the kernel now: the queue thread may be asleep
+	 * in BUSE_IOC_RUN and consumes completions only when it
+	 * wakes.  NOWAIT, not KICK: the queue thread need not wake,
+	 * and a KICK would leave a wake-up token behind for each
+	 * completion.  Errors are the queue thread's business (it
+	 * sees ENODEV too).
+	 */
+	if (!ret && q->fd >= 0)
+		bdus_queue_run(q, BUSE_RUN_F_NOWAIT, NULL);
 
 	/*
 	 * Last touch of q, under the lock: once async_inflight reaches 0 the

@@ -236,16 +236,24 @@ struct buse_version {
 #define BUSE_DEV_F_NO_PARTSCAN	(1u << 3)	/* no partition scanning */
 #define BUSE_DEV_F_RECOVERABLE	(1u << 4)	/* requests wait for a new server */
 #define BUSE_DEV_F_OWNER	(1u << 5)	/* owner_uid/owner_gid are valid */
+#define BUSE_DEV_F_PARTSCAN	(1u << 6)	/* with OWNER: scan partitions anyway */
 #define BUSE_DEV_F_ALL		(BUSE_DEV_F_READ_ONLY | BUSE_DEV_F_ROTATIONAL | \
 				 BUSE_DEV_F_NO_WRITE_CACHE | BUSE_DEV_F_NO_PARTSCAN | \
-				 BUSE_DEV_F_RECOVERABLE | BUSE_DEV_F_OWNER)
+				 BUSE_DEV_F_RECOVERABLE | BUSE_DEV_F_OWNER | \
+				 BUSE_DEV_F_PARTSCAN)
 
 /*
  * Ownership (BUSE_DEV_F_OWNER): only CAP_SYS_ADMIN adds devices, but the
  * owner (uid, or a member of gid) may serve the device (/dev/busecN is
- * created owned by them, mode 0660), see its BUSE_CTL_INFO and remove it.
- * Everyone may BUSE_CTL_VERSION and BUSE_CTL_LIST; BUSE_CTL_INFO and
- * BUSE_CTL_REMOVE of a device one does not own fail with EACCES/EPERM.
+ * created owned by them, mode 0660), see its BUSE_CTL_INFO and remove it
+ * (also with BUSE_REMOVE_F_FORCE: the owner can fail its device's I/O at
+ * any time anyway, by stopping its server).  Only the owner and
+ * CAP_SYS_ADMIN may open an owned /dev/buseN (EACCES for anyone else,
+ * whatever the node's mode), and an owned device's partition table, which
+ * is the owner's data, is not scanned unless the creator also sets
+ * BUSE_DEV_F_PARTSCAN.  Everyone may BUSE_CTL_VERSION and BUSE_CTL_LIST;
+ * BUSE_CTL_INFO and BUSE_CTL_REMOVE of a device one does not own fail
+ * with EACCES/EPERM.
  */
 #define BUSE_NO_GROUP		0xffffffffu
 
