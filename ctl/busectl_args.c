@@ -39,7 +39,11 @@ static const char usage_add[] =
 	"Create a buse device.  With N, device N (0..65535); without N, the\n"
 	"first free index.  The index is printed on stdout.\n"
 	"\n"
-	"Options (sizes accept K, M, G, T suffixes, binary: 1K = 1024):\n"
+	"SIZE is a number of bytes with an optional suffix: K, M, G, T, P, E\n"
+	"(or KiB .. EiB) are powers of 1024 (1K = 1024), KB, MB, GB, TB, PB, EB\n"
+	"powers of 1000 (1KB = 1000).\n"
+	"\n"
+	"Options:\n"
 	"  --size SIZE                 capacity in bytes, a multiple of the logical\n"
 	"                              block size (default 0: the first server to\n"
 	"                              attach sets it)\n"
@@ -375,13 +379,15 @@ static int parse_size_opt(const char *cmd, const char *what, const char *opt,
 	int ret = bdus_parse_size(s, out);
 
 	if (ret == -ERANGE)
-		return fail(err, errlen, "%s: %s '%s' (%s) is too large", cmd,
-			    what, s, opt);
+		return fail(err, errlen,
+			    "%s: %s '%s' (%s) is too large: more than 2^64 - 1 "
+			    "bytes", cmd, what, s, opt);
 	if (ret < 0)
 		return fail(err, errlen,
 			    "%s: invalid %s '%s' (%s): expected a number of "
-			    "bytes with an optional K, M, G or T suffix, e.g. "
-			    "256M",
+			    "bytes with an optional suffix K, M, G, T, P, E "
+			    "(or KiB .. EiB: powers of 1024) or KB .. EB "
+			    "(powers of 1000), e.g. 256M",
 			    cmd, what, s, opt);
 	return 0;
 }

@@ -49,6 +49,11 @@ static const struct {
 
 #define NSHARED (sizeof(shared) / sizeof(shared[0]))
 
+/* What a size option expects (bdus_parse_size()). */
+#define SIZE_SYNTAX "expected a number of bytes with an optional suffix " \
+	"K, M, G, T, P, E (or KiB .. EiB: powers of 1024) or KB .. EB " \
+	"(powers of 1000), e.g. 256M"
+
 /* Whether s accepts shared option i. */
 static bool accepts(const struct ex_cli_spec *s, size_t i)
 {
@@ -241,6 +246,8 @@ static void print_invalid(const struct ex_cli_spec *s,
 	else
 		fprintf(stderr, "%s: invalid value for -%c", s->prog, opt);
 	fprintf(stderr, ": '%s' (%s)\n", optarg ? optarg : "",
+		err == -ERANGE && opt == 's' ?
+			"too large: more than 2^64 - 1 bytes" :
 		err == -ERANGE ? "too large" :
 		err == -EDOM ? "must not be 0" :
 		valid ? valid : "not a valid number");
@@ -314,6 +321,9 @@ bool ex_cli_parse(const struct ex_cli_spec *s, void *ctx, int argc,
 		if (i >= 0) {
 			ret = parse_shared(c, opt, optarg);
 			create_only |= shared[i].create_only;
+			if (opt == 's' || opt == 'm' || opt == 'b' ||
+			    opt == 'p')
+				valid = SIZE_SYNTAX;
 		} else {
 			ret = s->parse ? s->parse(ctx, opt, optarg, &valid) :
 			      -EINVAL;
@@ -382,8 +392,10 @@ void ex_cli_usage_options(FILE *f, const struct ex_cli_spec *s)
 		"%s"
 		"  -h, --help               show this help\n"
 		"\n"
-		"SIZE takes K, M, G, T suffixes (powers of 1024).  Options left out\n"
-		"get the driver's defaults.\n",
+		"SIZE is a number of bytes with an optional suffix: K, M, G, T, P, E\n"
+		"(or KiB .. EiB) are powers of 1024 (1K = 1024), KB, MB, GB, TB, PB,\n"
+		"EB powers of 1000 (1KB = 1000).  Options left out get the driver's\n"
+		"defaults.\n",
 		s->help_extra ? s->help_extra : "");
 }
 

@@ -122,12 +122,17 @@ BDUS_API int bdus_ctl_list(uint32_t **indexes, size_t *count);
 /*
  * bdus_parse_size - parse a size in bytes.
  *
- * Syntax: DIGITS [ "." DIGITS ] [ UNIT [ "B" | "iB" ] ] | DIGITS "B"
- *   UNIT is K, M, G or T (case-insensitive) and always binary:
- *   K = 2^10, M = 2^20, G = 2^30, T = 2^40 ("1KB" == "1KiB" == "1k" ==
- *   1024).  A lone "B" suffix means bytes ("512B" == "512").
+ * Syntax: DIGITS [ "." DIGITS ] [ UNIT [ "iB" | "B" ] ] | DIGITS "B"
+ *   The suffixes are read as util-linux reads them (mkswap, losetup,
+ *   fallocate): UNIT is K, M, G, T, P or E (the letter in either case).
+ *   Alone or with "iB" it is a power of 1024 ("1K" == "1KiB" == "1k" ==
+ *   1024, "1G" == 2^30, "1E" == 2^60); with "B" (or "b") a power of 1000
+ *   ("1KB" == 1000, "10GB" == 10^10, "1EB" == 10^18).  The "i" is
+ *   lower-case only ("1KIB" is -EINVAL).  A bare number, or one followed
+ *   by a lone "B", is bytes ("512B" == "512").
  *   A fraction is accepted when the result is a whole number of bytes:
- *   "1.5G" == 1610612736, "0.5K" == 512, but "1.3K" and "1.5" are -EINVAL.
+ *   "1.5G" == 1610612736, "0.5K" == 512, "1.5KB" == 1500, but "1.3K"
+ *   and "1.5" are -EINVAL.
  *   Numbers are decimal (a leading 0 does not mean octal).
  *   No sign, no whitespace anywhere, no hexadecimal.
  *

@@ -191,7 +191,9 @@ Test(busectl_params, io_min_bad)
 	ADD_FAILS("invalid minimum I/O size '-4K'", "--io-min=-4K");
 	ADD_FAILS("minimum I/O size '99999999999T' (--io-min) is too large",
 		  "--io-min", "99999999999T");
-	ADD_FAILS("invalid minimum I/O size '8E'", "--io-min", "8E");
+	ADD_FAILS("invalid minimum I/O size '8Z'", "--io-min", "8Z");
+	ADD_FAILS("invalid minimum I/O size '8E' (--io-min): must be a "
+		  "multiple", "--io-min", "8E");
 }
 
 Test(busectl_params, io_opt_good)

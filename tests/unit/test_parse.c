@@ -29,6 +29,14 @@ struct size_case {
 #define MiB (1ull << 20)
 #define GiB (1ull << 30)
 #define TiB (1ull << 40)
+#define PiB (1ull << 50)
+#define EiB (1ull << 60)
+#define KB 1000ull
+#define MB 1000000ull
+#define GB 1000000000ull
+#define TB 1000000000000ull
+#define PB 1000000000000000ull
+#define EB 1000000000000000000ull
 
 static void check_sizes(const struct size_case *c, size_t n)
 {
@@ -68,7 +76,8 @@ Test(parse_size, plain_numbers)
 	CHECK(c);
 }
 
-Test(parse_size, suffixes)
+/* A bare letter and "iB" are powers of 1024, as util-linux reads them. */
+Test(parse_size, binary_suffixes)
 {
 	static const struct size_case c[] = {
 		{ "1K", 0, KiB },
@@ -76,18 +85,44 @@ Test(parse_size, suffixes)
 		{ "256M", 0, 256 * MiB },
 		{ "1G", 0, GiB },
 		{ "2T", 0, 2 * TiB },
+		{ "3P", 0, 3 * PiB },
+		{ "1E", 0, EiB },
 		{ "0K", 0, 0 },
-		{ "1KB", 0, KiB },
 		{ "1KiB", 0, KiB },
-		{ "3MB", 0, 3 * MiB },
 		{ "3MiB", 0, 3 * MiB },
 		{ "5GiB", 0, 5 * GiB },
-		{ "7TB", 0, 7 * TiB },
+		{ "7TiB", 0, 7 * TiB },
+		{ "2PiB", 0, 2 * PiB },
+		{ "15EiB", 0, 15 * EiB },
 		{ "16383T", 0, 16383 * TiB },
 	};
 	CHECK(c);
 }
 
+/* "B" after the letter: powers of 1000 ("10GB" used to be 10 GiB). */
+Test(parse_size, decimal_suffixes)
+{
+	static const struct size_case c[] = {
+		{ "1KB", 0, KB },
+		{ "4KB", 0, 4 * KB },
+		{ "3MB", 0, 3 * MB },
+		{ "10GB", 0, 10 * GB },
+		{ "7TB", 0, 7 * TB },
+		{ "2PB", 0, 2 * PB },
+		{ "18EB", 0, 18 * EB },
+		{ "0GB", 0, 0 },
+		{ "1.5KB", 0, 1500 },
+		{ "0.001KB", 0, 1 },
+		{ "2.5GB", 0, 2500 * MB },
+		{ "0.0001KB", -EINVAL, 0 },	/* a tenth of a byte */
+	};
+	CHECK(c);
+}
+
+/*
+ * As util-linux: the letter in either case, "B" or "b", but the "i" of
+ * "iB" lower-case only.
+ */
 Test(parse_size, case_insensitive)
 {
 	static const struct size_case c[] = {
@@ -95,11 +130,18 @@ Test(parse_size, case_insensitive)
 		{ "1m", 0, MiB },
 		{ "1g", 0, GiB },
 		{ "1t", 0, TiB },
-		{ "1kb", 0, KiB },
+		{ "1p", 0, PiB },
+		{ "1e", 0, EiB },
 		{ "1kib", 0, KiB },
-		{ "1KIB", 0, KiB },
-		{ "1gIb", 0, GiB },
-		{ "1Mb", 0, MiB },
+		{ "1kiB", 0, KiB },
+		{ "1Kib", 0, KiB },
+		{ "1kb", 0, KB },
+		{ "1kB", 0, KB },
+		{ "1Mb", 0, MB },
+		{ "1gb", 0, GB },
+		{ "1KIB", -EINVAL, 0 },
+		{ "1gIb", -EINVAL, 0 },
+		{ "1KIb", -EINVAL, 0 },
 	};
 	CHECK(c);
 }
@@ -138,7 +180,13 @@ Test(parse_size, junk)
 		{ "1KBB", -EINVAL, 0 },
 		{ "1iB", -EINVAL, 0 },
 		{ "1Ki", -EINVAL, 0 },
-		{ "1P", -EINVAL, 0 },		/* not supported */
+		{ "1Z", -EINVAL, 0 },		/* beyond E: not supported */
+		{ "1Y", -EINVAL, 0 },
+		{ "1ZiB", -EINVAL, 0 },
+		{ "1EiBB", -EINVAL, 0 },
+		{ "1KiBs", -EINVAL, 0 },
+		{ "1iKB", -EINVAL, 0 },
+		{ "1BK", -EINVAL, 0 },
 		{ "0x1000", -EINVAL, 0 },
 		{ "1e3", -EINVAL, 0 },
 		{ "4096x", -EINVAL, 0 },
@@ -180,6 +228,23 @@ Test(parse_size, overflow)
 		  UINT64_MAX },
 		{ "16777216.5T", -ERANGE, 0 },
 		{ "16777215.5T", 0, 16777215ull * TiB + TiB / 2 },
+		{ "16E", -ERANGE, 0 },			/* 2^64 */
+		{ "16EiB", -ERANGE, 0 },
+		{ "15E", 0, 15 * EiB },
+		{ "15.9375E", 0, 15 * EiB + 15 * EiB / 16 },
+		{ "16383P", 0, 16383 * PiB },
+		{ "16384P", -ERANGE, 0 },		/* 2^64 */
+		{ "18446744073709551615B", 0, UINT64_MAX },
+		{ "18446744073709551616B", -ERANGE, 0 },
+		/* decimal: 2^64 - 1 = 18446744073709551615 */
+		{ "18EB", 0, 18 * EB },
+		{ "19EB", -ERANGE, 0 },
+		{ "18.446744073709551615EB", 0, UINT64_MAX },
+		{ "18.446744073709551616EB", -ERANGE, 0 },
+		{ "18446744073709551.615KB", 0, UINT64_MAX },
+		{ "18446744073709552KB", -ERANGE, 0 },
+		{ "18446744074GB", -ERANGE, 0 },
+		{ "18446744073GB", 0, 18446744073ull * GB },
 	};
 	CHECK(c);
 }
@@ -310,6 +375,37 @@ Test(busectl_add, equals_form_and_order)
 	cr_expect_eq(info.index, 9);
 }
 
+/* util-linux's suffixes: GB is 10^9, G and GiB are 2^30. */
+Test(busectl_add, decimal_and_binary_sizes)
+{
+	struct buse_dev_info info;
+	char err[256];
+
+	cr_assert_eq(add(&info, err, sizeof(err), "--size", "10GB", NULL), 0,
+		     "%s", err);
+	cr_expect_eq(info.size, 10 * GB);
+	cr_assert_eq(add(&info, err, sizeof(err), "--size", "10GiB", NULL), 0,
+		     "%s", err);
+	cr_expect_eq(info.size, 10 * GiB);
+	cr_assert_eq(add(&info, err, sizeof(err), "--size", "10g", NULL), 0,
+		     "%s", err);
+	cr_expect_eq(info.size, 10 * GiB);
+	cr_assert_eq(add(&info, err, sizeof(err), "--size", "2TB", NULL), 0,
+		     "%s", err);
+	cr_expect_eq(info.size, 2 * TB);
+	cr_assert_eq(add(&info, err, sizeof(err), "--size", "1P", NULL), 0,
+		     "%s", err);
+	cr_expect_eq(info.size, PiB);
+	cr_assert_eq(add(&info, err, sizeof(err), "--size", "1E",
+			 "--max-io", "256KiB", NULL), 0, "%s", err);
+	cr_expect_eq(info.size, EiB);
+	cr_expect_eq(info.max_io, 256 * KiB);
+	/* 4KB is 4000: not a block size */
+	ADD_FAILS("invalid logical block size '4KB'", "--logical-block-size",
+		  "4KB");
+	ADD_FAILS("invalid max I/O size '256KB'", "--max-io", "256KB");
+}
+
 Test(busectl_add, physical_defaults_to_logical)
 {
 	struct buse_dev_info info;
@@ -377,8 +473,13 @@ Test(busectl_add, bad_size)
 	ADD_FAILS("invalid size ''", "--size", "");
 	ADD_FAILS("invalid size '-1G'", "--size", "-1G");
 	ADD_FAILS("invalid size '-1G'", "--size=-1G");
-	ADD_FAILS("K, M, G or T suffix", "--size", "lots");
-	ADD_FAILS("too large", "--size", "99999999999T");
+	ADD_FAILS("optional suffix K, M, G, T, P, E", "--size", "lots");
+	ADD_FAILS("KB .. EB (powers of 1000)", "--size", "1KIB");
+	ADD_FAILS("invalid size '1Z'", "--size", "1Z");
+	ADD_FAILS("too large: more than 2^64 - 1 bytes", "--size",
+		  "99999999999T");
+	ADD_FAILS("size '16E' (--size) is too large", "--size", "16E");
+	ADD_FAILS("size '19EB' (--size) is too large", "--size", "19EB");
 	ADD_FAILS("not a multiple of the logical block size (512)",
 		  "--size", "1000");
 	ADD_FAILS("not a multiple of the logical block size (4096)",
