@@ -13,7 +13,9 @@
 #   make uninstall                          the same, removed
 #
 # KDIR: the kernel build tree.  Default: the running kernel's, if installed,
-# else the newest installed Debian headers.
+# else the newest installed Debian headers.  `make driver` prints the kernel
+# release buse.ko was built for, and when it is not the running kernel, the
+# one tests/vm/run boots by default.
 TOP := $(CURDIR)
 export TOP
 
@@ -47,6 +49,16 @@ driver:
 	@if [ -z "$(KDIR)" ] || [ ! -d "$(KDIR)" ]; then \
 		echo "buse: no kernel build tree found; install linux-headers-\$$(uname -r) or pass KDIR=" >&2; exit 1; fi
 	$(MAKE) -C $(KDIR) M=$(TOP)/driver W=1 modules
+	@krel=$$(sed -n 's/^#define UTS_RELEASE "\(.*\)"/\1/p' \
+		$(KDIR)/include/generated/utsrelease.h 2>/dev/null); \
+	echo "buse: driver/buse.ko built for $${krel:=unknown} (KDIR=$(KDIR))"; \
+	if [ "$$krel" != "$(KREL_RUNNING)" ]; then \
+		vm=$$(bash -c '. "$$1" && default_krel' - $(TOP)/tests/vm/common.sh 2>/dev/null); \
+		echo "buse: that is not the running kernel ($(KREL_RUNNING)): it will not load here"; \
+		if [ -n "$$vm" ] && [ "$$vm" != "$$krel" ]; then \
+			echo "buse: tests/vm/run boots $$vm by default; make KDIR=/lib/modules/$$vm/build builds for it"; \
+		fi; \
+	fi
 
 sparse:
 	$(MAKE) -C $(KDIR) M=$(TOP)/driver W=1 C=2 modules
