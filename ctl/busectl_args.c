@@ -84,7 +84,11 @@ static const char usage_add[] =
 	"                              (default 0: wait forever)\n"
 	"  --owner USER[:GROUP]        let USER, or the members of GROUP, serve,\n"
 	"                              inspect and remove the device; names or\n"
-	"                              numeric ids (digits only)\n"
+	"                              numeric ids (digits only).  Only they and\n"
+	"                              root may open it, and its partition table\n"
+	"                              is not scanned, unless --partscan\n"
+	"  --partscan                  with --owner: scan the owner's partition\n"
+	"                              table anyway (root's tools will parse it)\n"
 	"\n"
 	"  -h, --help                  show this help\n";
 
@@ -217,6 +221,7 @@ enum opt_id {
 	OPT_ROTATIONAL,
 	OPT_NO_WRITE_CACHE,
 	OPT_NO_PARTSCAN,
+	OPT_PARTSCAN,
 	OPT_IO_MIN,
 	OPT_IO_OPT,
 	OPT_MAX_DISCARD,
@@ -246,6 +251,7 @@ static const struct opt_spec add_opts[] = {
 	{ "rotational",		 0, OPT_ROTATIONAL },
 	{ "no-write-cache",	 0, OPT_NO_WRITE_CACHE },
 	{ "no-partscan",	 0, OPT_NO_PARTSCAN },
+	{ "partscan",		 0, OPT_PARTSCAN },
 	{ "io-min",		 1, OPT_IO_MIN },
 	{ "io-opt",		 1, OPT_IO_OPT },
 	{ "max-discard",	 1, OPT_MAX_DISCARD },
@@ -737,6 +743,9 @@ int busectl_parse_add(int argc, char **argv, struct buse_dev_info *out,
 		case OPT_NO_PARTSCAN:
 			info.flags |= BUSE_DEV_F_NO_PARTSCAN;
 			break;
+		case OPT_PARTSCAN:
+			info.flags |= BUSE_DEV_F_PARTSCAN;
+			break;
 		case OPT_RECOVERABLE:
 			info.flags |= BUSE_DEV_F_RECOVERABLE;
 			break;
@@ -1025,6 +1034,7 @@ static const struct {
 	{ BUSE_DEV_F_NO_PARTSCAN, "no_partscan" },
 	{ BUSE_DEV_F_RECOVERABLE, "recoverable" },
 	{ BUSE_DEV_F_OWNER, "owner" },
+	{ BUSE_DEV_F_PARTSCAN, "partscan" },
 };
 
 #define NR_DEV_FLAGS (sizeof(dev_flag_names) / sizeof(dev_flag_names[0]))

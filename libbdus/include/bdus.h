@@ -145,8 +145,9 @@ struct bdus_req {
  * Return values:
  *   0          success.
  *   -errno     failure.  -EIO, -ENOSPC, -EOPNOTSUPP, -ETIMEDOUT, -ENOLINK,
- *              -EILSEQ, -ENOMEM, -EAGAIN, -ENODATA and -EBADE reach the
- *              block layer as the matching status, anything else as EIO.
+ *              -EILSEQ, -ENODATA and -EBADE reach the application as
+ *              themselves, anything else (also -ENOMEM and -EAGAIN, which
+ *              mean "retry" inside the block layer) as EIO.
  *   n > 0      READ/WRITE only: the first n bytes were transferred and the
  *              rest failed (EIO); n must be a multiple of the logical block
  *              size and < len.  n == len means success.
@@ -238,8 +239,9 @@ struct storage_engine {
 	 * has already failed with ETIMEDOUT.  The engine should abandon the
 	 * work if it can, and must still call bdus_complete(req, ...) to
 	 * give req and its buffer back (the result is then discarded).
-	 * Until it does, new requests on the same tag fail with ETIMEDOUT
-	 * without reaching the engine, since the buffer is still in use.
+	 * Until it does, the kernel posts nothing on the same tag (the
+	 * buffer is still in use): a request that gets the tag waits, and
+	 * fails with ETIMEDOUT after the device's timeout.
 	 * Called on the queue's thread, at most once per request, possibly
 	 * while another thread of the engine is calling bdus_complete() for
 	 * it.  Without this hook nothing tells the engine; the rest holds.

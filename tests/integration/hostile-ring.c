@@ -27,21 +27,24 @@
  *   - ring indices out of range: cq_tail behind cq_head, ahead by
  *     cq_entries + 1 and by 2^31 (rejected, nothing consumed), a whole
  *     ring of zero entries (each rejected); sq_head ahead of sq_tail (the
- *     kernel holds requests back, then posts them once it is restored);
+ *     kernel posts anyway, RUN fails with EINVAL and rejected);
  *     garbage in the kernel's own sq_tail and cq_head (ignored);
  *   - munmap then complete: an answer written before munmap is consumed by
  *     RUN after it; the area can be mapped again; munmap + close with a
  *     READ held fails it with EIO at once, and a new attach serves again;
  *   - with T: a held READ times out (ETIMEDOUT for the client, a
- *     BUSE_OP_CANCEL notice in the ring); its late completion is rejected,
- *     also while the tag's next issue is held, which then completes;
+ *     BUSE_OP_CANCEL notice in the ring); while its buffer is not given
+ *     back, a WRITE blk-mq puts on that tag is not posted, leaves the
+ *     buffer alone and still ends with ETIMEDOUT, like the WRITEs posted on
+ *     the other tags; the late completions of timed-out issues are accepted
+ *     as give-backs (a second one is rejected), and every tag works again;
  *   - afterwards 64 honest write/read pairs all verify;
  *   - attached again with BUSE_ATTACH_F_WRITE_IN_RUN: a lone WRITE comes
  *     with its data and BUSE_DESC_F_DATA_READY; a WRITE behind a held READ
  *     comes without, its buffer untouched until RUN, which copies it and
  *     returns a sq_ready beyond it; 32 write/read pairs verify in that
  *     mode; with T, such a WRITE held (no RUN) until it times out is not
- *     copied by the next RUN, and its late completion is refused.
+ *     copied by the next RUN, and its late completion gives it back.
  * Exit status: 0 all ok, 1 some check failed, 2 usage or setup error.
  */
 #include <errno.h>
@@ -725,22 +728,37 @@ static void check_indices(struct ring *rg)
 	resync_cq(rg);
 	honest_io(rg, true, 70, 0x70, "a write after the index abuse");
 
-	/* sq_head ahead of sq_tail: the kernel must wait, then post. */
+	/*
+	 * sq_head ahead of sq_tail: a broken server.  Nothing it stores may
+	 * hold a request back (it would never time out): the kernel posts,
+	 * and RUN reports the bogus index (EINVAL, rejected) at once.
+	 */
 	saved = rg->sq_head;
 	__atomic_store_n(&rg->hdr->sq_head, saved + 1000, __ATOMIC_RELEASE);
 	client_start(&c, rg->n, false, 70, 0);
-	usleep(500000);
-	if (__atomic_load_n(&rg->hdr->sq_tail, __ATOMIC_ACQUIRE) != saved)
-		fail("the kernel posted into a ring whose sq_head claims it is full");
-	else if (client_wait(&c, 0))
-		fail("the READ ended while sq_head was bogus (%ld, %s)", c.ret, strerror(c.err));
+	{
+		uint64_t end = now_ms() + 5000;
+
+		while (__atomic_load_n(&rg->hdr->sq_tail, __ATOMIC_ACQUIRE) == saved &&
+		       now_ms() < end)
+			usleep(2000);
+	}
+	if (__atomic_load_n(&rg->hdr->sq_tail, __ATOMIC_ACQUIRE) != saved + 1)
+		fail("sq_head ahead of sq_tail: the kernel held the request back (sq_tail %#x, expected %#x)",
+		     rg->hdr->sq_tail, saved + 1);
 	else
-		ok("sq_head ahead of sq_tail: the kernel holds the request back");
+		ok("sq_head ahead of sq_tail: the kernel posts the request anyway");
+	ret = run(rg, &r);
+	if (ret == -EINVAL && r.rejected >= 1)
+		ok("sq_head ahead of sq_tail: RUN says EINVAL, rejected %u", r.rejected);
+	else
+		fail("sq_head ahead of sq_tail: RUN %s, rejected %u; expected EINVAL",
+		     ret ? strerror(-ret) : "ok", r.rejected);
 	__atomic_store_n(&rg->hdr->sq_head, saved, __ATOMIC_RELEASE);
 	if (take_for(rg, &d, BUSE_OP_READ, 70, 5000, "after restoring sq_head")) {
 		answer(rg, &d, "after restoring sq_head");
 		if (client_wait(&c, 5000) && c.ret == BLK && c.data[0] == 0x70)
-			ok("sq_head restored: the held-back READ was posted and served");
+			ok("sq_head restored: the READ posted meanwhile was served");
 		else
 			fail("sq_head restored: the READ got %ld (%s)", c.ret, strerror(c.err));
 	}
@@ -835,14 +853,21 @@ static void check_munmap(struct ring *rg)
 static void check_timeout(unsigned t)
 {
 	struct ring rg;
-	struct client c = { .pid = 0 };
-	struct buse_io_desc d, late;
-	unsigned i;
-	bool seen = false;
+	struct client c = { .pid = 0 }, w[MAX_HELD];
+	struct buse_io_desc d, late, seen[MAX_HELD];
+	const unsigned depth = 4;
+	unsigned i, nseen = 0, nw = 0, ntimedout = 0;
+	bool cancelled = false, on_late_tag = false, clean = true;
+	struct buse_run r;
+	uint64_t end;
+	int ret;
 
 	memset(&rg, 0, sizeof(rg));
 	rg.n = t;
 	ring_attach(&rg);
+	if (rg.a.queue_depth != depth)
+		die("device %u: want depth %u for the timeout checks (has %u)", t, depth,
+		    rg.a.queue_depth);
 	if (!hold_read(&rg, &c, 5, &d, "timeout"))
 		goto out;
 	late = d;
@@ -856,30 +881,79 @@ static void check_timeout(unsigned t)
 		     strerror(c.err));
 	else
 		ok("a held READ timed out with ETIMEDOUT");
-	/* Its CANCEL notice; the late completion is refused. */
 	if (take(&rg, &d, 2000))
 		answer(&rg, &d, "unexpected request after the timeout");
 	for (i = 0; i < rg.ncancels; i++)
 		if (rg.cancels[i].tag == late.tag && rg.cancels[i].seq == late.seq)
-			seen = true;
-	if (seen)
+			cancelled = true;
+	if (cancelled)
 		ok("BUSE_OP_CANCEL notice for tag %u seq %u", late.tag, late.seq);
 	else
 		fail("no BUSE_OP_CANCEL notice for tag %u seq %u (%u notices)", late.tag,
 		     late.seq, rg.ncancels);
-	memset(buf_of(&rg, late.tag), 0xee, BLK);
-	push(&rg, late.tag, late.seq, 0);
-	expect_rejected(&rg, "the late completion of a timed-out READ", 0);
 
-	/* The same, while the tag's next issue is held. */
-	if (!hold_read(&rg, &c, 6, &d, "timeout, next issue"))
-		goto out;
+	/*
+	 * The timed-out READ's buffer is still ours (we never gave it back).
+	 * One WRITE per tag: the one blk-mq gives the held tag must wait,
+	 * unposted, with the buffer untouched, and still end by its timeout.
+	 */
+	memset(buf_of(&rg, late.tag), 0xee, BLK);
+	for (nw = 0; nw < depth; nw++)
+		client_start(&w[nw], rg.n, true, 20 + nw, (unsigned char)(0x21 + nw));
+	end = now_ms() + 1500;
+	while (nseen < depth && now_ms() < end)
+		if (next_request(&rg, &seen[nseen], (int)(end - now_ms()), true))
+			nseen++;
+	for (i = 0; i < nseen; i++)
+		if (seen[i].tag == late.tag)
+			on_late_tag = true;
+	if (on_late_tag || nseen != depth - 1)
+		fail("held buffer: %u of %u WRITEs posted%s; expected %u, none on tag %u",
+		     nseen, depth, on_late_tag ? ", one on the held tag" : "", depth - 1,
+		     late.tag);
+	else
+		ok("held buffer: the WRITE on tag %u waits unposted, the other %u were posted",
+		   late.tag, nseen);
+	for (i = 0; i < BLK; i++)
+		if (buf_of(&rg, late.tag)[i] != 0xee)
+			clean = false;
+	if (clean)
+		ok("held buffer: the kernel left the timed-out tag's buffer alone");
+	else
+		fail("held buffer: the kernel wrote another request's data into tag %u's buffer "
+		     "while the server still held it", late.tag);
+	for (i = 0; i < nw; i++) {
+		if (!client_wait(&w[i], 8000))
+			fail("held buffer: WRITE %u still waits 8 s later (1 s timeout)", i);
+		else if (w[i].ret < 0 && w[i].err == ETIMEDOUT)
+			ntimedout++;
+		client_reap(&w[i]);
+	}
+	if (ntimedout == nw)
+		ok("held buffer: all %u WRITEs, the waiting one too, ended with ETIMEDOUT", nw);
+	else
+		fail("held buffer: %u of %u WRITEs ended with ETIMEDOUT", ntimedout, nw);
+
+	/* Completions of timed-out issues give their buffers back. */
 	push(&rg, late.tag, late.seq, 0);
-	expect_rejected(&rg, "a timed-out issue's completion while the next is held", 0);
-	if (d.tag == late.tag && outstanding(&c, "timeout, next issue"))
-		release_read(&rg, &c, &d, 0x66, "timeout, next issue");
-	else if (d.tag != late.tag)
-		release_read(&rg, &c, &d, 0x66, "timeout, next issue (another tag)");
+	for (i = 0; i < nseen; i++)
+		push(&rg, seen[i].tag, seen[i].seq, 0);
+	ret = run(&rg, &r);
+	if (ret || r.rejected || r.completed != nseen + 1)
+		fail("give-backs: RUN %s, completed %u, rejected %u; expected ok, %u, 0",
+		     ret ? strerror(-ret) : "ok", r.completed, r.rejected, nseen + 1);
+	else
+		ok("give-backs: the late completions of %u timed-out issues accepted",
+		   r.completed);
+	/* A second one of the same issue is stale. */
+	push(&rg, late.tag, late.seq, 0);
+	expect_rejected(&rg, "a second give-back of the same issue", 0);
+	for (i = 0; i < depth; i++)
+		honest_io(&rg, true, 30 + i, (unsigned char)(0x31 + i),
+			  "after the give-backs");
+	for (i = 0; i < depth; i++)
+		honest_io(&rg, false, 30 + i, (unsigned char)(0x31 + i),
+			  "after the give-backs, read back");
 out:
 	client_reap(&c);
 	ring_detach(&rg);
@@ -1055,7 +1129,12 @@ static void check_write_in_run_timeout(unsigned t)
 		ok("write-in-run timeout: RUN left the timed-out WRITE's buffer alone");
 	push(&rg, d.tag, d.seq, 0);
 	push(&rg, hd.tag, hd.seq, 0);
-	expect_rejected(&rg, "the late completions of a timed-out READ and WRITE", 0);
+	ret = run(&rg, &r);
+	if (ret || r.rejected || r.completed != 2)
+		fail("write-in-run timeout: give-backs: RUN %s, completed %u, rejected %u",
+		     ret ? strerror(-ret) : "ok", r.completed, r.rejected);
+	else
+		ok("write-in-run timeout: the late completions give the buffers back");
 	honest_io(&rg, true, 8, 0x78, "write-in-run after a timeout");
 	honest_io(&rg, false, 8, 0x78, "write-in-run after a timeout, read back");
 reap:

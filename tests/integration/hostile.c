@@ -27,6 +27,22 @@
  *       removal.  Every bogus completion must be refused: BUSE_IOC_RUN fails
  *       with EINVAL and reports rejected > 0.
  *
+ *   hostile uffd-list N
+ *       A BUSE_CTL_LIST whose buffer is a userfaultfd page nobody serves
+ *       (its copy never finishes) must not hold anyone else up: while it
+ *       waits, BUSE_CTL_INFO of device N and an open of /dev/busecN return
+ *       within 3 s (each tried in a child process, so a hang is seen, not
+ *       suffered).  Then the page is served and the LIST returns N.
+ *
+ *   hostile fork N
+ *       Attaches to device N (1 queue), maps the ring, and forks a child
+ *       that holds the file without exec: the child must not have the
+ *       mapping (/proc/CHILD/maps).  Prints "CHILD pid" and READY, then
+ *       serves nothing until killed.  The child waits; on SIGUSR1 it tries
+ *       BUSE_IOC_RUN and mmap and prints "CHILD RUN: errname" and
+ *       "CHILD MMAP: errname" (the test expects ENODEV once the parent is
+ *       dead: a dead server's fork must not keep it attached).
+ *
  * Every check prints "ok: ..." or "FAIL: ..."; the exit status is 0 when
  * none failed, 1 otherwise, 2 on a usage or setup error.
  */
@@ -34,6 +50,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +58,11 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <linux/userfaultfd.h>
+#include <pthread.h>
+#include <poll.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -109,6 +131,7 @@ static const char *errname(int err)
 	case ENOMEM: return "ENOMEM";
 	case EPERM: return "EPERM";
 	case EACCES: return "EACCES";
+	case ETIMEDOUT: return "ETIMEDOUT";
 	default:
 		snprintf(buf, sizeof(buf), "errno %d", err);
 		return buf;
@@ -732,6 +755,215 @@ static int cmd_serve(unsigned n, uint64_t target)
 	return failures ? 1 : 0;
 }
 
+/* ---------------------------------------------------------------------------
+ * hostile uffd-list N
+ */
+
+struct list_call {
+	uint32_t *indexes;
+	int ret, err;
+	struct buse_ctl_list l;
+};
+
+static void *list_thread(void *arg)
+{
+	struct list_call *c = arg;
+	int fd = open(BUSE_CTL_DEVICE, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0) {
+		c->ret = -1;
+		c->err = errno;
+		return NULL;
+	}
+	memset(&c->l, 0, sizeof(c->l));
+	c->l.indexes = (uint64_t)(uintptr_t)c->indexes;
+	c->l.count = 16;
+	c->ret = ioctl(fd, BUSE_CTL_LIST, &c->l);
+	c->err = c->ret < 0 ? errno : 0;
+	close(fd);
+	return NULL;
+}
+
+/* Runs fn(n) in a child; 0 if it exited 0 within secs, else -1 (a child
+ * stuck in the kernel is left behind, killed). */
+static int in_child(int (*fn)(unsigned), unsigned n, int secs, int *status)
+{
+	pid_t pid = fork();
+	int i;
+
+	if (pid < 0)
+		die("fork: %s", strerror(errno));
+	if (pid == 0)
+		_exit(fn(n));
+	for (i = 0; i < secs * 20; i++) {
+		if (waitpid(pid, status, WNOHANG) == pid)
+			return 0;
+		usleep(50000);
+	}
+	kill(pid, SIGKILL);
+	return -1;
+}
+
+static int child_info(unsigned n)
+{
+	struct buse_dev_info d;
+	int fd = open(BUSE_CTL_DEVICE, O_RDWR | O_CLOEXEC);
+
+	memset(&d, 0, sizeof(d));
+	d.index = n;
+	return fd >= 0 && ioctl(fd, BUSE_CTL_INFO, &d) == 0 ? 0 : 1;
+}
+
+static int child_open(unsigned n)
+{
+	int fd = open_char(n);
+
+	return fd >= 0 ? 0 : 1;
+}
+
+static int cmd_uffd_list(unsigned n)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg;
+	struct uffdio_zeropage zp;
+	struct list_call c;
+	pthread_t th;
+	long page = sysconf(_SC_PAGESIZE);
+	int uffd, status;
+	void *area;
+
+	uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
+	if (uffd < 0)
+		die("userfaultfd: %s", strerror(errno));
+	if (ioctl(uffd, UFFDIO_API, &api) < 0)
+		die("UFFDIO_API: %s", strerror(errno));
+	area = mmap(NULL, (size_t)page, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (area == MAP_FAILED)
+		die("mmap: %s", strerror(errno));
+	memset(&reg, 0, sizeof(reg));
+	reg.range.start = (uintptr_t)area;
+	reg.range.len = (uint64_t)page;
+	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
+	if (ioctl(uffd, UFFDIO_REGISTER, &reg) < 0)
+		die("UFFDIO_REGISTER: %s", strerror(errno));
+
+	memset(&c, 0, sizeof(c));
+	c.indexes = area;
+	if (pthread_create(&th, NULL, list_thread, &c))
+		die("pthread_create");
+	{
+		/* The LIST is waiting on the page once the fault is reported. */
+		struct pollfd p = { .fd = uffd, .events = POLLIN };
+
+		if (poll(&p, 1, 5000) != 1)
+			die("the LIST never touched its buffer");
+	}
+	ok("uffd-list: a LIST waits on an unserved userfaultfd page");
+	if (in_child(child_info, n, 3, &status) == 0 && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == 0)
+		ok("uffd-list: BUSE_CTL_INFO of device %u returned meanwhile", n);
+	else
+		fail("uffd-list: BUSE_CTL_INFO of device %u blocked behind the LIST", n);
+	if (in_child(child_open, n, 3, &status) == 0 && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == 0)
+		ok("uffd-list: open of /dev/busec%u returned meanwhile", n);
+	else
+		fail("uffd-list: open of /dev/busec%u blocked behind the LIST", n);
+
+	memset(&zp, 0, sizeof(zp));
+	zp.range.start = (uintptr_t)area;
+	zp.range.len = (uint64_t)page;
+	if (ioctl(uffd, UFFDIO_ZEROPAGE, &zp) < 0)
+		die("UFFDIO_ZEROPAGE: %s", strerror(errno));
+	pthread_join(th, NULL);
+	if (c.ret == 0 && c.l.nr_devices >= 1 && c.indexes[0] == n)
+		ok("uffd-list: the LIST then returned %u device(s), first %u",
+		   c.l.nr_devices, c.indexes[0]);
+	else
+		fail("uffd-list: the LIST returned %d (%s), %u devices, first %u", c.ret,
+		     errname(c.err), c.l.nr_devices, c.indexes[0]);
+	return failures ? 1 : 0;
+}
+
+/* ---------------------------------------------------------------------------
+ * hostile fork N
+ */
+
+static volatile sig_atomic_t child_poke;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	child_poke = 1;
+}
+
+static int cmd_fork(unsigned n)
+{
+	struct buse_attach a;
+	struct buse_run r;
+	char path[64], line[512];
+	bool mapped = false;
+	void *map;
+	FILE *maps;
+	pid_t pid;
+	int fd;
+
+	fd = open_char(n);
+	if (fd < 0)
+		die("open /dev/busec%u: %s", n, strerror(errno));
+	memset(&a, 0, sizeof(a));
+	if (ioctl(fd, BUSE_IOC_ATTACH, &a) < 0)
+		die("ATTACH: %s", strerror(errno));
+	map = mmap(NULL, a.map_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		   (off_t)BUSE_QUEUE_MMAP_OFFSET(0));
+	if (map == MAP_FAILED)
+		die("mmap: %s", strerror(errno));
+	set_handler(SIGUSR1, on_usr1);
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		die("fork: %s", strerror(errno));
+	if (pid == 0) {
+		/* Holds fd (no exec); its parent's mapping was not copied. */
+		for (;;) {
+			void *m;
+
+			pause();
+			if (!child_poke)
+				continue;
+			child_poke = 0;
+			memset(&r, 0, sizeof(r));
+			r.flags = BUSE_RUN_F_NOWAIT;
+			printf("CHILD RUN: %s\n",
+			       errname(ioctl(fd, BUSE_IOC_RUN, &r) < 0 ? errno : 0));
+			m = mmap(NULL, a.map_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+				 (off_t)BUSE_QUEUE_MMAP_OFFSET(0));
+			printf("CHILD MMAP: %s\n", errname(m == MAP_FAILED ? errno : 0));
+			if (m != MAP_FAILED)
+				munmap(m, a.map_size);
+			fflush(stdout);
+		}
+	}
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	usleep(200000);
+	maps = fopen(path, "r");
+	if (!maps)
+		die("%s: %s", path, strerror(errno));
+	while (fgets(line, sizeof(line), maps))
+		if (strstr(line, "busec"))
+			mapped = true;
+	fclose(maps);
+	if (mapped)
+		fail("fork: the child inherited the ring mapping");
+	else
+		ok("fork: the child did not inherit the ring mapping");
+	printf("CHILD %d\nREADY\n", (int)pid);
+	fflush(stdout);
+	for (;;)
+		pause();
+}
+
 int main(int argc, char **argv)
 {
 	char *end;
@@ -752,7 +984,12 @@ int main(int argc, char **argv)
 			goto usage;
 		return cmd_serve((unsigned)n, sector);
 	}
+	if (!strcmp(argv[1], "uffd-list") && argc == 3)
+		return cmd_uffd_list((unsigned)n);
+	if (!strcmp(argv[1], "fork") && argc == 3)
+		return cmd_fork((unsigned)n);
 usage:
-	fprintf(stderr, "usage: hostile ioctls N | hostile serve N SECTOR\n");
+	fprintf(stderr, "usage: hostile ioctls N | hostile serve N SECTOR | "
+		"hostile uffd-list N | hostile fork N\n");
 	return 2;
 }

@@ -19,7 +19,7 @@ cd "$BUSE_CASE_DIR" || exit 1
 
 # Seconds that a detached server or a removal may take to fail pending I/O,
 # with TCG's slowness included (the contract says "well under a second").
-IO_FAIL_SECS=${IO_FAIL_SECS:-10}
+IO_FAIL_SECS=${IO_FAIL_SECS:-$((10 * ${BUSE_TIME_SCALE:-1}))}
 
 log() { echo "[$(date +%T)] $*"; }
 die() { echo "FAIL: $*" >&2; exit 1; }

@@ -107,8 +107,11 @@ Test(busectl_params, flags)
 	ADD_OK("--recoverable");
 	cr_expect_eq(info_.flags, BUSE_DEV_F_RECOVERABLE);
 	cr_expect_eq(info_.recovery_timeout, 0);
+	ADD_OK("--owner", "0", "--partscan");
+	cr_expect_eq(info_.flags, BUSE_DEV_F_OWNER | BUSE_DEV_F_PARTSCAN);
 	ADD_OK("--read-only", "--rotational", "--no-write-cache",
-	       "--no-partscan", "--recoverable", "--owner", "0");
+	       "--no-partscan", "--recoverable", "--owner", "0",
+	       "--partscan");
 	cr_expect_eq(info_.flags, BUSE_DEV_F_ALL);
 	/* repeating a flag is harmless */
 	ADD_OK("--rotational", "--rotational");

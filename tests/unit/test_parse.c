@@ -769,7 +769,7 @@ Test(busectl_format, dev_flags)
 	cr_expect_str_eq(busectl_format_dev_flags(BUSE_DEV_F_ALL, buf,
 						  sizeof(buf)),
 			 "read_only,rotational,no_write_cache,no_partscan,"
-			 "recoverable,owner");
+			 "recoverable,owner,partscan");
 	cr_expect_str_eq(busectl_format_dev_flags(1u << 30, buf, sizeof(buf)),
 			 "-");
 }

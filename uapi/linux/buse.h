@@ -18,12 +18,15 @@
  *                  with BUSE_IOC_RUN.  Closing it (exit, crash, SIGKILL)
  *                  detaches the server: unanswered requests fail with EIO
  *                  at once and new requests fail until a server attaches
- *                  again.
+ *                  again.  The attached server's process exiting detaches
+ *                  it too, even while a child it forked still holds the
+ *                  file (that file's RUN and mmap then fail with ENODEV,
+ *                  and a new server may open the device).
  *
  * Ring area (one per hardware queue, mmapped at BUSE_QUEUE_MMAP_OFFSET(q),
  * length buse_attach.map_size, MAP_SHARED, PROT_READ|PROT_WRITE; another
  * offset, length or MAP_PRIVATE gets EINVAL, PROT_EXEC EPERM, and the
- * mapping can never be made executable):
+ * mapping can never be made executable; it is not inherited by fork()):
  *
  *   +0        struct buse_ring_hdr   head/tail indices, one cache line each
  *   +sq_off   struct buse_io_desc[sq_entries]   submission ring (kernel->server)
@@ -38,22 +41,26 @@
  * Submission ring (the kernel produces, the server consumes):
  *   kernel: write desc[sq_tail & mask]; store-release sq_tail + 1.
  *   server: load-acquire sq_tail; read desc[sq_head & mask] .. up to sq_tail;
- *           store-release sq_head.  The kernel reads sq_head to decide
+ *           store-release sq_head.  The kernel reads sq_head only to decide
  *           whether BUSE_IOC_RUN may sleep (it sleeps while sq_head ==
- *           sq_tail) and whether a slot is free: it never overwrites a
- *           descriptor the server has not consumed (sq_tail - sq_head
- *           < sq_entries), and posts a BUSE_OP_CANCEL notice only while
- *           queue_depth slots stay free for requests.  A server that does
- *           not advance sq_head, or moves it past sq_tail, only holds up
- *           its own device (requests wait, or time out with --timeout); a
- *           correct server never fills the ring, since each tag is in it at
- *           most once besides the notices.
+ *           sq_tail) and whether a BUSE_OP_CANCEL notice fits: it posts one
+ *           only while queue_depth slots stay free for requests.  Requests
+ *           are posted whatever sq_head says: each tag is in the ring at
+ *           most once until the server completes it (or, after a timeout,
+ *           gives it back: see BUSE_OP_CANCEL), so with the notices kept
+ *           below sq_entries - queue_depth a correct server never has a
+ *           descriptor overwritten before it read it.  Nothing a server
+ *           stores in sq_head holds a request back; an sq_head outside
+ *           [sq_tail - sq_entries, sq_tail] makes BUSE_IOC_RUN fail with
+ *           EINVAL (rejected counted) without sleeping, and costs the server
+ *           its own descriptors and notices.
  * For a WRITE, the tag's data buffer holds the data when the descriptor is
  * visible; or, for a server attached with BUSE_ATTACH_F_WRITE_IN_RUN, once
  * a BUSE_IOC_RUN on the queue has returned a sq_ready beyond the
  * descriptor's index (see there), or at once if the descriptor carries
  * BUSE_DESC_F_DATA_READY.  The descriptor and the buffer belong to
- * the server until it completes the tag.
+ * the server until it completes the tag, also after a timeout: the kernel
+ * writes neither before that completion (see BUSE_OP_CANCEL).
  *
  * Completion ring (the server produces, the kernel consumes):
  *   server: fill the tag's data buffer (READ); write cqe[cq_tail & mask];
@@ -68,9 +75,11 @@
  * The kernel never trusts the shared memory: it keeps its own copies of
  * sq_tail and cq_head, and validates cq_tail, every tag and every result.
  * A bad completion is dropped and nothing happens to any request: one
- * naming a tag that is not in flight, an earlier issue of it (stale seq),
- * or carrying an invalid result (larger than the request, a positive count
- * not a multiple of the logical block size, not an errno).  The request
+ * naming a tag that is not in flight, an earlier issue of it (stale seq)
+ * other than a timed-out issue not yet given back (that one is the
+ * give-back, whatever its result), or carrying an invalid result (larger
+ * than the request, a positive count not a multiple of the logical block
+ * size, not an errno).  The request
  * stays outstanding until a valid completion, its timeout, or the server's
  * departure.  A cq_tail more than cq_entries ahead is not consumed at all.
  * In every case BUSE_IOC_RUN returns EINVAL (with rejected counted) after
@@ -80,8 +89,9 @@
  * length in bytes (same), a positive byte count smaller than the length and
  * a multiple of the logical block size (the first bytes succeeded, the rest
  * fails with EIO), or a negative errno (EIO, ENOSPC, EOPNOTSUPP, ETIMEDOUT,
- * ENOLINK, EILSEQ, ENOMEM, EAGAIN, ENODATA, EBADE map to the matching
- * block-layer status, anything else to EIO).
+ * ENOLINK, EILSEQ, ENODATA, EBADE reach the application as themselves;
+ * anything else becomes EIO, in particular the errnos of the block layer's
+ * own signals: EAGAIN, ENOMEM, EBUSY, EREMCHG, ENODEV, EREMOTEIO).
  */
 #ifndef _UAPI_LINUX_BUSE_H
 #define _UAPI_LINUX_BUSE_H
@@ -131,10 +141,13 @@ enum buse_op {
 	BUSE_OP_NR		= 6,
 	/*
 	 * Not a request: the kernel gave up on (tag, seq) (its timeout
-	 * expired) and failed it.  The server should stop working on it and
-	 * must not complete it; a completion of it is rejected harmlessly.
-	 * Posted only while the ring has room, so a server that does not
-	 * consume the ring may miss some.
+	 * expired) and failed it.  The server should stop working on it, and
+	 * complete (tag, seq) once it no longer uses the tag's buffer: that
+	 * completion gives the buffer back (its result is ignored).  Until
+	 * then the kernel posts nothing on the tag: a request blk-mq gives the
+	 * tag waits unposted, and fails with ETIMEDOUT after the device's
+	 * timeout.  Posted only while the ring has room, so a server that does
+	 * not consume the ring may miss some; the give-back works without it.
 	 */
 	BUSE_OP_CANCEL		= 0x80,
 };
@@ -351,8 +364,12 @@ struct buse_ctl_list {
  * beyond READ and WRITE, plus BUSE_OPS_FUA; unknown bits are cleared),
  * flags (BUSE_ATTACH_F_*; unknown bits are cleared).
  * Out: the accepted ops and flags, and the ring geometry.
+ * The rings (nr_queues x map_size bytes) are charged to the memory cgroup
+ * of the attaching process, and all servers' rings together are limited
+ * by buse.ko's parameter max_ring_mb (default: half of RAM).
  * Errors: EINVAL (bad size, __pad0 or reserved not zero), EBUSY (already
- * attached), ENODEV (device being removed), ENOMEM.
+ * attached), ENODEV (device being removed, or this file's server exited),
+ * ENOMEM (also: over max_ring_mb or the memory cgroup's limit).
  */
 
 /*
@@ -414,9 +431,10 @@ struct buse_attach {
  * rejected (bad completions dropped), sq_ready (the submission index
  * before which every WRITE has its data in its buffer: see
  * BUSE_ATTACH_F_WRITE_IN_RUN; without it, the kernel's sq_tail).
- * Errors: EINVAL (bad queue, flags, reserved, or a bad completion: see
- * above; the good completions are still consumed), ENXIO (not attached),
- * ENODEV (device removed: the server should exit), EINTR.
+ * Errors: EINVAL (bad queue, flags, reserved, a bad completion or an
+ * sq_head outside the ring: see above; the good completions are still
+ * consumed), ENXIO (not attached), ENODEV (device removed, or the server
+ * that attached this file exited: the caller should exit), EINTR.
  */
 struct buse_run {
 	__u32	queue;

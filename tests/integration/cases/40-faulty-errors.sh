@@ -3,7 +3,9 @@
 # as itself.  EIO on reads and ENOSPC on writes reach dd ("Input/output
 # error" / "No space left on device") and fio (err=5 / err=28); the other
 # errnos the driver carries (ETIMEDOUT, ENOLINK, ENODATA, EILSEQ,
-# EOPNOTSUPP) reach dd too, and one it does not carry (EPERM) becomes EIO.
+# EOPNOTSUPP) reach dd too, and the ones it does not carry (EPERM, and the
+# block layer's own EREMCHG, EBUSY, ENOMEM, EAGAIN, ENODEV, EREMOTEIO)
+# become EIO.
 # --every N fails exactly every Nth request of the counted ops, the others
 # are served correctly, and faulty's summary counts them.
 # timeout: 300
@@ -75,9 +77,15 @@ grep -q '[1-9][0-9]* faults (fail with No space left on device)' faulty.summary 
 	die "faulty's summary does not count the ENOSPC faults: $(cat faulty.summary)"
 
 # --- The other errnos the driver carries, and one it does not -----------------
-for e in ETIMEDOUT ENOLINK ENODATA EILSEQ EOPNOTSUPP EPERM; do
-	want=$e
-	[ "$e" != EPERM ] || want=EIO	# not a block status: becomes EIO
+# EREMCHG, EBUSY, ENOMEM, EAGAIN, ENODEV, EREMOTEIO are block statuses the
+# block layer keeps for itself (dm requeue, io_uring reissue, path
+# handling): from a server they must become EIO too.
+for e in ETIMEDOUT ENOLINK ENODATA EILSEQ EOPNOTSUPP EPERM \
+	 EREMCHG EBUSY ENOMEM EAGAIN ENODEV EREMOTEIO; do
+	case $e in
+	ETIMEDOUT|ENOLINK|ENODATA|EILSEQ|EOPNOTSUPP) want=$e ;;
+	*) want=EIO ;;	# not carried: becomes EIO
+	esac
 	start_faulty --mode fail --errno "$e" --ops read
 	rc=0
 	timeout 30 dd if=/dev/buse1 of=out bs=4096 count=1 iflag=direct 2>dd.err || rc=$?

@@ -47,7 +47,7 @@ udevadm trigger --action=change /sys/class/misc/busectl
 settle
 expect_perm /dev/busectl "0:0 666"
 
-add_dev 1 --size 64M --owner 1000:1000
+add_dev 1 --size 64M --owner 1000:1000 --partscan
 add_dev 2 --size 16M
 add_dev 3 --size 16M --owner 1001
 settle
