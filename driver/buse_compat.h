@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * buse_compat.h - the kernel API differences buse spans (6.1 .. 6.12).
+ * buse_compat.h - the kernel API differences buse spans (6.1 .. 7.3).
  *
- * Each helper hides one change; the version where it happened is named.
+ * Each helper hides one change; the release that made it is named, and
+ * every #if tests exactly that release.  Booted and tested: 6.1, 6.12,
+ * 7.3; the releases between are covered by these version tests only.
  */
 #ifndef _BUSE_COMPAT_H
 #define _BUSE_COMPAT_H
@@ -34,6 +36,44 @@ static inline void buse_vm_flags_set(struct vm_area_struct *vma,
 #endif
 }
 
+/* 6.5: BLK_STS_NEXUS was renamed BLK_STS_RESV_CONFLICT (still -EBADE). */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+#define BUSE_STS_RESV_CONFLICT	BLK_STS_RESV_CONFLICT
+#else
+#define BUSE_STS_RESV_CONFLICT	BLK_STS_NEXUS
+#endif
+
+/* 6.14: BLK_MQ_F_SHOULD_MERGE is gone (merging is always allowed). */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 14, 0)
+#define BUSE_TAG_SET_FLAGS	0
+#else
+#define BUSE_TAG_SET_FLAGS	BLK_MQ_F_SHOULD_MERGE
+#endif
+
+/*
+ * 6.14: blk_mq_freeze_queue() returns the memalloc flags it saved
+ * (__must_check), and blk_mq_unfreeze_queue() takes them back.
+ */
+static inline unsigned int buse_freeze_queue(struct request_queue *q)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 14, 0)
+	return blk_mq_freeze_queue(q);
+#else
+	blk_mq_freeze_queue(q);
+	return 0;
+#endif
+}
+
+static inline void buse_unfreeze_queue(struct request_queue *q,
+				       unsigned int memflags)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 14, 0)
+	blk_mq_unfreeze_queue(q, memflags);
+#else
+	blk_mq_unfreeze_queue(q);
+#endif
+}
+
 /* 6.4: class_create() lost its owner argument. */
 static inline struct class *buse_class_create(const char *name)
 {
@@ -47,7 +87,9 @@ static inline struct class *buse_class_create(const char *name)
 /*
  * The block queue limits buse sets.  From 6.9 they are passed to
  * blk_mq_alloc_disk() and updated with queue_limits_{start,commit}_update();
- * before that, with the blk_queue_*() setters on a live queue.
+ * before that, with the blk_queue_*() setters on a live queue.  From 6.11
+ * the write cache, FUA and rotational flags are limits too
+ * (lim->features); in 6.9 and 6.10 they are still set on the queue.
  */
 struct buse_limits {
 	unsigned int logical_block_size;
@@ -81,6 +123,7 @@ static inline void buse_limits_fill(struct queue_limits *lim,
 	lim->max_segment_size = bl->max_segment_size;
 	lim->io_min = bl->io_min;
 	lim->io_opt = bl->io_opt;
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
 	lim->features &= ~(BLK_FEAT_WRITE_CACHE | BLK_FEAT_FUA |
 			   BLK_FEAT_ROTATIONAL);
 	if (bl->rotational)
@@ -89,6 +132,20 @@ static inline void buse_limits_fill(struct queue_limits *lim,
 		lim->features |= BLK_FEAT_WRITE_CACHE;
 	if (bl->write_cache && bl->fua)
 		lim->features |= BLK_FEAT_FUA;
+#endif
+}
+
+/* 6.9 and 6.10: the flags that are not limits yet. */
+static inline void buse_queue_flags_apply(struct request_queue *q,
+					  const struct buse_limits *bl)
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 11, 0)
+	blk_queue_write_cache(q, bl->write_cache, bl->write_cache && bl->fua);
+	if (bl->rotational)
+		blk_queue_flag_clear(QUEUE_FLAG_NONROT, q);
+	else
+		blk_queue_flag_set(QUEUE_FLAG_NONROT, q);
+#endif
 }
 
 static inline struct gendisk *buse_alloc_disk(struct blk_mq_tag_set *set,
@@ -96,9 +153,13 @@ static inline struct gendisk *buse_alloc_disk(struct blk_mq_tag_set *set,
 					      void *queuedata)
 {
 	struct queue_limits lim = { };
+	struct gendisk *disk;
 
 	buse_limits_fill(&lim, bl);
-	return blk_mq_alloc_disk(set, &lim, queuedata);
+	disk = blk_mq_alloc_disk(set, &lim, queuedata);
+	if (!IS_ERR(disk))
+		buse_queue_flags_apply(disk->queue, bl);
+	return disk;
 }
 
 /* The queue must hold no request of ours (the caller freezes it). */
@@ -106,9 +167,13 @@ static inline int buse_apply_limits(struct gendisk *disk,
 				    const struct buse_limits *bl)
 {
 	struct queue_limits lim = queue_limits_start_update(disk->queue);
+	int ret;
 
 	buse_limits_fill(&lim, bl);
-	return queue_limits_commit_update(disk->queue, &lim);
+	ret = queue_limits_commit_update(disk->queue, &lim);
+	if (!ret)
+		buse_queue_flags_apply(disk->queue, bl);
+	return ret;
 }
 #else
 static inline int buse_apply_limits(struct gendisk *disk,

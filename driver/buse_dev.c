@@ -435,7 +435,7 @@ static blk_status_t buse_errno_status(s32 res)
 	case -ENODATA:
 		return BLK_STS_MEDIUM;
 	case -EBADE:
-		return BLK_STS_NEXUS;
+		return BUSE_STS_RESV_CONFLICT;
 	default:
 		return BLK_STS_IOERR;
 	}
@@ -865,6 +865,7 @@ static u32 buse_max_nodata_bytes(u32 lbs)
 int buse_dev_set_server_limits(struct buse_dev *dev, u32 ops)
 {
 	struct buse_limits bl = dev->limits;
+	unsigned int memflags;
 	int ret;
 
 	bl.write_cache = ops & BUSE_OP_BIT(BUSE_OP_FLUSH);
@@ -887,9 +888,9 @@ int buse_dev_set_server_limits(struct buse_dev *dev, u32 ops)
 	 */
 	if (dev->recovery_quiesced)
 		return buse_apply_limits(dev->disk, &bl);
-	blk_mq_freeze_queue(dev->disk->queue);
+	memflags = buse_freeze_queue(dev->disk->queue);
 	ret = buse_apply_limits(dev->disk, &bl);
-	blk_mq_unfreeze_queue(dev->disk->queue);
+	buse_unfreeze_queue(dev->disk->queue, memflags);
 	return ret;
 }
 
@@ -1068,7 +1069,7 @@ int buse_dev_add(struct buse_dev_info *info)
 	dev->tag_set.nr_hw_queues = dev->info.nr_queues;
 	dev->tag_set.queue_depth = dev->info.queue_depth;
 	dev->tag_set.numa_node = NUMA_NO_NODE;
-	dev->tag_set.flags = BLK_MQ_F_SHOULD_MERGE;
+	dev->tag_set.flags = BUSE_TAG_SET_FLAGS;
 	dev->tag_set.driver_data = dev;
 	if (dev->info.timeout)
 		dev->tag_set.timeout = dev->info.timeout * HZ;
