@@ -11,6 +11,11 @@
 #                                           examples (as buse-*), udev rule,
 #                                           man pages (MANDIR=$(PREFIX)/share/man)
 #   make uninstall                          the same, removed
+#   make dkms-install [DKMS_KREL=<krel>]    buse.ko through DKMS: sources in
+#                                           /usr/src/buse-<version>, rebuilt
+#                                           for each new kernel (default
+#                                           <krel>: the running kernel)
+#   make dkms-uninstall                     dkms remove --all, sources removed
 #
 # KDIR: the kernel build tree.  Default: the running kernel's, if installed,
 # else the newest installed Debian headers.  `make driver` prints the kernel
@@ -18,6 +23,7 @@
 # one tests/vm/run boots by default.
 TOP := $(CURDIR)
 export TOP
+include $(TOP)/mk/version.mk
 
 KREL_RUNNING := $(shell uname -r)
 KDIR ?= $(shell if [ -d /lib/modules/$(KREL_RUNNING)/build ]; then \
@@ -28,7 +34,7 @@ KDIR ?= $(shell if [ -d /lib/modules/$(KREL_RUNNING)/build ]; then \
 export KDIR
 
 .PHONY: all driver lib ctl examples unit vmtest check bench clean sparse \
-	install uninstall
+	install uninstall dkms-install dkms-uninstall
 
 PREFIX  ?= /usr/local
 LIBDIR  ?= $(PREFIX)/lib
@@ -119,6 +125,38 @@ uninstall:
 	for e in $(EXAMPLES); do rm -f $(DESTDIR)$(BINDIR)/buse-$$e; done
 	for p in $(MANPAGES); do rm -f $(DESTDIR)$(MANDIR)/$$p; done
 	rm -f $(DESTDIR)/lib/modules/$$(cat $(KDIR)/include/config/kernel.release)/extra/buse.ko*
+
+# DKMS: the module's sources (driver/ and the uapi/ header its Kbuild
+# includes) and dkms.conf, with the version filled in, under /usr/src.
+DKMS_SRC := /usr/src/buse-$(BUSE_VERSION)
+DKMS_ID  := buse/$(BUSE_VERSION)
+DKMS_K   := $(if $(DKMS_KREL),-k $(DKMS_KREL))
+
+dkms-install:
+	@command -v dkms >/dev/null || { echo "buse: dkms not found (apt-get install dkms)" >&2; exit 1; }
+	@echo "$(BUSE_VERSION)" | grep -Eqx '[0-9]+\.[0-9]+\.[0-9]+' || \
+		{ echo "buse: no version in libbdus/include/bdus.h ('$(BUSE_VERSION)')" >&2; exit 1; }
+	@if dkms status $(DKMS_ID) 2>/dev/null | grep -q .; then \
+		echo "dkms remove $(DKMS_ID) --all (reinstalling)"; \
+		dkms remove $(DKMS_ID) --all || exit 1; fi
+	rm -rf $(DKMS_SRC)
+	install -d $(DKMS_SRC)/driver $(DKMS_SRC)/uapi/linux
+	install -m 0644 driver/Kbuild $(filter-out %.mod.c,$(wildcard driver/*.[ch])) \
+		$(DKMS_SRC)/driver/
+	install -m 0644 uapi/linux/buse.h $(DKMS_SRC)/uapi/linux/
+	sed 's/^PACKAGE_VERSION="@VERSION@"$$/PACKAGE_VERSION="$(BUSE_VERSION)"/' dkms.conf \
+		> $(DKMS_SRC)/dkms.conf
+	grep -qx 'PACKAGE_VERSION="$(BUSE_VERSION)"' $(DKMS_SRC)/dkms.conf
+	dkms add $(DKMS_ID)
+	dkms build $(DKMS_ID) $(DKMS_K)
+	dkms install $(DKMS_ID) $(DKMS_K)
+
+dkms-uninstall:
+	@command -v dkms >/dev/null || { echo "buse: dkms not found" >&2; exit 1; }
+	@if dkms status $(DKMS_ID) 2>/dev/null | grep -q .; then \
+		echo "dkms remove $(DKMS_ID) --all"; \
+		dkms remove $(DKMS_ID) --all || exit 1; fi
+	rm -rf $(DKMS_SRC)
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(TOP)/driver clean
