@@ -4,6 +4,7 @@
  * for busectl.  No system calls (output goes to a FILE given by the
  * caller), so unit tests link this file directly.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -89,6 +90,8 @@ static const char usage_add[] =
 	"                              is not scanned, unless --partscan\n"
 	"  --partscan                  with --owner: scan the owner's partition\n"
 	"                              table anyway (root's tools will parse it)\n"
+	"  --serial NAME               a stable name: /dev/disk/by-id/buse-NAME\n"
+	"                              (udev rule); up to 15 of A-Z a-z 0-9 _ . : -\n"
 	"\n"
 	"  -h, --help                  show this help\n";
 
@@ -222,6 +225,7 @@ enum opt_id {
 	OPT_NO_WRITE_CACHE,
 	OPT_NO_PARTSCAN,
 	OPT_PARTSCAN,
+	OPT_SERIAL,
 	OPT_IO_MIN,
 	OPT_IO_OPT,
 	OPT_MAX_DISCARD,
@@ -252,6 +256,7 @@ static const struct opt_spec add_opts[] = {
 	{ "no-write-cache",	 0, OPT_NO_WRITE_CACHE },
 	{ "no-partscan",	 0, OPT_NO_PARTSCAN },
 	{ "partscan",		 0, OPT_PARTSCAN },
+	{ "serial",		 1, OPT_SERIAL },
 	{ "io-min",		 1, OPT_IO_MIN },
 	{ "io-opt",		 1, OPT_IO_OPT },
 	{ "max-discard",	 1, OPT_MAX_DISCARD },
@@ -746,6 +751,22 @@ int busectl_parse_add(int argc, char **argv, struct buse_dev_info *out,
 		case OPT_PARTSCAN:
 			info.flags |= BUSE_DEV_F_PARTSCAN;
 			break;
+		case OPT_SERIAL: {
+			size_t i, len = strlen(a.value);
+
+			for (i = 0; i < len; i++)
+				if (!isalnum((unsigned char)a.value[i]) &&
+				    !strchr("_.:-", a.value[i]))
+					break;
+			if (!len || len > BUSE_SERIAL_MAX || i < len)
+				return fail(err, errlen,
+					    "add: invalid serial '%s' (--serial): "
+					    "1 to %d characters of A-Z a-z 0-9 "
+					    "_ . : -", a.value, BUSE_SERIAL_MAX);
+			memset(info.serial, 0, sizeof(info.serial));
+			memcpy(info.serial, a.value, len);
+			break;
+		}
 		case OPT_RECOVERABLE:
 			info.flags |= BUSE_DEV_F_RECOVERABLE;
 			break;
@@ -1106,6 +1127,8 @@ void busectl_print_info(FILE *f, const struct buse_dev_info *d)
 	else
 		fprintf(f, "owner: %" PRIu32 ":%" PRIu32 "\n", d->owner_uid,
 			d->owner_gid);
+	fprintf(f, "serial: %.*s\n", (int)sizeof(d->serial),
+		d->serial[0] ? (const char *)d->serial : "-");
 }
 
 void busectl_print_info_json(FILE *f, const struct buse_dev_info *d,
@@ -1168,6 +1191,12 @@ void busectl_print_info_json(FILE *f, const struct buse_dev_info *d,
 	fprintf(f, "%s  \"timeout\": %" PRIu32 ",\n", in, d->timeout);
 	fprintf(f, "%s  \"recovery_timeout\": %" PRIu32 ",\n", in,
 		d->recovery_timeout);
+	/* The driver lets only [A-Za-z0-9_.:-] through: nothing to escape. */
+	if (d->serial[0])
+		fprintf(f, "%s  \"serial\": \"%.*s\",\n", in,
+			(int)sizeof(d->serial), (const char *)d->serial);
+	else
+		fprintf(f, "%s  \"serial\": null,\n", in);
 	if ((d->flags & BUSE_DEV_F_OWNER) && d->owner_gid == BUSE_NO_GROUP)
 		fprintf(f, "%s  \"owner_uid\": %" PRIu32 ",\n"
 			   "%s  \"owner_gid\": null\n",

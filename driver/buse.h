@@ -180,7 +180,8 @@ struct buse_dev {
 	u32 index;
 	/*
 	 * Serialises attach, detach and removal of this device; protects
-	 * info.size, server, server_pid and ops.
+	 * info.size, server, server_pid, server_open and ops.  Lock order:
+	 * buse_devs_lock, lock, a ring's cq_mutex, a queue's lock.
 	 */
 	struct mutex lock;
 	/*
@@ -234,7 +235,7 @@ int buse_server_create_node(struct buse_dev *dev);
 void buse_server_destroy_node(struct buse_dev *dev);
 /* The buse_dev of a /dev/busecN device, NULL for any other device. */
 struct buse_dev *buse_server_node_dev(struct device *d);
-/* Sysfs attributes (buse/owner_*) of both the disk and /dev/busecN. */
+/* Sysfs attributes (buse/owner_*, buse/serial) of the disk and /dev/busecN. */
 extern const struct attribute_group *buse_dev_attr_groups[];
 /* Both with ring->cq_mutex held (BUSE_IOC_RUN). */
 u32 buse_queue_fetch_locked(struct buse_queue *bq, struct buse_ring *ring);

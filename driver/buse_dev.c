@@ -10,6 +10,8 @@
 #include <linux/mm.h>
 #include <linux/uaccess.h>
 #include <linux/nospec.h>
+#include <linux/ctype.h>
+#include <linux/string.h>
 
 #include "buse.h"
 
@@ -792,7 +794,8 @@ bool buse_dev_is_owner(const struct buse_dev *dev)
  * buse/owner_uid and buse/owner_gid under /sys/block/buseN and
  * /sys/class/buse/busecN: the owner of a device made with BUSE_DEV_F_OWNER,
  * for udev (udev/60-buse.rules gives the owner both nodes).  Absent on
- * devices without an owner (or without a group).
+ * devices without an owner (or without a group).  buse/serial: the name
+ * given at BUSE_CTL_ADD, for /dev/disk/by-id; absent without one.
  */
 static const struct buse_dev *buse_attr_dev(struct device *d)
 {
@@ -819,9 +822,20 @@ static ssize_t owner_gid_show(struct device *d, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(owner_gid);
 
+/* buse/serial: for /dev/disk/by-id/buse-SERIAL (udev/60-buse.rules). */
+static ssize_t serial_show(struct device *d, struct device_attribute *attr,
+			   char *buf)
+{
+	const struct buse_dev *dev = buse_attr_dev(d);
+
+	return sysfs_emit(buf, "%s\n", dev->info.serial);
+}
+static DEVICE_ATTR_RO(serial);
+
 static struct attribute *buse_owner_attrs[] = {
 	&dev_attr_owner_uid.attr,
 	&dev_attr_owner_gid.attr,
+	&dev_attr_serial.attr,
 	NULL,
 };
 
@@ -830,6 +844,8 @@ static umode_t buse_owner_attr_visible(struct kobject *kobj,
 {
 	const struct buse_dev *dev = buse_attr_dev(kobj_to_dev(kobj));
 
+	if (a == &dev_attr_serial.attr)
+		return dev->info.serial[0] ? a->mode : 0;
 	if (!(dev->info.flags & BUSE_DEV_F_OWNER))
 		return 0;
 	if (a == &dev_attr_owner_gid.attr && !gid_valid(dev->owner_gid))
@@ -908,6 +924,22 @@ static int buse_default_multiple(u32 *val, u32 def, u32 align, u32 max)
 	return 0;
 }
 
+/* A serial: [A-Za-z0-9_.:-], NUL-padded, at most BUSE_SERIAL_MAX long. */
+static bool buse_serial_valid(const u8 *serial)
+{
+	size_t len = strnlen((const char *)serial, BUSE_SERIAL_MAX + 1);
+	size_t i;
+
+	if (len > BUSE_SERIAL_MAX ||
+	    memchr_inv(serial + len, 0, sizeof_field(struct buse_dev_info,
+						     serial) - len))
+		return false;
+	for (i = 0; i < len; i++)
+		if (!isalnum(serial[i]) && !strchr("_.:-", serial[i]))
+			return false;
+	return true;
+}
+
 static int buse_validate_info(struct buse_dev_info *info)
 {
 	unsigned int max_queues = min_t(unsigned int, nr_cpu_ids,
@@ -926,6 +958,8 @@ static int buse_validate_info(struct buse_dev_info *info)
 		return -EINVAL;
 
 	if (info->index != BUSE_INDEX_ANY && info->index > BUSE_MAX_INDEX)
+		return -EINVAL;
+	if (!buse_serial_valid(info->serial))
 		return -EINVAL;
 
 	if (!info->logical_block_size)

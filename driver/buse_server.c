@@ -473,22 +473,26 @@ static int buse_server_flush(struct file *file, fl_owner_t id)
 	if (dev->server == srv && dev->server_pid == task_tgid(current)) {
 		buse_server_detach_locked(srv);
 		WRITE_ONCE(srv->detached, true);
-		detached = true;
+		/*
+		 * A RUN of the child that held a cq_mutex has finished with
+		 * it, and every later one sees detached: none completes a
+		 * request of the next server (still under dev->lock, which
+		 * its attach takes).  Order: dev->lock, then cq_mutex.
+		 */
+		for (i = 0; i < srv->nr_rings; i++) {
+			mutex_lock(&srv->rings[i].cq_mutex);
+			mutex_unlock(&srv->rings[i].cq_mutex);
+		}
 		if (srv->holds_open) {
 			dev->server_open = false;
 			srv->holds_open = false;
 		}
+		detached = true;
 	}
 	mutex_unlock(&dev->lock);
-	if (!detached)
-		return 0;
-	/* A RUN of the child that holds a cq_mutex has finished with it. */
-	for (i = 0; i < srv->nr_rings; i++) {
-		mutex_lock(&srv->rings[i].cq_mutex);
-		mutex_unlock(&srv->rings[i].cq_mutex);
-	}
-	for (i = 0; i < dev->info.nr_queues; i++)
-		wake_up_all(&dev->queues[i].wait);
+	if (detached)
+		for (i = 0; i < dev->info.nr_queues; i++)
+			wake_up_all(&dev->queues[i].wait);
 	return 0;
 }
 

@@ -481,10 +481,12 @@ static void fill_ctl_arg(unsigned long cmd, void *arg, size_t size)
 		if (chance(10)) d->server_pid = (int32_t)r32();
 		if (chance(5)) d->__pad0 = r32();
 		if (chance(5)) d->__pad2 = r32();
-		if (chance(5)) d->reserved[below(3)] = r64();
+		if (chance(5)) d->reserved[0] = r64();
+		/* A serial: random bytes (mostly invalid) or none. */
+		if (chance(5)) d->serial[below(16)] = (uint8_t)r32();
 		/* Valid devices are slow to add: keep most adds invalid. */
-		if (!chance(3) && !d->reserved[0] && !d->reserved[1] && !d->reserved[2])
-			d->reserved[below(3)] = 1 + below(1000);
+		if (!chance(3) && !d->reserved[0])
+			d->reserved[0] = 1 + below(1000);
 	} else if (cmd == BUSE_CTL_REMOVE) {
 		struct buse_ctl_remove *r = arg;
 

@@ -453,7 +453,8 @@ Test(busectl_fake, info)
 			 "max_write_zeroes: 0\n"
 			 "timeout: 0\n"
 			 "recovery_timeout: 0\n"
-			 "owner: -\n");
+			 "owner: -\n"
+			 "serial: -\n");
 
 	FAKE(r, "0,3", NULL, "info", "3", "--json");
 	cr_expect_eq(r->status, 0, "%s", r->err);
@@ -482,6 +483,7 @@ Test(busectl_fake, info)
 			 "  \"max_write_zeroes\": 0,\n"
 			 "  \"timeout\": 0,\n"
 			 "  \"recovery_timeout\": 0,\n"
+			 "  \"serial\": null,\n"
 			 "  \"owner_uid\": null,\n"
 			 "  \"owner_gid\": null\n"
 			 "}\n");

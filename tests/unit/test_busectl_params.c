@@ -118,6 +118,27 @@ Test(busectl_params, flags)
 	cr_expect_eq(info_.flags, BUSE_DEV_F_ROTATIONAL);
 }
 
+Test(busectl_params, serial)
+{
+	struct buse_dev_info info_;
+	static const uint8_t none[16];
+	uint8_t want[16] = "data.01-A_b:9";
+
+	ADD_OK("--size", "1M");
+	cr_expect_arr_eq(info_.serial, none, sizeof(none), "no --serial: zeros");
+	ADD_OK("--serial", "data.01-A_b:9");
+	cr_expect_arr_eq(info_.serial, want, sizeof(want));
+	ADD_OK("--serial", "abcdefghijklmno");	/* 15: the most */
+	cr_expect_eq(info_.serial[14], 'o');
+	cr_expect_eq(info_.serial[15], 0);
+	ADD_FAILS("invalid serial 'abcdefghijklmnop' (--serial)", "--serial",
+		  "abcdefghijklmnop");
+	ADD_FAILS("invalid serial '' (--serial)", "--serial", "");
+	ADD_FAILS("invalid serial 'a b' (--serial)", "--serial", "a b");
+	ADD_FAILS("invalid serial 'a/b' (--serial)", "--serial", "a/b");
+	ADD_FAILS("invalid serial '\"x\"' (--serial)", "--serial", "\"x\"");
+}
+
 Test(busectl_params, flags_take_no_value)
 {
 	ADD_FAILS("option '--rotational' takes no value", "--rotational=1");
@@ -724,7 +745,7 @@ Test(busectl_params, all_together)
 	cr_expect_eq(info_.__pad1, 0);
 	cr_expect_eq(info_.__pad2, 0);
 	cr_expect_eq(info_.reserved[0], 0);
-	cr_expect_eq(info_.reserved[2], 0);
+	cr_expect_eq(info_.serial[0], 0);
 }
 
 Test(busectl_params, whole_command_line)

@@ -174,6 +174,8 @@ Test(ctl, add_sends_only_input_fields)
 	d.recovery_timeout = 60;
 	d.owner_uid = 1000;
 	d.owner_gid = 100;
+	memset(d.serial, 0, sizeof(d.serial));
+	memcpy(d.serial, "disk-1", 6);
 	cr_assert_eq(bdus_ctl_add(&d), 0);
 	cr_expect_eq(fake.last_req, BUSE_CTL_ADD);
 	cr_expect(fake.input_clean, "out-only/padding/reserved not zeroed");
@@ -195,6 +197,7 @@ Test(ctl, add_sends_only_input_fields)
 	cr_expect_eq(fake.in_info.recovery_timeout, 60);
 	cr_expect_eq(fake.in_info.owner_uid, 1000);
 	cr_expect_eq(fake.in_info.owner_gid, 100);
+	cr_expect_arr_eq(fake.in_info.serial, d.serial, sizeof(d.serial));
 	/* the result is copied back whole */
 	cr_expect_eq(d.index, 5);
 	cr_expect_eq(d.physical_block_size, 4096);
@@ -202,7 +205,7 @@ Test(ctl, add_sends_only_input_fields)
 	cr_expect_eq(d.state, BUSE_STATE_IDLE);
 	cr_expect_eq(d.server_pid, 0);
 	cr_expect_eq(d.__pad2, 0);
-	cr_expect_eq(d.reserved[2], 0);
+	cr_expect_eq(d.reserved[0], 0);
 	cr_expect_eq(bdus_ctl_add(NULL), -EINVAL);
 }
 

@@ -798,6 +798,7 @@ static struct buse_dev_info sample_dev(void)
 	d.timeout = 30;
 	d.owner_uid = 1000;
 	d.owner_gid = 100;
+	memcpy(d.serial, "disk-3", 6);
 	return d;
 }
 
@@ -840,7 +841,8 @@ Test(busectl_format, info_text)
 			 "max_write_zeroes: 2097152\n"
 			 "timeout: 30\n"
 			 "recovery_timeout: 0\n"
-			 "owner: 1000:100\n");
+			 "owner: 1000:100\n"
+			 "serial: disk-3\n");
 	free(s);
 
 	d.server_pid = 0;
@@ -854,6 +856,11 @@ Test(busectl_format, info_text)
 	cr_expect(strstr(s, "ops: -\n"), "%s", s);
 	cr_expect(strstr(s, "flags: -\n"), "%s", s);
 	cr_expect(strstr(s, "owner: -\n"), "%s", s);
+	free(s);
+
+	memset(d.serial, 0, sizeof(d.serial));
+	CAPTURE(s, busectl_print_info(f_, &d));
+	cr_expect(strstr(s, "serial: -\n"), "%s", s);
 	free(s);
 
 	d.state = 9;
@@ -893,6 +900,7 @@ Test(busectl_format, info_json)
 			 "  \"max_write_zeroes\": 2097152,\n"
 			 "  \"timeout\": 30,\n"
 			 "  \"recovery_timeout\": 0,\n"
+			 "  \"serial\": \"disk-3\",\n"
 			 "  \"owner_uid\": 1000,\n"
 			 "  \"owner_gid\": 100\n"
 			 "}");

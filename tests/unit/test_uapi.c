@@ -139,7 +139,8 @@ Test(uapi, dev_info)
 	assert_field(struct buse_dev_info, owner_uid, 84, 4);
 	assert_field(struct buse_dev_info, owner_gid, 88, 4);
 	assert_field(struct buse_dev_info, __pad2, 92, 4);
-	assert_field(struct buse_dev_info, reserved, 96, 24);
+	assert_field(struct buse_dev_info, serial, 96, 16);
+	assert_field(struct buse_dev_info, reserved, 112, 8);
 	cr_expect_eq(offsetof(struct buse_dev_info, reserved) % 8, 0);
 	/* server_pid is signed (pid_t), the rest unsigned */
 	struct buse_dev_info d = { .server_pid = -1 };

@@ -316,8 +316,16 @@ struct buse_dev_info {
 	__u32	owner_uid;		/* with BUSE_DEV_F_OWNER */
 	__u32	owner_gid;		/* with BUSE_DEV_F_OWNER; BUSE_NO_GROUP: none */
 	__u32	__pad2;
-	__u64	reserved[3];
+	/*
+	 * in/out: a name for /dev/disk/by-id/buse-SERIAL (sysfs
+	 * buse/serial), up to BUSE_SERIAL_MAX characters of [A-Za-z0-9_.:-],
+	 * NUL-padded; all zero: none.
+	 */
+	__u8	serial[16];
+	__u64	reserved[1];
 };
+
+#define BUSE_SERIAL_MAX		15	/* serial[] holds a NUL after it */
 
 /* struct buse_ctl_remove.flags */
 #define BUSE_REMOVE_F_FORCE	(1u << 0)	/* remove even if open or mounted */

@@ -10,11 +10,14 @@
 #   - root's device (no owner): /dev/busec2 root 0600, /dev/buse2 keeps the
 #     distribution's root:disk 0660;
 #   - the sysfs attributes the rule reads (buse/owner_uid, owner_gid) exist
-#     only on owned devices.
+#     only on owned devices;
+#   - persistent names: --serial gives /dev/disk/by-id/buse-NAME(-partK),
+#     a file system's UUID and label give by-uuid and by-label links (and
+#     a mount by UUID works) on root's device, not on an owned one.
 # timeout: 300
 . "$BUSE_TOP/tests/integration/lib.sh"
 UDEVD=/lib/systemd/systemd-udevd
-need_cmd udevadm sfdisk blockdev setpriv stat dd cmp
+need_cmd udevadm sfdisk blockdev setpriv stat dd cmp mkfs.ext4 blkid
 need_file "$UDEVD" "$BUSECTL" "$RAMDISK"
 [ -r "$BUSE_TOP/udev/60-buse.rules" ] || die "$BUSE_TOP/udev/60-buse.rules is missing"
 
@@ -100,4 +103,51 @@ settle
 stop_engine "$eng" TERM
 settle
 for n in 1 2 3; do remove_dev "$n"; done
+
+# Persistent names (systemd's own rules skip buse): --serial gives
+# /dev/disk/by-id/buse-NAME (and -partK); blkid's UUID and label give
+# by-uuid and by-label on root's devices, never on an owned one (root's
+# tools do not parse the owner's data).
+link_is() { [ "$(readlink -f "$1")" = "$2" ]; }
+add_dev 5 --size 64M --serial data.01
+[ "$(cat /sys/block/buse5/buse/serial)" = data.01 ] || die "buse/serial: $(cat /sys/block/buse5/buse/serial 2>&1)"
+[ "$(dev_field 5 serial)" = data.01 ] || die "busectl info 5: serial '$(dev_field 5 serial)'"
+start_engine "$RAMDISK" 5
+eng=$LAST_PID
+settle
+wait_until 10 link_is /dev/disk/by-id/buse-data.01 /dev/buse5 || die "no /dev/disk/by-id/buse-data.01 -> /dev/buse5"
+mkfs.ext4 -q -F -L buselabel /dev/buse5 || die "mkfs.ext4 failed"
+udevadm trigger --action=change /sys/block/buse5
+settle
+uuid=$(blkid -s UUID -o value /dev/buse5)
+[ -n "$uuid" ] || die "blkid finds no UUID on /dev/buse5"
+wait_until 10 link_is "/dev/disk/by-uuid/$uuid" /dev/buse5 || die "no /dev/disk/by-uuid/$uuid -> /dev/buse5"
+wait_until 10 link_is /dev/disk/by-label/buselabel /dev/buse5 || die "no /dev/disk/by-label/buselabel -> /dev/buse5"
+mkdir -p /mnt/byuuid
+mount "UUID=$uuid" /mnt/byuuid || die "mount UUID=$uuid failed"
+umount /mnt/byuuid
+log "by-id, by-uuid and by-label links for /dev/buse5; mounted by UUID"
+# A partition gets -part1.
+echo 'start=2048, size=16384, type=83' | sfdisk -q /dev/buse5 > /dev/null 2>&1 || die "sfdisk on /dev/buse5 failed"
+blockdev --rereadpt /dev/buse5 || true
+settle
+wait_until 10 link_is /dev/disk/by-id/buse-data.01-part1 /dev/buse5p1 || die "no by-id ...-part1 link"
+stop_engine "$eng" TERM
+settle
+remove_dev 5
+settle
+[ ! -e /dev/disk/by-id/buse-data.01 ] || die "/dev/disk/by-id/buse-data.01 outlived the device"
+
+add_dev 6 --size 64M --serial own.6 --owner 1000:1000
+start_engine "$RAMDISK" 6
+eng=$LAST_PID
+mkfs.ext4 -q -F -L ownlabel /dev/buse6 || die "mkfs.ext4 on /dev/buse6 failed"
+udevadm trigger --action=change /sys/block/buse6
+settle
+wait_until 10 link_is /dev/disk/by-id/buse-own.6 /dev/buse6 || die "no by-id link for the owned device"
+[ ! -e /dev/disk/by-label/ownlabel ] || die "udev probed an owned device's contents (by-label/ownlabel)"
+log "owned device: by-id link, no by-label (contents not probed)"
+stop_engine "$eng" TERM
+settle
+remove_dev 6
 exit 0
