@@ -112,8 +112,14 @@ bench: all
 # The module goes to /lib/modules/<krel>/extra of the tree it was built for.
 install: install-driver install-user
 
+# The release the tree was built for, from utsrelease.h: Debian's headers
+# carry only the upstream version (6.1.192) in kernel.release, so
+# modules_install would pick /lib/modules/6.1.192 without it.
 install-driver: driver
+	krel=$$(sed -n 's/^#define UTS_RELEASE "\(.*\)"/\1/p' \
+		$(KDIR)/include/generated/utsrelease.h); \
 	$(MAKE) -C $(KDIR) M=$(TOP)/driver INSTALL_MOD_DIR=extra CONFIG_MODULE_SIG_ALL= \
+		$${krel:+KERNELRELEASE=$$krel} \
 		$(if $(DESTDIR),INSTALL_MOD_PATH=$(DESTDIR)) modules_install
 
 install-user: user
@@ -158,7 +164,7 @@ uninstall:
 		$(DESTDIR)$(LIBEXECDIR)/buse 2>/dev/null
 	for e in $(EXAMPLES); do rm -f $(DESTDIR)$(BINDIR)/buse-$$e; done
 	for p in $(MANPAGES); do rm -f $(DESTDIR)$(MANDIR)/$$p; done
-	rm -f $(DESTDIR)/lib/modules/$$(cat $(KDIR)/include/config/kernel.release)/extra/buse.ko*
+	rm -f $(DESTDIR)/lib/modules/$$(sed -n 's/^#define UTS_RELEASE "\(.*\)"/\1/p' $(KDIR)/include/generated/utsrelease.h)/extra/buse.ko*
 
 # DKMS: the module's sources (driver/ and the uapi/ header its Kbuild
 # includes) and dkms.conf, with the version filled in, under /usr/src.
