@@ -1,6 +1,7 @@
 /* hello.c: a 64 MiB RAM disk.
  * cc hello.c -Iuapi -Ilibbdus/include libbdus/libbdus.a -pthread -o hello
  * busectl add 1 --size 64M && ./hello 1 */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <bdus.h>
@@ -31,6 +32,10 @@ int main(int argc, char **argv)
 {
 	struct bdus_opts opts = { .size = 64 << 20 };
 
+	if (argc != 2 || argv[1][0] < '0' || argv[1][0] > '9') {
+		fputs("usage: hello N    (serves /dev/buseN from memory)\n", stderr);
+		return 2;
+	}
 	disk = calloc(1, 64 << 20);
-	return argc == 2 && bdus_serve(atoi(argv[1]), &engine, NULL, &opts) == 0 ? 0 : 1;
+	return bdus_serve(atoi(argv[1]), &engine, NULL, &opts) == 0 ? 0 : 1;
 }
