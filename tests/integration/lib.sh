@@ -281,3 +281,26 @@ fio_bg_wait() {
 }
 
 fio_show() { sed 's/^/    fio| /' "$BUSE_CASE_DIR/fio-$1.out" >&2; }
+
+# ---------------------------------------------------------------------------
+# timed_read DEV BLOCK [OUT]: one direct 4 KiB read of block BLOCK, timed
+# around the read alone (process start-up in a loaded VM takes seconds);
+# prints "MS RESULT" (RESULT: OK, or the errno's name, e.g. ETIMEDOUT) and
+# writes the data to OUT if given.  Gives up after 30 s (status 124).
+timed_read() {
+	timeout 30 python3 - "$@" <<'PY'
+import errno, mmap, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECT)
+buf = mmap.mmap(-1, 4096)
+t0 = time.monotonic()
+try:
+    os.preadv(fd, [buf], int(sys.argv[2]) * 4096)
+    res = "OK"
+except OSError as e:
+    res = errno.errorcode.get(e.errno, str(e.errno))
+ms = int((time.monotonic() - t0) * 1000)
+if len(sys.argv) > 3:
+    open(sys.argv[3], "wb").write(buf[:])
+print(ms, res)
+PY
+}

@@ -26,28 +26,10 @@ eng=$LAST_PID
 head -c 32768 /dev/urandom > data
 dd if=data of=/dev/buse1 bs=4096 count=8 oflag=direct 2>dd.err || die "writes failed: $(cat dd.err)"
 
-# timed_read.py DEV BLOCK OUT: one direct 4 KiB read, timed around the
-# read alone (process start-up in a loaded VM takes seconds); prints "MS
-# RESULT" (RESULT: OK, or the errno's name) and writes the data to OUT.
-cat > timed_read.py <<'PY'
-import errno, mmap, os, sys, time
-fd = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECT)
-buf = mmap.mmap(-1, 4096)
-t0 = time.monotonic()
-try:
-    os.preadv(fd, [buf], int(sys.argv[2]) * 4096)
-    res = "OK"
-except OSError as e:
-    res = errno.errorcode.get(e.errno, str(e.errno))
-ms = int((time.monotonic() - t0) * 1000)
-open(sys.argv[3], "wb").write(buf[:])
-print(ms, res)
-PY
-
 # Read 1 served, read 2 dropped, read 3 served, read 4 dropped.
 for i in 0 1 2 3; do
 	rc=0
-	out=$(timeout 30 python3 timed_read.py /dev/buse1 $i blk) || rc=$?
+	out=$(timed_read /dev/buse1 $i blk) || rc=$?
 	[ $rc -ne 124 ] || die "read $((i + 1)) hung (30 s) although the device has a 2 s timeout"
 	[ $rc -eq 0 ] || die "read $((i + 1)): the helper failed (status $rc): $out"
 	t=${out%% *}

@@ -16,18 +16,6 @@
 need_cmd fio python3
 need_file "$BUSECTL" "$RAMDISK"
 
-cat > timed_read.py <<'PY'
-import errno, mmap, os, sys, time
-fd = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECT)
-buf = mmap.mmap(-1, 4096)
-t0 = time.monotonic()
-try:
-    os.preadv(fd, [buf], int(sys.argv[2]) * 4096)
-    res = "OK"
-except OSError as e:
-    res = errno.errorcode.get(e.errno, str(e.errno))
-print(int((time.monotonic() - t0) * 1000), res)
-PY
 
 add_dev 1 --size 16M --queues 1 --depth 4 --timeout 2
 start_engine "$RAMDISK" 1
@@ -35,7 +23,7 @@ eng=$LAST_PID
 kill -STOP "$eng"
 for i in 1 2 3 4 5 6 7 8 9 10; do
 	rc=0
-	out=$(timeout 30 python3 timed_read.py /dev/buse1 "$i") || rc=$?
+	out=$(timed_read /dev/buse1 "$i") || rc=$?
 	[ $rc -ne 124 ] || die "read $i against the stopped server still waits after 30 s (2 s timeout)"
 	[ $rc -eq 0 ] || die "read $i: the helper failed (status $rc): $out"
 	t=${out%% *}
