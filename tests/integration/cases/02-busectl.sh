@@ -121,6 +121,9 @@ bad "queues too many"       add 10 --size 1M --queues 65
 bad "max-io not pages"      add 10 --size 1M --max-io 1000
 bad "max-io too big"        add 10 --size 1M --max-io 8M
 bad "unknown option"        add 10 --size 1M --frobnicate
+bad "discard < granularity" add 10 --size 1M --max-discard 4K --discard-granularity 64K
+bad "serial too long"       add 10 --size 1M --serial abcdefghijklmnop
+bad "serial bad char"       add 10 --size 1M --serial 'a/b'
 bad "remove absent index"   remove 9
 bad "info absent index"     info 9
 bad "info --json absent"    info 9 --json
