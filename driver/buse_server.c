@@ -51,6 +51,8 @@ static void buse_server_free_rings(struct buse_server *srv)
 {
 	unsigned int i;
 
+	atomic64_sub(srv->accounted, &buse_ring_bytes);
+	srv->accounted = 0;
 	if (!srv->rings)
 		return;
 	for (i = 0; i < srv->nr_rings; i++) {
@@ -60,8 +62,6 @@ static void buse_server_free_rings(struct buse_server *srv)
 	}
 	kfree(srv->rings);
 	srv->rings = NULL;
-	atomic64_sub(srv->accounted, &buse_ring_bytes);
-	srv->accounted = 0;
 }
 
 static int buse_server_alloc_rings(struct buse_server *srv, bool write_in_run)
@@ -83,17 +83,15 @@ static int buse_server_alloc_rings(struct buse_server *srv, bool write_in_run)
 	srv->accounted = srv->map_size * info->nr_queues;
 	if (atomic64_add_return(srv->accounted, &buse_ring_bytes) >
 	    buse_ring_limit()) {
-		atomic64_sub(srv->accounted, &buse_ring_bytes);
-		srv->accounted = 0;
 		pr_info_ratelimited("buse%u: %llu bytes of rings would exceed max_ring_mb\n",
-				    srv->dev->index, srv->map_size * info->nr_queues);
+				    srv->dev->index, srv->accounted);
+		buse_server_free_rings(srv);
 		return -ENOMEM;
 	}
 	srv->rings = kcalloc(info->nr_queues, sizeof(*srv->rings),
 			     GFP_KERNEL_ACCOUNT);
 	if (!srv->rings) {
-		atomic64_sub(srv->accounted, &buse_ring_bytes);
-		srv->accounted = 0;
+		buse_server_free_rings(srv);
 		return -ENOMEM;
 	}
 	srv->nr_rings = info->nr_queues;
@@ -282,8 +280,6 @@ static void buse_server_detach_locked(struct buse_server *srv)
 	dev->server = NULL;
 	put_pid(dev->server_pid);
 	dev->server_pid = NULL;
-	for (i = 0; i < dev->info.nr_queues; i++)
-		wake_up_all(&dev->queues[i].wait);
 }
 
 /* ------------------------------------------------------------------------
