@@ -51,7 +51,21 @@ static const char usage_add[] =
 	"  --logical-block-size B      512, 1024, 2048 or 4096 (default 512)\n"
 	"  --physical-block-size B     power of two >= the logical block size,\n"
 	"                              <= 4096 (default: the logical block size)\n"
-	"  --queues Q                  hardware queues, 1..64 (default 1)\n"
+	"  --queues Q                  hardware queues, 1..64 (default: one per\n"
+	"                              online CPU, fewer if their buffers of\n"
+	"                              depth x max-io each would exceed 1/16 of\n"
+	"                              RAM).  Each costs depth x max-io bytes of\n"
+	"                              memory once a server attaches, and a\n"
+	"                              server thread (which libbdus spins for up\n"
+	"                              to --poll-us after each batch: CPU time\n"
+	"                              only while I/O keeps coming)\n"
+	"  --poll-queues P             polled queues for io_uring IOPOLL and\n"
+	"                              RWF_HIPRI I/O, 0..64 (default 0: such I/O\n"
+	"                              uses the queues above).  The submitting\n"
+	"                              thread spins until its request is done\n"
+	"                              (a CPU per polling submitter, and the\n"
+	"                              server thread spins while they poll), for\n"
+	"                              the lowest latency\n"
 	"  --depth D                   requests per queue, 1..1024 (default 128)\n"
 	"  --max-io SIZE               largest request, a multiple of 4096 in\n"
 	"                              4K..4M (default 256K)\n"
@@ -218,6 +232,7 @@ enum opt_id {
 	OPT_LBS,
 	OPT_PBS,
 	OPT_QUEUES,
+	OPT_POLL_QUEUES,
 	OPT_DEPTH,
 	OPT_MAX_IO,
 	OPT_READ_ONLY,
@@ -249,6 +264,7 @@ static const struct opt_spec add_opts[] = {
 	{ "logical-block-size",	 1, OPT_LBS },
 	{ "physical-block-size", 1, OPT_PBS },
 	{ "queues",		 1, OPT_QUEUES },
+	{ "poll-queues",	 1, OPT_POLL_QUEUES },
 	{ "depth",		 1, OPT_DEPTH },
 	{ "max-io",		 1, OPT_MAX_IO },
 	{ "read-only",		 0, OPT_READ_ONLY },
@@ -668,6 +684,15 @@ int busectl_parse_add(int argc, char **argv, struct buse_dev_info *out,
 					    "and %u",
 					    a.value, a.name, BUSE_MAX_QUEUES);
 			info.nr_queues = (uint32_t)v;
+			break;
+		case OPT_POLL_QUEUES:
+			if (parse_uint(a.value, BUSE_MAX_QUEUES, &v) < 0)
+				return fail(err, errlen,
+					    "add: invalid number of poll queues "
+					    "'%s' (%s): must be an integer between "
+					    "0 and %u",
+					    a.value, a.name, BUSE_MAX_QUEUES);
+			info.nr_poll_queues = (uint32_t)v;
 			break;
 		case OPT_DEPTH:
 			if (parse_uint(a.value, BUSE_MAX_DEPTH, &v) < 0 || !v)
@@ -1102,6 +1127,7 @@ void busectl_print_info(FILE *f, const struct buse_dev_info *d)
 	else
 		fprintf(f, "server_pid: -\n");
 	fprintf(f, "nr_queues: %" PRIu32 "\n", d->nr_queues);
+	fprintf(f, "nr_poll_queues: %" PRIu32 "\n", d->nr_poll_queues);
 	fprintf(f, "queue_depth: %" PRIu32 "\n", d->queue_depth);
 	fprintf(f, "max_io: %" PRIu32 "\n", d->max_io);
 	fprintf(f, "logical_block_size: %" PRIu32 "\n", d->logical_block_size);
@@ -1152,6 +1178,8 @@ void busectl_print_info_json(FILE *f, const struct buse_dev_info *d,
 	fprintf(f, "%s  \"server_pid\": %" PRId32 ",\n", in,
 		d->server_pid > 0 ? d->server_pid : 0);
 	fprintf(f, "%s  \"nr_queues\": %" PRIu32 ",\n", in, d->nr_queues);
+	fprintf(f, "%s  \"nr_poll_queues\": %" PRIu32 ",\n", in,
+		d->nr_poll_queues);
 	fprintf(f, "%s  \"queue_depth\": %" PRIu32 ",\n", in, d->queue_depth);
 	fprintf(f, "%s  \"max_io\": %" PRIu32 ",\n", in, d->max_io);
 	fprintf(f, "%s  \"logical_block_size\": %" PRIu32 ",\n", in,

@@ -101,7 +101,12 @@ struct buse_ring {
 	void *data;
 	u32 sq_mask;			/* sq_entries - 1 */
 	u32 cq_mask;			/* cq_entries - 1 */
-	/* Serialises completion processing; protects cq_head. */
+	/*
+	 * Serialises completion processing; protects cq_head.  BUSE_IOC_RUN
+	 * takes it; queue_rq() and the blk-mq poll take it only with
+	 * mutex_trylock() (they may not sleep), from an RCU read-side
+	 * section that the detach's quiesce waits for.
+	 */
 	struct mutex cq_mutex;
 	u32 cq_head;			/* private copy; protected by cq_mutex */
 	/* Pending BUSE_RUN_F_KICK wake-ups; atomic. */
@@ -210,7 +215,12 @@ struct buse_dev {
 	struct blk_mq_tag_set tag_set;
 	struct gendisk *disk;
 	struct device *chardev;		/* /dev/busecN */
-	struct buse_queue *queues;	/* [info.nr_queues] */
+	/*
+	 * info.nr_queues + info.nr_poll_queues: the hardware queues, the
+	 * polled ones last (HCTX_TYPE_POLL).  Constant.
+	 */
+	unsigned int nr_hw_queues;
+	struct buse_queue *queues;	/* [nr_hw_queues] */
 };
 
 /* buse_dev.c */
@@ -241,6 +251,10 @@ extern const struct attribute_group *buse_dev_attr_groups[];
 u32 buse_queue_fetch_locked(struct buse_queue *bq, struct buse_ring *ring);
 unsigned int buse_queue_reap_locked(struct buse_queue *bq,
 				    struct buse_ring *ring,
-				    unsigned int *rejected);
+				    unsigned int *rejected,
+				    struct io_comp_batch *iob,
+				    unsigned int max, bool can_sleep);
+/* Ends the requests buse_queue_reap_locked() batched in @iob. */
+void buse_queue_end_batch(struct io_comp_batch *iob);
 
 #endif /* _BUSE_H */

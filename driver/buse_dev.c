@@ -57,7 +57,7 @@ static void buse_dev_free(struct kref *kref)
 	struct buse_dev *dev = container_of(kref, struct buse_dev, kref);
 	unsigned int i;
 
-	for (i = 0; i < dev->info.nr_queues; i++)
+	for (i = 0; i < dev->nr_hw_queues; i++)
 		kfree(dev->queues[i].tags);
 	kfree(dev->queues);
 	mutex_destroy(&dev->lock);
@@ -254,6 +254,10 @@ static bool buse_queue_post(struct buse_queue *bq, struct buse_ring *ring,
 	return true;
 }
 
+static unsigned int buse_queue_reap_here(struct buse_queue *bq,
+					 struct buse_ring *ring,
+					 struct io_comp_batch *iob);
+
 static blk_status_t buse_queue_rq(struct blk_mq_hw_ctx *hctx,
 				  const struct blk_mq_queue_data *bd)
 {
@@ -316,14 +320,76 @@ static blk_status_t buse_queue_rq(struct blk_mq_hw_ctx *hctx,
 	}
 	/* The ring cannot go away while queue_rq() runs: this posts. */
 	buse_queue_post(bq, ring, rq->tag, BUSE_TAG_SEQ(word) + 1, false);
-	if (bd->last)
+	if (bd->last) {
+		/*
+		 * The submitter ends what the server finished meanwhile: a
+		 * busy queue is served without a wake-up per batch.
+		 */
+		buse_queue_reap_here(bq, ring, NULL);
 		buse_queue_wake(bq);
+	}
 	return BLK_STS_OK;
 }
 
 static void buse_commit_rqs(struct blk_mq_hw_ctx *hctx)
 {
-	buse_queue_wake(hctx->driver_data);
+	struct buse_queue *bq = hctx->driver_data;
+	/* Dispatch context, as queue_rq(): the ring stays while it runs. */
+	struct buse_ring *ring = smp_load_acquire(&bq->ring);
+
+	if (ring)
+		buse_queue_reap_here(bq, ring, NULL);
+	buse_queue_wake(bq);
+}
+
+/*
+ * blk-mq's poll of a polled queue (HCTX_TYPE_POLL), in the thread that
+ * waits for its I/O (io_uring IOPOLL, RWF_HIPRI): ends the requests the
+ * server has completed, copying READ data here.  Returns how many.
+ */
+static int buse_poll(struct blk_mq_hw_ctx *hctx, struct io_comp_batch *iob)
+{
+	struct buse_queue *bq = hctx->driver_data;
+	struct buse_ring *ring;
+	unsigned int done = 0;
+
+	/*
+	 * Not covered by the dispatch's RCU section: a detach clears
+	 * bq->ring and then quiesces the queue (synchronize_rcu()), so a
+	 * ring seen here outlives this section.
+	 */
+	rcu_read_lock();
+	ring = smp_load_acquire(&bq->ring);
+	if (ring)
+		done = buse_queue_reap_here(bq, ring, iob);
+	rcu_read_unlock();
+	return done;
+}
+
+/* The default queues first, then the polled ones (null_blk's layout). */
+static void buse_map_queues(struct blk_mq_tag_set *set)
+{
+	struct buse_dev *dev = set->driver_data;
+	unsigned int i, offset = 0;
+
+	for (i = 0; i < set->nr_maps; i++) {
+		struct blk_mq_queue_map *map = &set->map[i];
+
+		switch (i) {
+		case HCTX_TYPE_DEFAULT:
+			map->nr_queues = dev->info.nr_queues;
+			break;
+		case HCTX_TYPE_POLL:
+			map->nr_queues = dev->info.nr_poll_queues;
+			break;
+		default:
+			map->nr_queues = 0;
+			continue;
+		}
+		map->queue_offset = offset;
+		offset += map->nr_queues;
+		blk_mq_map_queues(map);
+	}
 }
 
 static int buse_init_hctx(struct blk_mq_hw_ctx *hctx, void *data,
@@ -412,6 +478,8 @@ static const struct blk_mq_ops buse_mq_ops = {
 	.commit_rqs	= buse_commit_rqs,
 	.init_hctx	= buse_init_hctx,
 	.timeout	= buse_timeout,
+	.poll		= buse_poll,
+	.map_queues	= buse_map_queues,
 };
 
 /*
@@ -523,7 +591,8 @@ static bool buse_give_back(struct buse_queue *bq, struct buse_ring *ring,
  * timeouts and detach may race.
  */
 static bool buse_complete(struct buse_queue *bq, struct buse_ring *ring,
-			  u32 tagno, u16 seq, s32 res)
+			  u32 tagno, u16 seq, s32 res,
+			  struct io_comp_batch *iob)
 {
 	const u32 inflight = BUSE_TAG_WORD(seq, BUSE_TAG_INFLIGHT);
 	struct buse_dev *dev = bq->dev;
@@ -574,6 +643,10 @@ static bool buse_complete(struct buse_queue *bq, struct buse_ring *ring,
 	atomic_dec(&bq->inflight);
 	if (done && done < len)
 		blk_update_request(rq, BLK_STS_OK, done);
+	/* A whole success joins the batch, if the caller keeps one. */
+	else if (status == BLK_STS_OK &&
+		 blk_mq_add_to_batch(rq, iob, 0, buse_queue_end_batch))
+		return true;
 	blk_mq_end_request(rq, status);
 	return true;
 }
@@ -651,15 +724,25 @@ u32 buse_queue_fetch_locked(struct buse_queue *bq, struct buse_ring *ring)
 	return ready;
 }
 
+void buse_queue_end_batch(struct io_comp_batch *iob)
+{
+	blk_mq_end_request_batch(iob);
+}
+
 /*
  * Hands the completions the server wrote to @ring since the last call to the
- * block layer.  Returns how many were taken; counts the invalid ones in
- * *@rejected.  Called with ring->cq_mutex held, which serialises completions
- * of the queue.
+ * block layer, at most @max of them.  Requests that succeeded whole go to
+ * @iob if it is not NULL (the caller ends them, through iob->complete), the
+ * others end here.  Returns how many were taken; counts the invalid ones in
+ * *@rejected.  @can_sleep: BUSE_IOC_RUN, which yields the CPU now and then
+ * (up to queue_depth READ copies of max_io bytes each).  Called with
+ * ring->cq_mutex held, which serialises completions of the queue.
  */
 unsigned int buse_queue_reap_locked(struct buse_queue *bq,
 				    struct buse_ring *ring,
-				    unsigned int *rejected)
+				    unsigned int *rejected,
+				    struct io_comp_batch *iob,
+				    unsigned int max, bool can_sleep)
 {
 	unsigned int done = 0;
 	u32 head, tail;
@@ -673,20 +756,56 @@ unsigned int buse_queue_reap_locked(struct buse_queue *bq,
 		(*rejected)++;
 		return 0;
 	}
+	if (tail - head > max)
+		tail = head + max;
 	for (; head != tail; head++) {
 		struct buse_io_cqe *cqe = &ring->cq[head & ring->cq_mask];
 
 		if (buse_complete(bq, ring, READ_ONCE(cqe->tag),
-				  READ_ONCE(cqe->seq), READ_ONCE(cqe->result)))
+				  READ_ONCE(cqe->seq), READ_ONCE(cqe->result),
+				  iob))
 			done++;
 		else
 			(*rejected)++;
-		/* Up to queue_depth READ copies of max_io bytes each. */
-		if (!((head + 1) & 31))
+		if (can_sleep && !((head + 1) & 31))
 			cond_resched();
 	}
 	ring->cq_head = head;
 	smp_store_release(&ring->hdr->cq_head, head);
+	return done;
+}
+
+/*
+ * Completions a submitting or polling thread takes in one go: enough for a
+ * batch, few enough that their READ copies keep the time it runs without
+ * yielding short.  The rest waits for the next call or BUSE_IOC_RUN.
+ */
+#define BUSE_REAP_HERE_MAX	32
+
+/*
+ * Ends, in the calling thread, the requests whose completions the server
+ * has published on @ring and no one has consumed yet: a submitter (from
+ * queue_rq()) or a poller (blk-mq's .poll) does the work of a BUSE_IOC_RUN
+ * and wakes no one.  Must not sleep: takes cq_mutex only if it is free
+ * (a RUN or another thread doing the same is at it already).  The caller
+ * is in an RCU read-side section (queue_rq(), or buse_poll()), so a
+ * detach, whose quiesce waits for those, cannot free @ring meanwhile.
+ */
+static unsigned int buse_queue_reap_here(struct buse_queue *bq,
+					 struct buse_ring *ring,
+					 struct io_comp_batch *iob)
+{
+	unsigned int done, rejected = 0;
+
+	/* Racy peek (the mutex's acquire orders the real reads). */
+	if (READ_ONCE(ring->hdr->cq_tail) == READ_ONCE(ring->cq_head))
+		return 0;
+	if (!mutex_trylock(&ring->cq_mutex))
+		return 0;
+	done = buse_queue_reap_locked(bq, ring, &rejected, iob,
+				      BUSE_REAP_HERE_MAX, false);
+	mutex_unlock(&ring->cq_mutex);
+	/* Bad completions are counted when the server's RUN finds them. */
 	return done;
 }
 
@@ -701,7 +820,7 @@ static void buse_dev_take_back_inflight(struct buse_dev *dev, bool requeue)
 {
 	unsigned int q, t;
 
-	for (q = 0; q < dev->info.nr_queues; q++) {
+	for (q = 0; q < dev->nr_hw_queues; q++) {
 		struct buse_queue *bq = &dev->queues[q];
 
 		for (t = 0; t < dev->info.queue_depth; t++) {
@@ -940,6 +1059,22 @@ static bool buse_serial_valid(const u8 *serial)
 	return true;
 }
 
+/*
+ * The default number of (not polled) queues: one per online CPU, so that
+ * every CPU submits to a queue of its own (one queue shared by all CPUs
+ * serialises submitters and servers alike), but fewer if their buffers of
+ * @per_queue bytes each would take more than 1/16 of RAM.
+ */
+static u32 buse_default_queues(u32 max_queues, u64 per_queue)
+{
+	u64 budget = ((u64)totalram_pages() << PAGE_SHIFT) / 16;
+	u32 n = min_t(u32, num_online_cpus(), max_queues);
+
+	while (n > 1 && n * per_queue > budget)
+		n--;
+	return n;
+}
+
 static int buse_validate_info(struct buse_dev_info *info)
 {
 	unsigned int max_queues = min_t(unsigned int, nr_cpu_ids,
@@ -947,7 +1082,7 @@ static int buse_validate_info(struct buse_dev_info *info)
 	u32 lbs, max_nodata;
 
 	if (memchr_inv(info->reserved, 0, sizeof(info->reserved)) ||
-	    info->__pad0 || info->__pad2)
+	    info->__pad2)
 		return -EINVAL;
 	info->flags &= BUSE_DEV_F_ALL;
 	if (!(info->flags & BUSE_DEV_F_OWNER))
@@ -997,9 +1132,7 @@ static int buse_validate_info(struct buse_dev_info *info)
 	    info->recovery_timeout > BUSE_MAX_TIMEOUT)
 		return -EINVAL;
 
-	if (!info->nr_queues)
-		info->nr_queues = BUSE_DEF_QUEUES;
-	if (info->nr_queues > max_queues)
+	if (info->nr_queues > max_queues || info->nr_poll_queues > max_queues)
 		return -EINVAL;
 	if (!info->queue_depth)
 		info->queue_depth = BUSE_DEF_DEPTH;
@@ -1012,11 +1145,15 @@ static int buse_validate_info(struct buse_dev_info *info)
 		return -EINVAL;
 	if ((u64)info->queue_depth * info->max_io > BUSE_MAX_QUEUE_BUFFERS)
 		return -EINVAL;
+	if (!info->nr_queues)
+		info->nr_queues = buse_default_queues(max_queues,
+				(u64)info->queue_depth * info->max_io);
 	/*
 	 * The rings are allocated whole when a server attaches; refuse now a
 	 * device whose rings could not reasonably be had.
 	 */
-	if ((u64)info->nr_queues * info->queue_depth * info->max_io >
+	if ((u64)(info->nr_queues + info->nr_poll_queues) *
+	    info->queue_depth * info->max_io >
 	    ((u64)totalram_pages() << PAGE_SHIFT) / 4)
 		return -ENOMEM;
 
@@ -1032,11 +1169,11 @@ static int buse_dev_alloc_queues(struct buse_dev *dev)
 {
 	unsigned int i;
 
-	dev->queues = kcalloc(dev->info.nr_queues, sizeof(*dev->queues),
+	dev->queues = kcalloc(dev->nr_hw_queues, sizeof(*dev->queues),
 			      GFP_KERNEL);
 	if (!dev->queues)
 		return -ENOMEM;
-	for (i = 0; i < dev->info.nr_queues; i++) {
+	for (i = 0; i < dev->nr_hw_queues; i++) {
 		struct buse_queue *bq = &dev->queues[i];
 
 		bq->dev = dev;
@@ -1069,6 +1206,7 @@ int buse_dev_add(struct buse_dev_info *info)
 	mutex_init(&dev->lock);
 	dev->state = BUSE_STATE_IDLE;
 	dev->info = *info;
+	dev->nr_hw_queues = info->nr_queues + info->nr_poll_queues;
 	INIT_DELAYED_WORK(&dev->recovery_work, buse_dev_recovery_expired);
 	dev->owner_uid = INVALID_UID;
 	dev->owner_gid = INVALID_GID;
@@ -1100,7 +1238,9 @@ int buse_dev_add(struct buse_dev_info *info)
 	dev->info.index = index;
 
 	dev->tag_set.ops = &buse_mq_ops;
-	dev->tag_set.nr_hw_queues = dev->info.nr_queues;
+	dev->tag_set.nr_hw_queues = dev->nr_hw_queues;
+	/* Polled queues: a map of their own, after the default one. */
+	dev->tag_set.nr_maps = dev->info.nr_poll_queues ? HCTX_MAX_TYPES : 1;
 	dev->tag_set.queue_depth = dev->info.queue_depth;
 	dev->tag_set.numa_node = NUMA_NO_NODE;
 	dev->tag_set.flags = BUSE_TAG_SET_FLAGS;
@@ -1182,7 +1322,7 @@ static void buse_dev_shut_locked(struct buse_dev *dev)
 	unsigned int i;
 
 	WRITE_ONCE(dev->state, BUSE_STATE_REMOVING);
-	for (i = 0; i < dev->info.nr_queues; i++) {
+	for (i = 0; i < dev->nr_hw_queues; i++) {
 		spin_lock(&dev->queues[i].lock);
 		WRITE_ONCE(dev->queues[i].ring, NULL);
 		spin_unlock(&dev->queues[i].lock);
@@ -1192,7 +1332,7 @@ static void buse_dev_shut_locked(struct buse_dev *dev)
 	blk_mq_unquiesce_queue(dev->disk->queue);
 	/* Held-back requests now reach queue_rq(), which fails them. */
 	buse_dev_end_recovery_locked(dev);
-	for (i = 0; i < dev->info.nr_queues; i++)
+	for (i = 0; i < dev->nr_hw_queues; i++)
 		wake_up_all(&dev->queues[i].wait);
 }
 

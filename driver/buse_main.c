@@ -22,12 +22,14 @@ static void buse_check_layout(void)
 	BUILD_BUG_ON(offsetof(struct buse_ring_hdr, cq_tail) != 192);
 	BUILD_BUG_ON(sizeof(struct buse_version) != 64);
 	BUILD_BUG_ON(sizeof(struct buse_dev_info) != 120);
+	BUILD_BUG_ON(offsetof(struct buse_dev_info, nr_poll_queues) != 36);
 	BUILD_BUG_ON(offsetof(struct buse_dev_info, serial) != 96);
 	BUILD_BUG_ON(sizeof_field(struct buse_dev_info, serial) !=
 		     BUSE_SERIAL_MAX + 1);
 	BUILD_BUG_ON(sizeof(struct buse_ctl_remove) != 24);
 	BUILD_BUG_ON(sizeof(struct buse_ctl_list) != 32);
 	BUILD_BUG_ON(sizeof(struct buse_attach) != 128);
+	BUILD_BUG_ON(offsetof(struct buse_attach, nr_poll_queues) != 76);
 	BUILD_BUG_ON(sizeof(struct buse_run) != 40);
 	BUILD_BUG_ON(offsetof(struct buse_run, sq_ready) != 20);
 	BUILD_BUG_ON(BUSE_MAX_DEPTH > U16_MAX + 1);

@@ -16,6 +16,7 @@
 #include <linux/version.h>
 #include <linux/nospec.h>
 #include <linux/sched/signal.h>
+#include <linux/poll.h>
 
 #include "buse.h"
 
@@ -80,7 +81,7 @@ static int buse_server_alloc_rings(struct buse_server *srv, bool write_in_run)
 	srv->map_size = srv->data_off + (u64)info->queue_depth * info->max_io;
 
 	/* Within the module-wide limit, counted before allocating. */
-	srv->accounted = srv->map_size * info->nr_queues;
+	srv->accounted = srv->map_size * srv->dev->nr_hw_queues;
 	if (atomic64_add_return(srv->accounted, &buse_ring_bytes) >
 	    buse_ring_limit()) {
 		pr_info_ratelimited("buse%u: %llu bytes of rings would exceed max_ring_mb\n",
@@ -88,13 +89,13 @@ static int buse_server_alloc_rings(struct buse_server *srv, bool write_in_run)
 		buse_server_free_rings(srv);
 		return -ENOMEM;
 	}
-	srv->rings = kcalloc(info->nr_queues, sizeof(*srv->rings),
+	srv->rings = kcalloc(srv->dev->nr_hw_queues, sizeof(*srv->rings),
 			     GFP_KERNEL_ACCOUNT);
 	if (!srv->rings) {
 		buse_server_free_rings(srv);
 		return -ENOMEM;
 	}
-	srv->nr_rings = info->nr_queues;
+	srv->nr_rings = srv->dev->nr_hw_queues;
 	for (i = 0; i < srv->nr_rings; i++) {
 		struct buse_ring *ring = &srv->rings[i];
 
@@ -176,7 +177,7 @@ static int buse_server_attach_locked(struct buse_server *srv,
 	WRITE_ONCE(dev->ops, ops);
 	dev->server = srv;
 	dev->server_pid = get_pid(task_tgid(current));
-	for (i = 0; i < dev->info.nr_queues; i++) {
+	for (i = 0; i < dev->nr_hw_queues; i++) {
 		struct buse_queue *bq = &dev->queues[i];
 
 		spin_lock(&bq->lock);
@@ -195,7 +196,8 @@ static int buse_server_attach_locked(struct buse_server *srv,
 	a->size = size;
 	a->ops = ops;
 	a->index = dev->index;
-	a->nr_queues = dev->info.nr_queues;
+	a->nr_queues = dev->nr_hw_queues;
+	a->nr_poll_queues = dev->info.nr_poll_queues;
 	a->queue_depth = dev->info.queue_depth;
 	a->max_io = dev->info.max_io;
 	a->logical_block_size = dev->info.logical_block_size;
@@ -223,7 +225,7 @@ static long buse_server_attach(struct buse_server *srv,
 
 	if (copy_from_user(&a, uarg, sizeof(a)))
 		return -EFAULT;
-	if (a.__pad0 || memchr_inv(a.reserved, 0, sizeof(a.reserved)))
+	if (memchr_inv(a.reserved, 0, sizeof(a.reserved)))
 		return -EINVAL;
 	/* Unknown features are dropped: the server sees what it got. */
 	a.flags &= BUSE_ATTACH_F_ALL;
@@ -257,7 +259,7 @@ static void buse_server_detach_locked(struct buse_server *srv)
 		 */
 		if (dev->info.flags & BUSE_DEV_F_RECOVERABLE)
 			WRITE_ONCE(dev->state, BUSE_STATE_RECOVERING);
-		for (i = 0; i < dev->info.nr_queues; i++) {
+		for (i = 0; i < dev->nr_hw_queues; i++) {
 			spin_lock(&dev->queues[i].lock);
 			WRITE_ONCE(dev->queues[i].ring, NULL);
 			spin_unlock(&dev->queues[i].lock);
@@ -312,6 +314,7 @@ static long buse_server_run(struct buse_server *srv,
 	unsigned int rejected = 0;
 	struct buse_queue *bq;
 	struct buse_ring *ring;
+	DEFINE_IO_COMP_BATCH(iob);
 	struct buse_run r;
 	long ret = 0;
 	bool wait;
@@ -344,7 +347,8 @@ static long buse_server_run(struct buse_server *srv,
 		mutex_unlock(&ring->cq_mutex);
 		return -ENODEV;
 	}
-	r.completed = buse_queue_reap_locked(bq, ring, &rejected);
+	r.completed = buse_queue_reap_locked(bq, ring, &rejected, &iob,
+					     UINT_MAX, true);
 	/* A broken server: nothing to wait for, and it must be told. */
 	if (!buse_sq_head_sane(bq, ring))
 		rejected++;
@@ -353,6 +357,9 @@ static long buse_server_run(struct buse_server *srv,
 	if (!wait)
 		r.sq_ready = buse_queue_fetch_locked(bq, ring);
 	mutex_unlock(&ring->cq_mutex);
+	/* Their tags are IDLE already: the batch ends them in one go. */
+	if (iob.complete)
+		iob.complete(&iob);
 
 	if (r.flags & BUSE_RUN_F_KICK) {
 		atomic_inc(&ring->kick);
@@ -487,7 +494,7 @@ static int buse_server_flush(struct file *file, fl_owner_t id)
 	}
 	mutex_unlock(&dev->lock);
 	if (detached)
-		for (i = 0; i < dev->info.nr_queues; i++)
+		for (i = 0; i < dev->nr_hw_queues; i++)
 			wake_up_all(&dev->queues[i].wait);
 	return 0;
 }
@@ -550,6 +557,33 @@ static int buse_server_mmap(struct file *file, struct vm_area_struct *vma)
 	return 0;
 }
 
+/*
+ * Readable when a queue has descriptors the server has not consumed (or a
+ * KICK is pending): an event-loop server waits here, then serves each
+ * queue with BUSE_IOC_RUN NOWAIT.  Every wake-up of a queue's RUN waiters
+ * (a post, a KICK, a removal or detach) wakes the poller too.
+ */
+static __poll_t buse_server_poll(struct file *file, poll_table *wait)
+{
+	struct buse_server *srv = file->private_data;
+	struct buse_dev *dev = srv->dev;
+	__poll_t mask = 0;
+	unsigned int i;
+
+	/* Pairs with the release in attach: the rings are set up. */
+	if (!smp_load_acquire(&srv->attached))
+		return EPOLLERR;
+	for (i = 0; i < srv->nr_rings; i++)
+		poll_wait(file, &dev->queues[i].wait, wait);
+	if (READ_ONCE(dev->state) == BUSE_STATE_REMOVING ||
+	    READ_ONCE(srv->detached) || READ_ONCE(dev->server) != srv)
+		return EPOLLHUP;
+	for (i = 0; i < srv->nr_rings; i++)
+		if (buse_run_ready(srv, &dev->queues[i], &srv->rings[i]))
+			mask |= EPOLLIN | EPOLLRDNORM;
+	return mask;
+}
+
 static const struct file_operations buse_server_fops = {
 	.owner		= THIS_MODULE,
 	.open		= buse_server_open,
@@ -558,6 +592,7 @@ static const struct file_operations buse_server_fops = {
 	.unlocked_ioctl	= buse_server_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.mmap		= buse_server_mmap,
+	.poll		= buse_server_poll,
 };
 
 /* ------------------------------------------------------------------------

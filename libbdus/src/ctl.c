@@ -87,7 +87,6 @@ int bdus_ctl_add(struct buse_dev_info *info)
 	 * fields must be 0 (the driver rejects anything else).
 	 */
 	tmp = *info;
-	tmp.__pad0 = 0;
 	tmp.state = 0;
 	tmp.server_pid = 0;
 	tmp.ops = 0;

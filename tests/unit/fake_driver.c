@@ -125,7 +125,7 @@ static void dump_add(const struct buse_dev_info *d)
 	fprintf(f, "owner_uid=%" PRIu32 "\n", d->owner_uid);
 	fprintf(f, "owner_gid=%" PRIu32 "\n", d->owner_gid);
 	fprintf(f, "out_and_reserved_zero=%d\n",
-		d->__pad0 == 0 && d->state == 0 && d->server_pid == 0 &&
+		d->state == 0 && d->server_pid == 0 &&
 		d->ops == 0 && d->__pad1 == 0 && d->__pad2 == 0 &&
 		d->reserved[0] == 0);
 	fclose(f);

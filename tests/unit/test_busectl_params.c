@@ -741,7 +741,7 @@ Test(busectl_params, all_together)
 	cr_expect_eq(info_.state, 0);
 	cr_expect_eq(info_.server_pid, 0);
 	cr_expect_eq(info_.ops, 0);
-	cr_expect_eq(info_.__pad0, 0);
+	cr_expect_eq(info_.nr_poll_queues, 0);
 	cr_expect_eq(info_.__pad1, 0);
 	cr_expect_eq(info_.__pad2, 0);
 	cr_expect_eq(info_.reserved[0], 0);

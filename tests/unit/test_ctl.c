@@ -72,7 +72,7 @@ static int fake_ioctl(int fd, unsigned long req, void *arg)
 		struct buse_dev_info *d = arg;
 
 		fake.in_info = *d;
-		fake.input_clean = d->__pad0 == 0 && d->state == 0 &&
+		fake.input_clean = d->state == 0 &&
 				   d->server_pid == 0 && d->ops == 0 &&
 				   d->__pad1 == 0 && d->__pad2 == 0 &&
 				   all_zero(d->reserved, sizeof(d->reserved));

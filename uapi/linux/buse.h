@@ -64,13 +64,33 @@
  *
  * Completion ring (the server produces, the kernel consumes):
  *   server: fill the tag's data buffer (READ); write cqe[cq_tail & mask];
- *           store-release cq_tail + 1; then call BUSE_IOC_RUN.
- *   kernel: (inside BUSE_IOC_RUN) load-acquire cq_tail; consume entries from
- *           its private cq_head; store-release cq_head.
+ *           store-release cq_tail + 1.
+ *   kernel: load-acquire cq_tail; consume entries from its private
+ *           cq_head; store-release cq_head.  It does so in every
+ *           BUSE_IOC_RUN of the queue, and also in the thread of an
+ *           application that submits I/O to the queue (before posting its
+ *           requests) or, on a polled queue, polls it.  A published
+ *           completion is only guaranteed to end its request once the
+ *           server calls BUSE_IOC_RUN on the queue (NOWAIT will do), or
+ *           on a polled queue once the application polls; a server
+ *           should make that call when it has nothing more to do (its
+ *           submission ring is empty), not after every completion.
  *   The server must not overwrite a slot the kernel has not consumed
  *   (cq_tail - load-acquire(cq_head) < cq_entries).  Since every tag is
  *   completed at most once per issue and BUSE_IOC_RUN consumes every entry,
  *   this always holds for a correct server.
+ *
+ * Polled queues (buse_dev_info.nr_poll_queues, like null_blk's poll_queues
+ * and NVMe's poll queues): hardware queues that serve only the I/O an
+ * application submits for polling (io_uring IOPOLL, preadv2 RWF_HIPRI).
+ * The application's own thread consumes their completion rings while it
+ * polls, copying READ data there: a server that keeps serving such a queue
+ * without sleeping (it watches sq_tail in the shared memory) makes no
+ * system call at all while the queue is busy.  The attach reports them as
+ * the last nr_poll_queues of its nr_queues rings; they are served like
+ * the others in every other respect (their requests time out, are failed
+ * or requeued when the server goes away, and BUSE_IOC_RUN consumes their
+ * completions too).
  *
  * The kernel never trusts the shared memory: it keeps its own copies of
  * sq_tail and cq_head, and validates cq_tail, every tag and every result.
@@ -109,15 +129,20 @@
 /* Limits (the driver may report lower ones in struct buse_version). */
 #define BUSE_MAX_INDEX		65535u	/* device indexes are 0..BUSE_MAX_INDEX */
 #define BUSE_INDEX_ANY		0xffffffffu /* BUSE_CTL_ADD: first free index */
-#define BUSE_MAX_QUEUES		64u	/* also capped at the number of CPUs */
+#define BUSE_MAX_QUEUES		64u	/* also capped at the number of CPUs;
+					 * the same limit for poll queues */
 #define BUSE_MAX_DEPTH		1024u
 #define BUSE_MIN_MAX_IO		4096u
 #define BUSE_MAX_MAX_IO		(4u << 20)
 #define BUSE_MAX_QUEUE_BUFFERS	(1ull << 30) /* depth * max_io per queue */
 /* Also: queues * depth * max_io <= a quarter of RAM, else ADD fails ENOMEM. */
 
-/* Defaults used when a field of struct buse_dev_info is 0. */
-#define BUSE_DEF_QUEUES		1u
+/*
+ * Defaults used when a field of struct buse_dev_info is 0.  nr_queues 0:
+ * one queue per online CPU, up to BUSE_MAX_QUEUES, and fewer if their
+ * buffers (queue_depth * max_io each) would take more than 1/16 of RAM.
+ * nr_poll_queues 0: none.
+ */
 #define BUSE_DEF_DEPTH		128u
 #define BUSE_DEF_MAX_IO		(256u << 10)
 #define BUSE_DEF_BLOCK_SIZE	512u
@@ -299,7 +324,7 @@ struct buse_dev_info {
 	__u32	nr_queues;		/* 1..max_queues */
 	__u32	queue_depth;		/* 1..max_depth */
 	__u32	max_io;			/* bytes per READ/WRITE, multiple of PAGE_SIZE */
-	__u32	__pad0;
+	__u32	nr_poll_queues;		/* 0..max_queues: see "Polled queues" */
 	/* out only */
 	__u32	state;			/* enum buse_state */
 	__s32	server_pid;		/* 0 when no server is attached */
@@ -375,7 +400,7 @@ struct buse_ctl_list {
  * The rings (nr_queues x map_size bytes) are charged to the memory cgroup
  * of the attaching process, and all servers' rings together are limited
  * by buse.ko's parameter max_ring_mb (default: half of RAM).
- * Errors: EINVAL (bad size, __pad0 or reserved not zero), EBUSY (already
+ * Errors: EINVAL (bad size, reserved not zero), EBUSY (already
  * attached), ENODEV (device being removed, or this file's server exited),
  * ENOMEM (also: over max_ring_mb or the memory cgroup's limit).
  */
@@ -417,7 +442,8 @@ struct buse_attach {
 	__u64	data_off;
 	__u64	map_size;		/* length of each queue's mapping */
 	__u32	dev_flags;		/* BUSE_DEV_F_* */
-	__u32	__pad0;
+	/* the last nr_poll_queues of the nr_queues rings are polled queues */
+	__u32	nr_poll_queues;
 	__u64	reserved[6];
 };
 
@@ -453,6 +479,16 @@ struct buse_run {
 	__u32	sq_ready;		/* out: WRITE data copied up to here */
 	__u64	reserved[2];
 };
+
+/*
+ * poll(2), select(2) and epoll on an attached /dev/busecN: readable
+ * (EPOLLIN) when a queue's submission ring holds descriptors the server
+ * has not consumed (sq_head != sq_tail) or a BUSE_RUN_F_KICK is pending;
+ * EPOLLHUP when the device is being removed or this file's server exited
+ * (BUSE_IOC_RUN then fails with ENODEV).  Before BUSE_IOC_ATTACH: EPOLLERR.
+ * With BUSE_IOC_RUN and BUSE_RUN_F_NOWAIT, one thread can serve every
+ * queue of several devices, and wait on its own sockets at the same time.
+ */
 
 #define BUSE_IOC_ATTACH		_IOWR(BUSE_IOCTL_MAGIC, 0x40, struct buse_attach)
 #define BUSE_IOC_RUN		_IOWR(BUSE_IOCTL_MAGIC, 0x41, struct buse_run)
