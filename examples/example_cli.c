@@ -17,7 +17,7 @@
 #include "example_cli.h"
 
 /* Long-only options. */
-enum { OPT_POLL_US = 256, OPT_MLOCK, OPT_NO_PIN, OPT_PIN_NEAR };
+enum { OPT_POLL_US = 256, OPT_MLOCK, OPT_NO_PIN, OPT_PIN_NEAR, OPT_POLL_QUEUES };
 
 /* The shared options, in the order of the help. */
 static const struct {
@@ -29,6 +29,8 @@ static const struct {
 	{ { "size", required_argument, NULL, 's' }, "s:", 0, false },
 	{ { "create", no_argument, NULL, 'c' }, "c", 0, false },
 	{ { "queues", required_argument, NULL, 'q' }, "q:", 0, true },
+	{ { "poll-queues", required_argument, NULL, OPT_POLL_QUEUES }, NULL, 0,
+	  true },
 	{ { "depth", required_argument, NULL, 'd' }, "d:", 0, true },
 	{ { "max-io", required_argument, NULL, 'm' }, "m:", 0, true },
 	{ { "logical-block-size", required_argument, NULL, 'b' }, "b:", 0,
@@ -110,6 +112,8 @@ static int parse_shared(struct ex_cli *c, int opt, const char *arg)
 		return 0;
 	case 'q':
 		return ex_parse_u32(arg, &c->queues);
+	case OPT_POLL_QUEUES:
+		return ex_parse_u32(arg, &c->poll_queues);
 	case 'd':
 		return ex_parse_u32(arg, &c->depth);
 	case 'm':
@@ -356,7 +360,10 @@ void ex_cli_usage_options(FILE *f, const struct ex_cli_spec *s)
 		"                           used only if the device has no size\n");
 	fprintf(f,
 		"  -c, --create             create a new device (first free index)\n"
-		"  -q, --queues Q           hardware queues (with --create)\n"
+		"  -q, --queues Q           hardware queues (with --create; default:\n"
+		"                           one per CPU, see busectl add --help)\n"
+		"      --poll-queues P      polled queues for io_uring IOPOLL I/O\n"
+		"                           (with --create; default 0)\n"
 		"  -d, --depth D            requests in flight per queue (with --create)\n"
 		"  -m, --max-io SIZE        largest request (with --create)\n"
 		"  -b, --logical-block-size SIZE   (with --create)\n");
@@ -469,6 +476,7 @@ struct buse_dev_info ex_cli_dev_info(const struct ex_cli *c)
 		.logical_block_size = c->lbs,
 		.physical_block_size = c->pbs,
 		.nr_queues = c->queues,
+		.nr_poll_queues = c->poll_queues,
 		.queue_depth = c->depth,
 		.max_io = c->max_io,
 		.timeout = c->timeout,

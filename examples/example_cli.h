@@ -69,7 +69,7 @@ struct ex_cli {
 	bool pin_near;		/* --pin-near */
 	uint64_t size;		/* --size, never 0 when given */
 	/* Create-only device options; 0 if not given: the driver's default. */
-	uint32_t queues, depth, max_io, lbs, pbs, timeout;
+	uint32_t queues, poll_queues, depth, max_io, lbs, pbs, timeout;
 	/* --poll-us N: N (at most BDUS_MAX_POLL_US), or no_poll for 0. */
 	uint32_t poll_us;
 	bool no_poll;

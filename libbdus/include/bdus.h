@@ -64,13 +64,19 @@ struct bdus_dev {
 	uint64_t size;			/* capacity in bytes */
 	uint32_t logical_block_size;	/* power of two, >= 512 */
 	uint32_t physical_block_size;
-	uint32_t nr_queues;		/* hardware queues = serving threads */
+	uint32_t nr_queues;		/* hardware queues = serving threads,
+					   the polled ones included */
 	uint32_t queue_depth;		/* requests in flight per queue, max */
 	uint32_t max_io;		/* max bytes of one READ/WRITE */
 	uint32_t ops;			/* BUSE_OP_BIT()s (+ BUSE_OPS_FUA) the
 					   driver accepted */
 	char block_path[32];		/* "/dev/buseN" */
 	char server_path[32];		/* "/dev/busecN" */
+	/*
+	 * The last nr_poll_queues of the nr_queues are polled queues: they
+	 * carry only I/O its submitter polls for (io_uring IOPOLL).
+	 */
+	uint32_t nr_poll_queues;
 };
 
 /*

@@ -87,7 +87,10 @@ int bdus_attach_check(const struct buse_attach *a)
 {
 	uint64_t sq_len, cq_len, data_len, hdr_len = sizeof(struct buse_ring_hdr);
 
-	if (a->nr_queues < 1 || a->nr_queues > BUSE_MAX_QUEUES)
+	/* Up to BUSE_MAX_QUEUES of each kind, the polled ones last. */
+	if (a->nr_queues < 1 || a->nr_queues > 2 * BUSE_MAX_QUEUES ||
+	    a->nr_poll_queues >= a->nr_queues ||
+	    a->nr_queues - a->nr_poll_queues > BUSE_MAX_QUEUES)
 		return -EPROTO;
 	/* Tags are 16-bit. */
 	if (a->queue_depth < 1 || a->queue_depth > BUSE_MAX_DEPTH ||
@@ -156,6 +159,7 @@ int bdus_queue_init(struct bdus_queue *q, uint32_t qidx, void *area,
 	q->cq_entries = a->cq_entries;
 	q->size = a->size;
 	q->read_only = a->dev_flags & BUSE_DEV_F_READ_ONLY;
+	q->polled = qidx >= a->nr_queues - a->nr_poll_queues;
 	q->area = area;
 	q->map_size = (size_t)a->map_size;
 	q->hdr = area;
@@ -402,14 +406,19 @@ int bdus_complete(const struct bdus_req *req, int result)
 	pthread_mutex_unlock(&q->cq_lock);
 
 	/*
-	 * Hand it to the kernel now: the queue thread may be asleep
-	 * in BUSE_IOC_RUN and consumes completions only when it
-	 * wakes.  NOWAIT, not KICK: the queue thread need not wake,
-	 * and a KICK would leave a wake-up token behind for each
-	 * completion.  Errors are the queue thread's business (it
-	 * sees ENODEV too).
+	 * Completions are coalesced: the queue thread hands over everything
+	 * published when its submission ring runs empty, and the kernel
+	 * takes them too when the application submits more (or polls).
+	 * Only a queue thread asleep in BUSE_IOC_RUN hands over nothing, so
+	 * then do it here.  NOWAIT, not KICK: the queue thread need not
+	 * wake, and a KICK would leave a wake-up token behind.  The fence
+	 * pairs with the one in loop_sleep(): either its RUN sees this
+	 * completion, or this sees it sleeping.  Errors are the queue
+	 * thread's business (it sees ENODEV too).
 	 */
-	if (!ret && q->fd >= 0)
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (!ret && q->fd >= 0 &&
+	    __atomic_load_n(&q->sleeping, __ATOMIC_SEQ_CST))
 		bdus_queue_run(q, BUSE_RUN_F_NOWAIT, NULL);
 
 	/*
@@ -684,6 +693,24 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/*
+ * Completions published that the kernel has not consumed: the queue thread
+ * hands them over once its submission ring is empty (a polled queue's
+ * submitters take them themselves).
+ */
+static bool cq_owed(const struct bdus_queue *q)
+{
+	return !q->polled &&
+	       __atomic_load_n(&q->hdr->cq_tail, __ATOMIC_RELAXED) !=
+	       __atomic_load_n(&q->hdr->cq_head, __ATOMIC_RELAXED);
+}
+
+static bool sq_empty(const struct bdus_queue *q)
+{
+	return __atomic_load_n(&q->hdr->sq_tail, __ATOMIC_ACQUIRE) ==
+	       q->sq_head;
+}
+
 int bdus_queue_spin(struct bdus_queue *q, uint32_t window_us)
 {
 	uint64_t deadline = 0, now;
@@ -696,6 +723,9 @@ int bdus_queue_spin(struct bdus_queue *q, uint32_t window_us)
 			return BDUS_SPIN_WORK;
 		if (__atomic_load_n(&q->stopping, __ATOMIC_ACQUIRE))
 			return BDUS_SPIN_STOP;
+		/* Completions of async requests came in: hand them over. */
+		if (cq_owed(q))
+			return BDUS_SPIN_COMPLETIONS;
 		/* The clock (vDSO, no system call) every 8 rounds. */
 		if (!(i & 7)) {
 			now = now_ns();
@@ -727,11 +757,19 @@ uint32_t bdus_poll_next(uint32_t poll_us, uint32_t window, bool found,
 
 /*
  * BUSE_IOC_RUN for the loop: 0 to go on, or 1 to leave it, with
- * q->removed or q->err set.
+ * q->removed or q->err set.  A RUN that may sleep says so first (see
+ * bdus_complete()).
  */
 static int loop_run(struct bdus_queue *q, uint32_t flags, struct buse_run *run)
 {
-	int ret = bdus_queue_run(q, flags, run);
+	int ret;
+
+	if (!(flags & (BUSE_RUN_F_NOWAIT | BUSE_RUN_F_KICK))) {
+		__atomic_store_n(&q->sleeping, 1, __ATOMIC_SEQ_CST);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	}
+	ret = bdus_queue_run(q, flags, run);
+	__atomic_store_n(&q->sleeping, 0, __ATOMIC_RELAXED);
 
 	if (ret == -ENODEV) {
 		q->removed = true;	/* device removed */
@@ -758,18 +796,30 @@ void bdus_queue_loop(struct bdus_queue *q)
 			bool found;
 
 			/*
-			 * Hand the last batch's completions over now (if it
-			 * published any), then look for the next batch without
-			 * sleeping.
+			 * More requests came meanwhile: serve them, and leave
+			 * the completions published so far to the kernel's
+			 * submitters (or the hand-over when the ring runs
+			 * empty).  Else hand them over now, then look for the
+			 * next batch without sleeping.
 			 */
 			run.pending = 0;
-			if (q->batch_cqes &&
-			    loop_run(q, BUSE_RUN_F_NOWAIT, &run))
-				break;
-			if (run.pending)
+			ret = BDUS_SPIN_EMPTY;
+			if (!sq_empty(q))
 				ret = BDUS_SPIN_WORK;
-			else
+			else if (cq_owed(q) &&
+				 loop_run(q, BUSE_RUN_F_NOWAIT, &run))
+				break;
+			if (ret != BDUS_SPIN_WORK && run.pending)
+				ret = BDUS_SPIN_WORK;
+			while (ret != BDUS_SPIN_WORK) {
 				ret = bdus_queue_spin(q, q->poll_window);
+				if (ret != BDUS_SPIN_COMPLETIONS)
+					break;
+				if (loop_run(q, BUSE_RUN_F_NOWAIT, &run))
+					goto out;
+				if (run.pending)
+					ret = BDUS_SPIN_WORK;
+			}
 			if (ret == BDUS_SPIN_STOP)
 				break;
 			found = ret == BDUS_SPIN_WORK;
@@ -809,4 +859,7 @@ void bdus_queue_loop(struct bdus_queue *q)
 			break;
 		}
 	}
+out:
+	/* No hand-over from this thread any more: bdus_complete() does it. */
+	__atomic_store_n(&q->sleeping, 1, __ATOMIC_SEQ_CST);
 }

@@ -74,6 +74,12 @@ struct bdus_queue {
 	uint32_t cq_entries;
 	uint64_t size;			/* device size in bytes */
 	bool read_only;
+	/*
+	 * A polled queue (HCTX_TYPE_POLL): the submitters that poll it end
+	 * its completions, so the loop never hands them over while it
+	 * spins.
+	 */
+	bool polled;
 
 	/* The ring area. */
 	void *area;
@@ -136,6 +142,14 @@ struct bdus_queue {
 	uint64_t poll_misses;		/* spins that found nothing */
 	/* Completions the last bdus_queue_process() published itself. */
 	uint32_t batch_cqes;
+
+	/*
+	 * The queue thread is in (or entering) a BUSE_IOC_RUN that sleeps,
+	 * or has left its loop: bdus_complete() must then hand its
+	 * completion over itself.  Set and read with sequentially
+	 * consistent atomics (see bdus_complete()).
+	 */
+	int sleeping;
 
 	/* Set by whoever stops the queue (serve.c); read by the loop. */
 	int stopping;			/* __atomic */
@@ -211,6 +225,12 @@ enum {
 	BDUS_SPIN_EMPTY = 0,	/* the window elapsed, no descriptor came */
 	BDUS_SPIN_WORK = 1,	/* descriptors are pending (sq_tail moved) */
 	BDUS_SPIN_STOP = 2,	/* q->stopping was set */
+	/*
+	 * The submission ring is empty but completions (of requests an
+	 * engine completed with bdus_complete()) wait for a hand-over; not
+	 * on a polled queue, whose submitters take them.
+	 */
+	BDUS_SPIN_COMPLETIONS = 3,
 };
 
 /*

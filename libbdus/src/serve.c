@@ -462,6 +462,7 @@ static int server_attach(struct bdus_server *s, uint32_t index,
 	s->dev.logical_block_size = a.logical_block_size;
 	s->dev.physical_block_size = a.physical_block_size;
 	s->dev.nr_queues = a.nr_queues;
+	s->dev.nr_poll_queues = a.nr_poll_queues;
 	s->dev.queue_depth = a.queue_depth;
 	s->dev.max_io = a.max_io;
 	s->dev.ops = a.ops;
