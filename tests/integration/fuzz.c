@@ -479,7 +479,7 @@ static void fill_ctl_arg(unsigned long cmd, void *arg, size_t size)
 		if (chance(20)) d->owner_gid = r32();
 		if (chance(10)) d->state = r32();
 		if (chance(10)) d->server_pid = (int32_t)r32();
-		if (chance(5)) d->__pad0 = r32();
+		if (chance(20)) d->nr_poll_queues = chance(70) ? below(4) : r32();
 		if (chance(5)) d->__pad2 = r32();
 		if (chance(5)) d->reserved[0] = r64();
 		/* A serial: random bytes (mostly invalid) or none. */
@@ -747,17 +747,17 @@ static void srv_attach(struct srv *s)
 	a->ops = chance(50) ? (uint32_t)rnd() : chance(50) ? BUSE_OPS_ALL | BUSE_OPS_FUA : 0;
 	/* Unknown flags are cleared; WRITE_IN_RUN makes every RUN copy. */
 	if (chance(50)) a->flags = chance(50) ? BUSE_ATTACH_F_WRITE_IN_RUN : r32();
-	if (chance(5)) a->__pad0 = r32();
 	if (chance(8)) a->reserved[below(6)] = r64();
 	if (chance(20)) {	/* garbage in the output fields is ignored */
 		a->index = r32();
 		a->map_size = r64();
 		a->sq_entries = r32();
+		a->nr_poll_queues = r32();
 	}
-	valid = !a->__pad0 && !a->reserved[0] && !a->reserved[1] &&
+	valid = !a->reserved[0] && !a->reserved[1] &&
 		!a->reserved[2] && !a->reserved[3] && !a->reserved[4] && !a->reserved[5];
 	if (valid && !small_enough(s)) {
-		a->__pad0 = 1;	/* no huge ring allocations: refused early */
+		a->reserved[0] = 1;	/* no huge ring allocations: refused early */
 		valid = false;
 	}
 
@@ -788,7 +788,8 @@ static void srv_attach(struct srv *s)
 		s->a = *a;
 		if (a->flags & ~BUSE_ATTACH_F_ALL)
 			report("ATTACH kept unknown flags %#x", a->flags);
-		if (!a->nr_queues || a->nr_queues > BUSE_MAX_QUEUES ||
+		if (!a->nr_queues || a->nr_queues > 2 * BUSE_MAX_QUEUES ||
+		    a->nr_poll_queues >= a->nr_queues ||
 		    a->map_size > MAP_BUDGET + (1u << 20) ||
 		    a->cq_off + (uint64_t)a->cq_entries * sizeof(struct buse_io_cqe) > a->data_off ||
 		    a->sq_off + (uint64_t)a->sq_entries * sizeof(struct buse_io_desc) > a->data_off ||

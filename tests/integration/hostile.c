@@ -43,6 +43,15 @@
  *       "CHILD MMAP: errname" (the test expects ENODEV once the parent is
  *       dead: a dead server's fork must not keep it attached).
  *
+ *   hostile poll N
+ *       An event-loop server: serves every queue of device N honestly from
+ *       memory with poll(2) on /dev/busecN and BUSE_IOC_RUN NOWAIT only
+ *       (never a RUN that sleeps).  poll() must say EPOLLERR before
+ *       ATTACH, time out on an idle device, and report EPOLLHUP (then RUN
+ *       ENODEV) when the device is removed, which ends the program.  Prints
+ *       READY once idle, and at the end how many wake-ups found no work
+ *       (more than half of them fails: poll() would be waking for nothing).
+ *
  * Every check prints "ok: ..." or "FAIL: ..."; the exit status is 0 when
  * none failed, 1 otherwise, 2 on a usage or setup error.
  */
@@ -369,9 +378,6 @@ static int cmd_ioctls(unsigned n)
 	expect_err("char device: unknown ioctl", ioctl(fd, _IOWR(BUSE_IOCTL_MAGIC, 0x7f, struct buse_run), &r), ENOTTY);
 	expect_err("char device: CTL_VERSION", ioctl(fd, BUSE_CTL_VERSION, &r), ENOTTY);
 
-	memset(&a, 0, sizeof(a));
-	a.__pad0 = 1;
-	expect_err("ATTACH __pad0 != 0", ioctl(fd, BUSE_IOC_ATTACH, &a), EINVAL);
 	memset(&a, 0, sizeof(a));
 	a.reserved[LAST(a.reserved)] = 1;
 	expect_err("ATTACH reserved != 0", ioctl(fd, BUSE_IOC_ATTACH, &a), EINVAL);
@@ -821,6 +827,121 @@ static int child_open(unsigned n)
 	return fd >= 0 ? 0 : 1;
 }
 
+/* Serves what queue q has posted; returns the number of requests. */
+static unsigned serve_queue(struct ring *rg, unsigned q)
+{
+	struct buse_io_desc d;
+	struct buse_run r;
+	unsigned n = 0;
+
+	while (next_desc(rg, &d)) {
+		push_cqe(rg, d.tag, d.seq, serve_one(rg, &d));
+		n++;
+	}
+	if (n && run_q(rg->fd, q, BUSE_RUN_F_NOWAIT, &r) < 0 && errno != ENODEV)
+		fail("RUN NOWAIT handing over queue %u: %s (rejected %u)", q,
+		     errname(errno), r.rejected);
+	return n;
+}
+
+static int cmd_poll(unsigned n)
+{
+	struct ring *rgs;
+	struct buse_attach a;
+	struct pollfd pfd;
+	unsigned long wakeups = 0, empty = 0, served = 0;
+	unsigned char *store;
+	unsigned q;
+	int fd, ret, idle = 0, hup = 0;
+
+	fd = open_char(n);
+	if (fd < 0)
+		die("open " BUSE_CHAR_DEVICE_FMT ": %s", n, strerror(errno));
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	ret = poll(&pfd, 1, 0);
+	if (ret == 1 && (pfd.revents & POLLERR))
+		ok("poll before ATTACH: POLLERR");
+	else
+		fail("poll before ATTACH: returned %d, revents %#x; expected POLLERR",
+		     ret, pfd.revents);
+
+	memset(&a, 0, sizeof(a));
+	if (ioctl(fd, BUSE_IOC_ATTACH, &a) < 0)
+		die("ATTACH: %s", strerror(errno));
+	check_geometry(&a, n);
+	store = calloc(1, a.size);
+	rgs = calloc(a.nr_queues, sizeof(*rgs));
+	if (!store || !rgs)
+		die("out of memory");
+	for (q = 0; q < a.nr_queues; q++) {
+		struct ring *rg = &rgs[q];
+
+		rg->fd = fd;
+		rg->a = a;
+		rg->store = store;
+		rg->map = mmap(NULL, a.map_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+			       fd, (off_t)BUSE_QUEUE_MMAP_OFFSET(q));
+		if (rg->map == MAP_FAILED)
+			die("mmap queue %u: %s", q, strerror(errno));
+		rg->hdr = (struct buse_ring_hdr *)rg->map;
+		rg->sq = (struct buse_io_desc *)(rg->map + a.sq_off);
+		rg->cq = (struct buse_io_cqe *)(rg->map + a.cq_off);
+	}
+
+	for (;;) {
+		pfd.revents = 0;
+		/* Idle for a second: the device is quiet, say so once. */
+		ret = poll(&pfd, 1, 1000);
+		if (ret < 0) {
+			if (errno == EINTR)
+				continue;
+			die("poll: %s", strerror(errno));
+		}
+		if (ret == 0) {
+			if (!idle++) {
+				ok("poll times out on an idle device (%lu requests served)",
+				   served);
+				printf("READY\n");
+				fflush(stdout);
+			}
+			continue;
+		}
+		if (pfd.revents & POLLHUP) {
+			struct buse_run r;
+
+			hup = 1;
+			if (run_q(fd, 0, BUSE_RUN_F_NOWAIT, &r) < 0 && errno == ENODEV)
+				ok("POLLHUP, then RUN: ENODEV");
+			else
+				fail("POLLHUP, but RUN returned %s", errname(errno));
+			break;
+		}
+		if (!(pfd.revents & POLLIN)) {
+			fail("poll returned revents %#x", pfd.revents);
+			break;
+		}
+		wakeups++;
+		ret = 0;
+		for (q = 0; q < a.nr_queues; q++)
+			ret += serve_queue(&rgs[q], q);
+		served += ret;
+		if (!ret)
+			empty++;
+	}
+	printf("served %lu requests in %lu wake-ups, %lu found nothing\n",
+	       served, wakeups, empty);
+	if (!hup)
+		fail("the loop ended without POLLHUP");
+	if (!served)
+		fail("served no request");
+	if (empty * 2 > wakeups)
+		fail("%lu of %lu wake-ups found nothing to serve", empty, wakeups);
+	else
+		ok("%lu of %lu wake-ups found nothing to serve", empty, wakeups);
+	return failures ? 1 : 0;
+}
+
 static int cmd_uffd_list(unsigned n)
 {
 	struct uffdio_api api = { .api = UFFD_API };
@@ -986,10 +1107,12 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "uffd-list") && argc == 3)
 		return cmd_uffd_list((unsigned)n);
+	if (!strcmp(argv[1], "poll") && argc == 3)
+		return cmd_poll((unsigned)n);
 	if (!strcmp(argv[1], "fork") && argc == 3)
 		return cmd_fork((unsigned)n);
 usage:
 	fprintf(stderr, "usage: hostile ioctls N | hostile serve N SECTOR | "
-		"hostile uffd-list N | hostile fork N\n");
+		"hostile uffd-list N | hostile fork N | hostile poll N\n");
 	return 2;
 }

@@ -855,14 +855,43 @@ Test(dispatch, async_complete_hands_over_to_kernel)
 	attach_fake_kernel();
 	rec.ret[BUSE_OP_WRITE] = BDUS_ASYNC;
 	post(2, BUSE_OP_WRITE, 0, 0, 512);
-	cr_assert_eq(bdus_queue_process(&fk.q), 1);
+	post(3, BUSE_OP_WRITE, 0, 0, 512);
+	cr_assert_eq(bdus_queue_process(&fk.q), 2);
 	cr_assert_eq(fk.runs, 0);
+	/*
+	 * The queue thread is awake: the completion is published but not
+	 * handed over (coalesced), and the loop sees it owed.
+	 */
 	cr_assert_eq(bdus_complete(rec.async_reqs[0], -ENOSPC), 0);
-	/* One BUSE_IOC_RUN, NOWAIT (no KICK), which consumed the cqe. */
+	cr_assert_eq(fk.runs, 0);
+	cr_assert_eq(fk.nklog, 0);
+	cr_assert_eq(bdus_queue_spin(&fk.q, 0), BDUS_SPIN_COMPLETIONS);
+	/*
+	 * Asleep in BUSE_IOC_RUN: one NOWAIT RUN (no KICK) hands over
+	 * everything published.
+	 */
+	fk.q.sleeping = 1;
+	cr_assert_eq(bdus_complete(rec.async_reqs[1], 0), 0);
 	cr_assert_eq(fk.runs, 1);
 	cr_assert_eq(fk.last_run_flags, BUSE_RUN_F_NOWAIT);
-	cr_assert_eq(fk.nklog, 1);
+	cr_assert_eq(fk.nklog, 2);
 	expect_cqe(&fk.klog[0], 2, -ENOSPC);
+	expect_cqe(&fk.klog[1], 3, 0);
+	cr_assert_eq(bdus_queue_spin(&fk.q, 0), BDUS_SPIN_EMPTY);
+}
+
+Test(dispatch, polled_queue_leaves_completions_to_submitters)
+{
+	fake_setup(&full_engine);
+	attach_fake_kernel();
+	fk.q.polled = true;
+	rec.ret[BUSE_OP_WRITE] = BDUS_ASYNC;
+	post(2, BUSE_OP_WRITE, 0, 0, 512);
+	cr_assert_eq(bdus_queue_process(&fk.q), 1);
+	cr_assert_eq(bdus_complete(rec.async_reqs[0], 0), 0);
+	/* Nothing owed: the polling submitter takes it. */
+	cr_assert_eq(bdus_queue_spin(&fk.q, 0), BDUS_SPIN_EMPTY);
+	cr_assert_eq(fk.runs, 0);
 }
 
 /* ------------------------------------------------------------------------
@@ -1700,6 +1729,9 @@ Test(queue_loop, spin_results, .timeout = 30)
 	cr_assert_eq(bdus_queue_spin(&fk.q, 0), BDUS_SPIN_WORK);
 	cr_assert_eq(bdus_queue_spin(&fk.q, 1000), BDUS_SPIN_WORK);
 	cr_assert_eq(bdus_queue_process(&fk.q), 1);
+	/* Its completion is published, not consumed: to be handed over. */
+	cr_assert_eq(bdus_queue_spin(&fk.q, 0), BDUS_SPIN_COMPLETIONS);
+	cr_assert_eq(reap(fk.klog, 4), 1);
 	cr_assert_eq(bdus_queue_spin(&fk.q, 0), BDUS_SPIN_EMPTY);
 	/* Written but not published: nothing yet. */
 	put_desc(1, BUSE_OP_READ, 0, 0, 512);

@@ -46,7 +46,9 @@ check_field 1 path /dev/buse1
 check_field 1 size 268435456
 check_field 1 state idle
 check_field 1 read_only false
-check_field 1 nr_queues 1
+# Default: one queue per online CPU (the VM's 2 GiB hold their buffers).
+check_field 1 nr_queues "$(nproc)"
+check_field 1 nr_poll_queues 0
 check_field 1 queue_depth 128
 check_field 1 max_io 262144
 check_field 1 logical_block_size 512
@@ -89,6 +91,13 @@ check_field 4 physical_block_size 2048
 add_dev 5 --size 8M --physical-block-size 4096
 check_field 5 logical_block_size 512
 check_field 5 physical_block_size 4096
+# Polled queues come on top of the ordinary ones.
+add_dev 6 --size 8M --queues 1 --poll-queues 2
+check_field 6 nr_queues 1
+check_field 6 nr_poll_queues 2
+[ "$(cat /sys/block/buse6/queue/io_poll)" = 1 ] || die "/dev/buse6 has poll queues but io_poll is not 1"
+[ "$(cat /sys/block/buse5/queue/io_poll)" = 0 ] || die "/dev/buse5 has no poll queue but io_poll is 1"
+remove_dev 6
 
 # --- bad arguments ----------------------------------------------------------
 devs_before=$(ls /sys/block | grep -c '^buse')
@@ -118,6 +127,9 @@ bad "physical 8192"         add 10 --size 1M --physical-block-size 8192
 bad "physical < logical"    add 10 --size 1M --logical-block-size 4096 --physical-block-size 512
 bad "depth too big"         add 10 --size 1M --depth 1025
 bad "queues too many"       add 10 --size 1M --queues 65
+bad "poll queues too many"  add 10 --size 1M --poll-queues 65
+bad "poll queues > CPUs"    add 10 --size 1M --poll-queues $(( $(nproc) + 1 ))
+bad "poll queues -1"        add 10 --size 1M --poll-queues -1
 bad "max-io not pages"      add 10 --size 1M --max-io 1000
 bad "max-io too big"        add 10 --size 1M --max-io 8M
 bad "unknown option"        add 10 --size 1M --frobnicate
