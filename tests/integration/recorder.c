@@ -13,7 +13,8 @@
  *           SYNC, META, RAHEAD, FAILFAST_DEV, FAILFAST_TRANSPORT,
  *           FAILFAST_DRIVER, IDLE), or '-'
  *
- * e.g. "WRITE 1048576 4096 FUA,SYNC,IDLE".  Each line is written with one
+ * e.g. "WRITE 1048576 4096 FUA,SYNC,IDLE".  With --log-queue a fifth field
+ * names the hardware queue that carried the request: "q0", "q1", ...  Each line is written with one
  * write(2) on an O_APPEND descriptor before the request is answered, so the
  * log is complete (and lines are whole) as soon as the I/O returns.
  *
@@ -49,6 +50,7 @@ struct recorder {
 	unsigned char *mem;
 	uint64_t size;
 	int log_fd;
+	bool log_queue;		/* --log-queue */
 };
 
 static const char *const op_names[BUSE_OP_NR] = {
@@ -97,6 +99,9 @@ static void record(struct recorder *r, const struct bdus_req *req)
 	}
 	if (!any)
 		n += (size_t)snprintf(line + n, sizeof(line) - n, "-");
+	if (r->log_queue)
+		n += (size_t)snprintf(line + n, sizeof(line) - n, " q%" PRIu32,
+				      req->queue);
 	n += (size_t)snprintf(line + n, sizeof(line) - n, "\n");
 	if (write(r->log_fd, line, n) != (ssize_t)n)
 		fprintf(stderr, "%s: writing the log: %s\n", prog,
@@ -179,6 +184,7 @@ static void usage(FILE *f)
 		"      --no-discard     no discard callback\n"
 		"      --no-write-zeroes  no write_zeroes callback\n"
 		"      --secure-erase   add a secure_erase callback\n"
+		"      --log-queue      add the hardware queue (\"q0\"...) to each line\n"
 		"  -h, --help           show this help\n",
 		prog);
 }
@@ -192,7 +198,7 @@ static void on_ready(const struct bdus_dev *dev, void *arg)
 
 int main(int argc, char **argv)
 {
-	enum { NO_FLUSH = 256, NO_FUA, NO_DISCARD, NO_WZ, SECURE };
+	enum { NO_FLUSH = 256, NO_FUA, NO_DISCARD, NO_WZ, SECURE, LOG_QUEUE };
 	static const struct option longopts[] = {
 		{ "size", required_argument, NULL, 's' },
 		{ "no-flush", no_argument, NULL, NO_FLUSH },
@@ -200,6 +206,7 @@ int main(int argc, char **argv)
 		{ "no-discard", no_argument, NULL, NO_DISCARD },
 		{ "no-write-zeroes", no_argument, NULL, NO_WZ },
 		{ "secure-erase", no_argument, NULL, SECURE },
+		{ "log-queue", no_argument, NULL, LOG_QUEUE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -243,6 +250,9 @@ int main(int argc, char **argv)
 			break;
 		case SECURE:
 			engine.secure_erase = rec_zero;
+			break;
+		case LOG_QUEUE:
+			r.log_queue = true;
 			break;
 		case 'h':
 			usage(stdout);
