@@ -312,12 +312,11 @@ struct storage_engine {
  * CPU (one CPU per hardware queue), the thread runs on the other allowed
  * CPUs instead (unless BDUS_OPT_PIN_NEAR): on the very CPU that submits to
  * its queue it would only run in turns with the submitter, next to it the
- * two run at the same time (make bench, 2 vCPUs: 5x the IOPS of same-CPU
- * pinning at QD32 and 1.8x those of no pinning, for 1.5x the latency at
- * QD1).  Nothing is pinned (and nothing fails) if the file is missing (no
- * sysfs) or malformed, or if no CPU is left.  With one queue (the default)
- * the list holds every CPU and pinning changes nothing.  Set this flag
- * when the engine places its threads itself, or when the CPUs submitting
+ * two run at the same time (measurements: docs/performance.md).  Nothing
+ * is pinned (and nothing fails) if the file is missing (no sysfs) or
+ * malformed, or if no CPU is left.  With one queue the list holds every
+ * CPU and pinning changes nothing.  Set this flag when the engine places
+ * its threads itself, or when the CPUs submitting
  * I/O should not also run the server (a polling thread, see poll_us,
  * competes with the applications running on its CPUs).  Queue threads are
  * named "bdus-q" and their queue number (ps -L, top -H).
@@ -336,10 +335,7 @@ struct storage_engine {
  * it has and the thread serves the batch when the submitter waits.  Pays
  * when every CPU submits I/O (each CPU then serves its own requests, with
  * no cross-CPU wake-ups), costs when one CPU does (the other CPUs stay
- * idle).  fio in the 2-vCPU test VM, 4k random reads at QD32, against
- * null_blk in the same boot: 2 jobs 0.44-0.66x with this flag, 0.29-0.45x
- * without (writes 0.65-0.75x against 0.25-0.29x); 1 job 0.42-0.67x with
- * it, 0.58-0.83x without (all without polling).  Measure your workload both
+ * idle); docs/performance.md has measurements.  Measure your workload both
  * ways.  Both placements are best effort (a failing sched_setaffinity(2)
  * or sched_setscheduler(2) leaves the thread as it was).  bdus_serve()
  * fails with -EINVAL if BDUS_OPT_NO_PIN is set too.
@@ -442,13 +438,7 @@ struct bdus_opts {
 	 * sleeps, and its queue thread then occupies a CPU for as long as the
 	 * requests keep coming.
 	 *
-	 * That is the trade.  make bench (2 vCPUs under qemu TCG, null
-	 * engine, ratios to null_blk in one boot, medians of 3): 4k QD1 mean
-	 * latency 8.2x null_blk's (reads) and 4.4x (writes) with the default
-	 * window, 18x and 21x without polling; 4k QD32 0.66x and 0.50x of
-	 * null_blk's IOPS with it, 0.50x and 0.50x without (another boot,
-	 * single runs: 0.85x and 0.79x against 0.62x and 0.55x).
-	 * Set BDUS_OPT_NO_POLL when CPU time matters more than latency, or
+	 * That is the trade (docs/performance.md measures both ways).  Set BDUS_OPT_NO_POLL when CPU time matters more than latency, or
 	 * when the CPUs serving the device are needed by the applications
 	 * that submit to it (a spinning thread competes with them; see
 	 * BDUS_OPT_NO_PIN).

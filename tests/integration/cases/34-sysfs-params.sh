@@ -123,7 +123,11 @@ want_info 2 discard_granularity 512
 want_info 2 max_discard 4294966784
 want_info 2 max_write_zeroes 4294966784
 want_info 2 queue_depth 128
-want_info 2 nr_queues 1
+# One queue per CPU (the VM's RAM holds their buffers), no polled queue.
+want_info 2 nr_queues "$(nproc)"
+want_info 2 nr_poll_queues 0
+[ "$(ls -d /sys/block/buse2/mq/[0-9]* | wc -l)" = "$(nproc)" ] ||
+	die "not $(nproc) hardware queues in /sys/block/buse2/mq by default"
 want_info 2 flags -
 want_info 2 timeout 0
 want_info 2 owner -
