@@ -54,11 +54,10 @@ enum buse_tag_state {
 	BUSE_TAG_INFLIGHT,
 	BUSE_TAG_COMPLETING,
 	/*
-	 * The kernel is copying the WRITE's data (buse_queue_fetch_locked())
-	 * or posting a parked request (a give-back): a timeout re-arms and a
-	 * take-back waits until it is done.
+	 * A give-back is posting the request parked on the tag: a timeout
+	 * re-arms and a take-back waits until it is done.
 	 */
-	BUSE_TAG_FETCHING,
+	BUSE_TAG_POSTING,
 	/* The issue (seq) timed out; the server still owns the buffer. */
 	BUSE_TAG_ABANDONED,
 	/* Issue seq is started, waiting for the give-back of seq - 1. */
@@ -111,20 +110,6 @@ struct buse_ring {
 	u32 cq_head;			/* private copy; protected by cq_mutex */
 	/* Pending BUSE_RUN_F_KICK wake-ups; atomic. */
 	atomic_t kick;
-	/*
-	 * BUSE_ATTACH_F_WRITE_IN_RUN: WRITE data is copied by
-	 * buse_queue_fetch_locked() in BUSE_IOC_RUN, not by queue_rq().
-	 * Set at attach, before the ring is published.
-	 */
-	bool write_in_run;
-	/*
-	 * With write_in_run, [queue_depth] bits: tags whose WRITE data is
-	 * still to be copied.  Protected by the queue's lock: set by
-	 * queue_rq() before the descriptor is published, taken (whole words)
-	 * by buse_queue_fetch_locked() under cq_mutex too.  A bit may
-	 * outlive its issue (timeout, failure): the fetch checks the tag.
-	 */
-	unsigned long *fetch;
 } ____cacheline_aligned_in_smp;
 
 /*
@@ -148,12 +133,6 @@ struct buse_queue {
 	 * the ring can be freed.
 	 */
 	struct buse_ring *ring;
-	/*
-	 * Requests posted and not yet ended (completed, timed out or taken
-	 * back); atomic ops only.  Only a hint (queue_rq() copies a lone
-	 * WRITE itself), so a racy read is fine.
-	 */
-	atomic_t inflight;
 	/* Server threads sleeping in BUSE_IOC_RUN for this queue. */
 	wait_queue_head_t wait;
 	struct buse_tag *tags;		/* [queue_depth] */
@@ -247,8 +226,7 @@ void buse_server_destroy_node(struct buse_dev *dev);
 struct buse_dev *buse_server_node_dev(struct device *d);
 /* Sysfs attributes (buse/owner_*, buse/serial) of the disk and /dev/busecN. */
 extern const struct attribute_group *buse_dev_attr_groups[];
-/* Both with ring->cq_mutex held (BUSE_IOC_RUN). */
-u32 buse_queue_fetch_locked(struct buse_queue *bq, struct buse_ring *ring);
+/* With ring->cq_mutex held (BUSE_IOC_RUN). */
 unsigned int buse_queue_reap_locked(struct buse_queue *bq,
 				    struct buse_ring *ring,
 				    unsigned int *rejected,

@@ -184,9 +184,9 @@ static void buse_fill_desc(struct buse_io_desc *desc, u16 tag, u16 seq,
 
 /*
  * Posts issue @seq of tag @tagno (its rq, len and op are set) to @ring.
- * @in_run: called from the server's BUSE_IOC_RUN (a give-back), which
- * copies a WRITE's data itself; it returns false, posting nothing, if
- * @ring is no longer the queue's (a detach is under way).
+ * @in_run: called from the server's BUSE_IOC_RUN (a give-back); it returns
+ * false, posting nothing, if @ring is no longer the queue's (a detach is
+ * under way).
  */
 static bool buse_queue_post(struct buse_queue *bq, struct buse_ring *ring,
 			    unsigned int tagno, u16 seq, bool in_run)
@@ -194,24 +194,17 @@ static bool buse_queue_post(struct buse_queue *bq, struct buse_ring *ring,
 	struct buse_tag *tag = &bq->tags[tagno];
 	struct request *rq = tag->rq;
 	struct buse_io_desc *desc;
-	bool copied = false;
 	int op = tag->op;
 
 	/*
 	 * The tag's buffer is the tag's own: fill it before anything else,
-	 * or leave it to the server's BUSE_IOC_RUN
-	 * (buse_queue_fetch_locked()).
-	 * With write_in_run a WRITE is still copied here when it is the
-	 * queue's only request: a polling server would otherwise need one
-	 * more system call for its data, and a sleeping one gains nothing
-	 * from the move.  Two racing posts may both copy: harmless.
+	 * in the submitting thread.  (Copying in the server's BUSE_IOC_RUN
+	 * instead was measured side by side and did no better once the
+	 * submitter also ends requests: docs/performance.md.)
 	 */
-	if (op == BUSE_OP_WRITE &&
-	    (!ring->write_in_run || in_run || !atomic_read(&bq->inflight))) {
+	if (op == BUSE_OP_WRITE)
 		buse_copy_to_buffer(rq, ring->data +
 				    (size_t)tagno * bq->dev->info.max_io);
-		copied = true;
-	}
 
 	spin_lock(&bq->lock);
 	/*
@@ -232,22 +225,12 @@ static bool buse_queue_post(struct buse_queue *bq, struct buse_ring *ring,
 	 * loses its own descriptors.  Nothing the server does holds a
 	 * request back.
 	 */
-	atomic_inc(&bq->inflight);
-	if (op == BUSE_OP_WRITE && ring->write_in_run) {
-		/* Copied: a bit left from an earlier issue has nothing to do. */
-		if (copied)
-			__clear_bit(tagno, ring->fetch);
-		else
-			__set_bit(tagno, ring->fetch);
-	}
 	desc = &ring->sq[bq->sq_tail & ring->sq_mask];
-	buse_fill_desc(desc, tagno, seq, op,
-		       copied && ring->write_in_run ? BUSE_DESC_F_DATA_READY : 0,
-		       buse_rq_flags(rq),
+	buse_fill_desc(desc, tagno, seq, op, 0, buse_rq_flags(rq),
 		       op == BUSE_OP_FLUSH ? 0 : blk_rq_pos(rq), tag->len);
 	/* The tag (and rq) is visible to the completion side first ... */
 	atomic_set_release(&tag->state, BUSE_TAG_WORD(seq, BUSE_TAG_INFLIGHT));
-	/* ... then the descriptor to the server. */
+	/* ... then the descriptor (and the WRITE data) to the server. */
 	bq->sq_tail++;
 	smp_store_release(&ring->hdr->sq_tail, bq->sq_tail);
 	spin_unlock(&bq->lock);
@@ -451,13 +434,12 @@ static enum blk_eh_timer_return buse_timeout(struct request *rq)
 		posted = false;
 		break;
 	default:
-		return BLK_EH_RESET_TIMER;	/* being completed or fetched */
+		return BLK_EH_RESET_TIMER;	/* being completed or posted */
 	}
 	if (atomic_cmpxchg(&tag->state, word, abandoned) != word)
 		return BLK_EH_RESET_TIMER;
 
 	if (posted) {
-		atomic_dec(&bq->inflight);
 		spin_lock(&bq->lock);
 		ring = bq->ring;
 		if (ring) {
@@ -569,7 +551,7 @@ static bool buse_give_back(struct buse_queue *bq, struct buse_ring *ring,
 			return false;
 		/* Claimed: neither its timeout nor a take-back ends it now. */
 		if (atomic_cmpxchg(&tag->state, parked,
-				   BUSE_TAG_WORD(next, BUSE_TAG_FETCHING)) !=
+				   BUSE_TAG_WORD(next, BUSE_TAG_POSTING)) !=
 		    parked)
 			continue;
 		if (!buse_queue_post(bq, ring, tagno, next, true))
@@ -639,8 +621,6 @@ static bool buse_complete(struct buse_queue *bq, struct buse_ring *ring,
 
 	/* From here the kernel may fail nothing more on this tag. */
 	atomic_set_release(&tag->state, BUSE_TAG_WORD(seq, BUSE_TAG_IDLE));
-	/* Before the end: the submitter's next post may follow at once. */
-	atomic_dec(&bq->inflight);
 	if (done && done < len)
 		blk_update_request(rq, BLK_STS_OK, done);
 	/* A whole success joins the batch, if the caller keeps one. */
@@ -649,79 +629,6 @@ static bool buse_complete(struct buse_queue *bq, struct buse_ring *ring,
 		return true;
 	blk_mq_end_request(rq, status);
 	return true;
-}
-
-/*
- * Copies the data of WRITE tag @tagno into its buffer, if that tag is still
- * in flight.  Called with ring->cq_mutex held.
- */
-static void buse_fetch_tag(struct buse_queue *bq, struct buse_ring *ring,
-			   unsigned int tagno)
-{
-	struct buse_tag *tag = &bq->tags[tagno];
-	u32 word = atomic_read(&tag->state);
-
-	/*
-	 * Claim it, so that neither a timeout nor a take-back ends the
-	 * request while its bio is read.  A completion cannot: it needs
-	 * cq_mutex.
-	 */
-	if ((word & BUSE_TAG_STATE_MASK) != BUSE_TAG_INFLIGHT ||
-	    atomic_cmpxchg(&tag->state, word,
-			   BUSE_TAG_WORD(BUSE_TAG_SEQ(word),
-					 BUSE_TAG_FETCHING)) != word)
-		return;
-	/* The bit may be left from an earlier issue of the tag. */
-	if (tag->op == BUSE_OP_WRITE)
-		buse_copy_to_buffer(tag->rq, ring->data +
-				    (size_t)tagno * bq->dev->info.max_io);
-	atomic_set_release(&tag->state, word);
-}
-
-/*
- * BUSE_IOC_RUN's side of BUSE_ATTACH_F_WRITE_IN_RUN: copies the data of
- * every WRITE posted to @ring so far into its tag's buffer, in the calling
- * (server) thread.  Returns the submission index before which every WRITE
- * has its data in place (all of them without write_in_run).  Called with
- * ring->cq_mutex held: another RUN of this queue that took bits earlier has
- * finished copying them, so the index holds when this returns.
- */
-u32 buse_queue_fetch_locked(struct buse_queue *bq, struct buse_ring *ring)
-{
-	unsigned int w, words = BITS_TO_LONGS(bq->dev->info.queue_depth);
-	unsigned long bits[BITS_TO_LONGS(BUSE_MAX_DEPTH)];
-	u32 ready;
-
-	lockdep_assert_held(&ring->cq_mutex);
-	/*
-	 * ready and the bits in one snapshot under the queue's lock, which
-	 * queue_rq() holds from setting a bit to publishing the descriptor:
-	 * every bit taken here belongs to a tag already in flight (or failed
-	 * since), and a post not yet done leaves its bit for a later RUN.
-	 * Taking bits outside the lock could take one whose tag is not in
-	 * flight yet, skip it, and leave a later RUN nothing to copy.
-	 */
-	spin_lock(&bq->lock);
-	ready = bq->sq_tail;
-	if (!ring->write_in_run) {
-		spin_unlock(&bq->lock);
-		return ready;
-	}
-	for (w = 0; w < words; w++) {
-		bits[w] = ring->fetch[w];
-		ring->fetch[w] = 0;
-	}
-	spin_unlock(&bq->lock);
-	for (w = 0; w < words; w++) {
-		while (bits[w]) {
-			unsigned int bit = __ffs(bits[w]);
-
-			bits[w] &= bits[w] - 1;
-			buse_fetch_tag(bq, ring, w * BITS_PER_LONG + bit);
-			cond_resched();
-		}
-	}
-	return ready;
 }
 
 void buse_queue_end_batch(struct io_comp_batch *iob)
@@ -829,10 +736,10 @@ static void buse_dev_take_back_inflight(struct buse_dev *dev, bool requeue)
 			int st;
 
 retry:
-			/* A fetch holds the tag for one copy: let it end. */
+			/* A give-back holds the tag for one post: let it end. */
 			for (;;) {
 				word = atomic_read(&tag->state);
-				if (BUSE_TAG_STATE(word) != BUSE_TAG_FETCHING)
+				if (BUSE_TAG_STATE(word) != BUSE_TAG_POSTING)
 					break;
 				cond_resched();
 			}
@@ -846,8 +753,6 @@ retry:
 				goto retry;
 			if (st == BUSE_TAG_ABANDONED)
 				continue;
-			if (st == BUSE_TAG_INFLIGHT)
-				atomic_dec(&bq->inflight);
 			if (requeue)
 				blk_mq_requeue_request(tag->rq, false);
 			else
@@ -1180,7 +1085,6 @@ static int buse_dev_alloc_queues(struct buse_dev *dev)
 		bq->index = i;
 		spin_lock_init(&bq->lock);
 		init_waitqueue_head(&bq->wait);
-		atomic_set(&bq->inflight, 0);
 		bq->tags = kcalloc(dev->info.queue_depth, sizeof(*bq->tags),
 				   GFP_KERNEL);
 		if (!bq->tags)

@@ -31,7 +31,7 @@ static void buse_check_layout(void)
 	BUILD_BUG_ON(sizeof(struct buse_attach) != 128);
 	BUILD_BUG_ON(offsetof(struct buse_attach, nr_poll_queues) != 76);
 	BUILD_BUG_ON(sizeof(struct buse_run) != 40);
-	BUILD_BUG_ON(offsetof(struct buse_run, sq_ready) != 20);
+	BUILD_BUG_ON(offsetof(struct buse_run, reserved) != 24);
 	BUILD_BUG_ON(BUSE_MAX_DEPTH > U16_MAX + 1);
 	BUILD_BUG_ON((u64)(BUSE_MAX_INDEX + 1) * BUSE_MINORS_PER_DISK >
 		     MINORMASK + 1);

@@ -58,14 +58,13 @@ static void buse_server_free_rings(struct buse_server *srv)
 		return;
 	for (i = 0; i < srv->nr_rings; i++) {
 		vfree(srv->rings[i].area);
-		bitmap_free(srv->rings[i].fetch);
 		mutex_destroy(&srv->rings[i].cq_mutex);
 	}
 	kfree(srv->rings);
 	srv->rings = NULL;
 }
 
-static int buse_server_alloc_rings(struct buse_server *srv, bool write_in_run)
+static int buse_server_alloc_rings(struct buse_server *srv)
 {
 	const struct buse_dev_info *info = &srv->dev->info;
 	unsigned int i;
@@ -116,15 +115,6 @@ static int buse_server_alloc_rings(struct buse_server *srv, bool write_in_run)
 		ring->sq = ring->area + srv->sq_off;
 		ring->cq = ring->area + srv->cq_off;
 		ring->data = ring->area + srv->data_off;
-		ring->write_in_run = write_in_run;
-		if (write_in_run) {
-			ring->fetch = bitmap_zalloc(info->queue_depth,
-						    GFP_KERNEL_ACCOUNT);
-			if (!ring->fetch) {
-				buse_server_free_rings(srv);
-				return -ENOMEM;
-			}
-		}
 	}
 	return 0;
 }
@@ -165,8 +155,7 @@ static int buse_server_attach_locked(struct buse_server *srv,
 			 BUSE_OP_BIT(BUSE_OP_WRITE_ZEROES) |
 			 BUSE_OP_BIT(BUSE_OP_SECURE_ERASE));
 
-	ret = buse_server_alloc_rings(srv,
-				      a->flags & BUSE_ATTACH_F_WRITE_IN_RUN);
+	ret = buse_server_alloc_rings(srv);
 	if (ret)
 		return ret;
 	ret = buse_dev_set_server_limits(dev, ops);
@@ -336,11 +325,9 @@ static long buse_server_run(struct buse_server *srv,
 	bq = &dev->queues[r.queue];
 	ring = &srv->rings[r.queue];
 	/*
-	 * A call that does not wait hands completions over and takes the
-	 * next WRITEs' data in one hold of cq_mutex (a polling server makes
-	 * nothing but these).  A detach of this server (its process exited,
-	 * a child holds the file) sets detached, then takes every cq_mutex
-	 * once: from then on no RUN of this file touches the queues.
+	 * A detach of this server (its process exited, a child holds the
+	 * file) sets detached, then takes every cq_mutex once: from then on
+	 * no RUN of this file touches the queues.
 	 */
 	mutex_lock(&ring->cq_mutex);
 	if (READ_ONCE(srv->detached)) {
@@ -354,8 +341,6 @@ static long buse_server_run(struct buse_server *srv,
 		rejected++;
 	r.rejected = rejected;
 	wait = !(r.flags & (BUSE_RUN_F_KICK | BUSE_RUN_F_NOWAIT)) && !rejected;
-	if (!wait)
-		r.sq_ready = buse_queue_fetch_locked(bq, ring);
 	mutex_unlock(&ring->cq_mutex);
 	/* Their tags are IDLE already: the batch ends them in one go. */
 	if (iob.complete)
@@ -372,16 +357,12 @@ static long buse_server_run(struct buse_server *srv,
 			return -ENODEV;
 		if (ret)
 			return ret;
-		mutex_lock(&ring->cq_mutex);
-		if (READ_ONCE(srv->detached)) {
-			mutex_unlock(&ring->cq_mutex);
+		if (READ_ONCE(srv->detached))
 			return -ENODEV;
-		}
-		r.sq_ready = buse_queue_fetch_locked(bq, ring);
-		mutex_unlock(&ring->cq_mutex);
 	}
 
 	r.pending = READ_ONCE(bq->sq_tail) - READ_ONCE(ring->hdr->sq_head);
+	r.__pad0 = 0;
 	if (copy_to_user(uarg, &r, sizeof(r)))
 		return -EFAULT;
 	return rejected ? -EINVAL : 0;

@@ -6,9 +6,7 @@
  *
  * Memory ordering (see uapi/linux/buse.h):
  *   - sq_tail is load-acquired before reading the descriptors (and, for a
- *     WRITE, the data buffer) it publishes; with write_in_run a WRITE's
- *     buffer is read only below sq_ready, which BUSE_IOC_RUN returns after
- *     copying the data (release/acquire between the threads that call it);
+ *     WRITE, the data buffer) it publishes;
  *   - the completion entries (and, for a READ, the data buffer) are written
  *     before cq_tail is store-released;
  *   - sq_head is store-released once the batch's descriptors are consumed.
@@ -169,8 +167,6 @@ int bdus_queue_init(struct bdus_queue *q, uint32_t qidx, void *area,
 	/* Zero after a fresh attach; whatever they are, continue from them. */
 	q->sq_head = __atomic_load_n(&q->hdr->sq_head, __ATOMIC_RELAXED);
 	q->cq_tail = __atomic_load_n(&q->hdr->cq_tail, __ATOMIC_RELAXED);
-	q->write_in_run = a->flags & BUSE_ATTACH_F_WRITE_IN_RUN;
-	q->sq_ready = q->sq_head;
 	q->engine = e;
 	q->ctx = ctx;
 	q->fd = fd;
@@ -230,26 +226,6 @@ static bool run_went_through(int ret, const struct buse_run *run)
 	return !ret || (ret == -EINVAL && run->rejected);
 }
 
-/*
- * Raises q->sq_ready to ready, never lowers it.  RUNs are made from several
- * threads (async completions hand theirs over with their own NOWAIT RUN),
- * and the one whose answer is stored last may have been answered first:
- * storing it as is could take sq_ready back below WRITEs whose data a later
- * RUN has already copied, and the queue thread would then see them as not
- * copied.  What was copied stays copied until its request completes.
- */
-static void sq_ready_advance(struct bdus_queue *q, uint32_t ready)
-{
-	uint32_t cur = __atomic_load_n(&q->sq_ready, __ATOMIC_RELAXED);
-
-	do {
-		if ((int32_t)(ready - cur) <= 0)
-			return;	/* free-running: wraps correctly */
-	} while (!__atomic_compare_exchange_n(&q->sq_ready, &cur, ready, true,
-					      __ATOMIC_RELEASE,
-					      __ATOMIC_RELAXED));
-}
-
 int bdus_queue_run(struct bdus_queue *q, uint32_t flags, struct buse_run *out)
 {
 	struct buse_run run;
@@ -265,8 +241,6 @@ int bdus_queue_run(struct bdus_queue *q, uint32_t flags, struct buse_run *out)
 			ret = ioctl(q->fd, BUSE_IOC_RUN, &run);
 	} while (ret < 0 && errno == EINTR);
 	ret = ret < 0 ? -errno : 0;
-	if (run_went_through(ret, &run))
-		sq_ready_advance(q, run.sq_ready);
 	if (out)
 		*out = run;
 	return ret;
@@ -606,46 +580,6 @@ static void dispatch(struct bdus_queue *q, const struct buse_io_desc *d)
 	}
 }
 
-/*
- * With write_in_run: is there a WRITE in [head, tail) whose data the kernel
- * has not copied yet (at or after sq_ready, and not marked DATA_READY)?
- */
-static bool fetch_needed(const struct bdus_queue *q, uint32_t head,
-			 uint32_t tail)
-{
-	uint32_t ready = __atomic_load_n(&q->sq_ready, __ATOMIC_ACQUIRE);
-	uint32_t i;
-
-	if (!q->write_in_run || (int32_t)(tail - ready) <= 0)
-		return false;
-	for (i = (int32_t)(head - ready) > 0 ? head : ready; i != tail; i++) {
-		const struct buse_io_desc *d = &q->sq[i & (q->sq_entries - 1)];
-
-		if (d->op == BUSE_OP_WRITE &&
-		    !(d->desc_flags & BUSE_DESC_F_DATA_READY))
-			return true;
-	}
-	return false;
-}
-
-/*
- * Has the kernel copy the data of the WRITEs in [head, tail): one
- * BUSE_IOC_RUN, which also hands over the completions published so far.
- */
-static int fetch_writes(struct bdus_queue *q, uint32_t head, uint32_t tail)
-{
-	struct buse_run run;
-	int ret;
-
-	if (!fetch_needed(q, head, tail))
-		return 0;
-	ret = bdus_queue_run(q, BUSE_RUN_F_NOWAIT, &run);
-	if (!run_went_through(ret, &run))
-		return ret;
-	/* The kernel copies everything it posted before the call. */
-	return fetch_needed(q, head, tail) ? -EPROTO : 0;
-}
-
 int bdus_queue_process(struct bdus_queue *q)
 {
 	uint32_t head = q->sq_head;
@@ -661,10 +595,6 @@ int bdus_queue_process(struct bdus_queue *q)
 	 * them. */
 	if (n > q->sq_entries)
 		return -EPROTO;
-	ret = fetch_writes(q, head, tail);
-	if (ret < 0)
-		return ret;
-
 	for (; head != tail; head++) {
 		struct buse_io_desc d;
 
@@ -850,10 +780,6 @@ void bdus_queue_loop(struct bdus_queue *q)
 		if (__atomic_load_n(&q->stopping, __ATOMIC_ACQUIRE))
 			break;
 		ret = bdus_queue_process(q);
-		if (ret == -ENODEV) {
-			q->removed = true;	/* while fetching WRITE data */
-			break;
-		}
 		if (ret < 0) {
 			q->err = ret;
 			break;

@@ -91,14 +91,6 @@ struct bdus_queue {
 
 	/* Private index copies: shared memory is only written, not trusted. */
 	uint32_t sq_head;		/* queue thread only */
-	/*
-	 * BUSE_ATTACH_F_WRITE_IN_RUN was granted: a WRITE's buffer holds its
-	 * data only below sq_ready, the highest sq_ready a BUSE_IOC_RUN
-	 * returned (__atomic, release/acquire: any thread may call it;
-	 * only raised, by sq_ready_advance()).
-	 */
-	bool write_in_run;
-	uint32_t sq_ready;
 	uint32_t cq_tail;		/* under cq_lock */
 
 	const struct storage_engine *engine;
@@ -202,12 +194,10 @@ void bdus_queue_fini(struct bdus_queue *q);
  * -ETIMEDOUT itself), handles BUSE_OP_CANCEL notices, writes the
  * synchronous completions to the completion ring (one store-release of
  * cq_tail per batch, unless the ring is too small for the batch), then
- * store-releases sq_head.  With write_in_run, first makes one
- * BUSE_IOC_RUN (NOWAIT) if the batch has a WRITE at or after sq_ready.
- * Returns the number of descriptors consumed, -EPROTO if the kernel broke
- * the protocol (more descriptors than sq_entries, completion ring never
- * consumed, WRITE data still missing after that BUSE_IOC_RUN), or that
- * BUSE_IOC_RUN's error (-ENODEV: the device was removed).
+ * store-releases sq_head.
+ * Returns the number of descriptors consumed, or -EPROTO if the kernel
+ * broke the protocol (more descriptors than sq_entries, completion ring
+ * never consumed).
  */
 int bdus_queue_process(struct bdus_queue *q);
 

@@ -448,9 +448,6 @@ static int server_attach(struct bdus_server *s, uint32_t index,
 	memset(&a, 0, sizeof(a));
 	a.size = opts ? opts->size : 0;
 	a.ops = bdus_engine_ops(s->engine);
-	/* The kernel copies WRITE data in our queue threads, not the
-	 * application's: see BUSE_ATTACH_F_WRITE_IN_RUN. */
-	a.flags = BUSE_ATTACH_F_WRITE_IN_RUN;
 	if (ioctl(s->fd, BUSE_IOC_ATTACH, &a) < 0)
 		return -errno;
 	if (bdus_attach_check(&a) || a.index != index)

@@ -745,8 +745,8 @@ static void srv_attach(struct srv *s)
 	else
 		a->size = r64();
 	a->ops = chance(50) ? (uint32_t)rnd() : chance(50) ? BUSE_OPS_ALL | BUSE_OPS_FUA : 0;
-	/* Unknown flags are cleared; WRITE_IN_RUN makes every RUN copy. */
-	if (chance(50)) a->flags = chance(50) ? BUSE_ATTACH_F_WRITE_IN_RUN : r32();
+	/* Unknown flags (all of them: none is defined) are cleared. */
+	if (chance(50)) a->flags = chance(50) ? 1u : r32();
 	if (chance(8)) a->reserved[below(6)] = r64();
 	if (chance(20)) {	/* garbage in the output fields is ignored */
 		a->index = r32();
@@ -825,7 +825,7 @@ static void srv_run(struct srv *s)
 		block = true;	/* may sleep: a timer cuts it short */
 	if (chance(5)) r->reserved[below(2)] = r64();
 	if (chance(10)) {	/* the output fields' input is ignored */
-		r->sq_ready = r32();
+		r->__pad0 = r32();
 		r->completed = r32();
 		r->pending = r32();
 		r->rejected = r32();

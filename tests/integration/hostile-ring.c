@@ -39,12 +39,10 @@
  *     the other tags; the late completions of timed-out issues are accepted
  *     as give-backs (a second one is rejected), and every tag works again;
  *   - afterwards 64 honest write/read pairs all verify;
- *   - attached again with BUSE_ATTACH_F_WRITE_IN_RUN: a lone WRITE comes
- *     with its data and BUSE_DESC_F_DATA_READY; a WRITE behind a held READ
- *     comes without, its buffer untouched until RUN, which copies it and
- *     returns a sq_ready beyond it; 32 write/read pairs verify in that
- *     mode; with T, such a WRITE held (no RUN) until it times out is not
- *     copied by the next RUN, and its late completion gives it back.
+ *   - attached again asking for attach flag bit 0 (WRITE_IN_RUN, which
+ *     kernels before 2026-12-07 granted): the bit comes back cleared, and
+ *     a lone WRITE and a WRITE behind a held READ both come with their
+ *     data in the buffer, without any RUN; 32 write/read pairs verify.
  * Exit status: 0 all ok, 1 some check failed, 2 usage or setup error.
  */
 #include <errno.h>
@@ -271,10 +269,8 @@ struct ring {
 	struct buse_io_desc *sq;
 	struct buse_io_cqe *cq;
 	uint32_t sq_head, cq_tail;
-	/* Attached with BUSE_ATTACH_F_WRITE_IN_RUN: WRITE data is in the
-	 * buffer below sq_ready, the latest RUN's. */
-	bool wir;
-	uint32_t sq_ready;
+	/* Ask for attach flag bit 0 (no longer defined: must be cleared). */
+	bool old_flag;
 	uint32_t last_index;	/* of the descriptor take() returned */
 	unsigned char *store;
 	/* CANCEL notices seen. */
@@ -307,11 +303,11 @@ static void ring_attach(struct ring *rg)
 	if (rg->fd < 0)
 		die("open %s: %s", path, strerror(errno));
 	memset(&rg->a, 0, sizeof(rg->a));
-	rg->a.flags = rg->wir ? BUSE_ATTACH_F_WRITE_IN_RUN : 0;
+	rg->a.flags = rg->old_flag ? 1u : 0u;
 	if (ioctl(rg->fd, BUSE_IOC_ATTACH, &rg->a) < 0)
 		die("ATTACH %s: %s", path, strerror(errno));
-	if (rg->a.flags != (rg->wir ? BUSE_ATTACH_F_WRITE_IN_RUN : 0u))
-		die("ATTACH %s: flags %#x returned", path, rg->a.flags);
+	if (rg->a.flags)
+		die("ATTACH %s: flags %#x returned, expected 0", path, rg->a.flags);
 	if (rg->a.nr_queues != 1 || rg->a.queue_depth < 2 || rg->a.size < (4u << 20))
 		die("device %u: want 1 queue, depth >= 2, >= 4 MiB (has %u, %u, %llu)",
 		    rg->n, rg->a.nr_queues, rg->a.queue_depth,
@@ -319,7 +315,6 @@ static void ring_attach(struct ring *rg)
 	ring_map(rg);
 	rg->sq_head = __atomic_load_n(&rg->hdr->sq_head, __ATOMIC_ACQUIRE);
 	rg->cq_tail = __atomic_load_n(&rg->hdr->cq_tail, __ATOMIC_ACQUIRE);
-	rg->sq_ready = rg->sq_head;
 	if (!rg->store) {
 		rg->store = calloc(1, rg->a.size);
 		if (!rg->store)
@@ -352,15 +347,7 @@ static int run(struct ring *rg, struct buse_run *r)
 	memset(r, 0, sizeof(*r));
 	r->flags = BUSE_RUN_F_NOWAIT;
 	ret = ioctl(rg->fd, BUSE_IOC_RUN, r) < 0 ? -errno : 0;
-	if (!ret || (ret == -EINVAL && r->rejected))
-		rg->sq_ready = r->sq_ready;
 	return ret;
-}
-
-/* Submission index i is before sq_ready. */
-static bool is_ready(const struct ring *rg, uint32_t i)
-{
-	return (int32_t)(rg->sq_ready - i) > 0;
 }
 
 /* Our private cq_tail follows the kernel's cq_head (after scribbling). */
@@ -384,18 +371,7 @@ static int32_t serve_one(struct ring *rg, const struct buse_io_desc *d)
 			memcpy(buf_of(rg, d->tag), rg->store + off, d->len);
 			return 0;
 		}
-		/* DATA_READY is trusted: the read-back proves it. */
-		if (rg->wir && !(d->desc_flags & BUSE_DESC_F_DATA_READY) &&
-		    !is_ready(rg, rg->last_index)) {
-			struct buse_run r;
-
-			run(rg, &r);	/* copies the WRITE's data */
-			if (!is_ready(rg, rg->last_index)) {
-				fail("RUN returned sq_ready %u, not beyond WRITE %u",
-				     rg->sq_ready, rg->last_index);
-				return -EIO;
-			}
-		}
+		/* The data came with the descriptor: the read-back proves it. */
 		memcpy(rg->store + off, buf_of(rg, d->tag), d->len);
 		return 0;
 	case BUSE_OP_FLUSH:
@@ -420,8 +396,7 @@ static void answer(struct ring *rg, const struct buse_io_desc *d, const char *wh
 /*
  * The next request (not a CANCEL notice, which is recorded) within ms:
  * 1, or 0.  Never answers anything.  While the ring is empty it calls RUN
- * if fetch (which also copies WRITE data on a WRITE_IN_RUN ring), or
- * only looks at the ring.
+ * if fetch, or only looks at the ring.
  */
 static int next_request(struct ring *rg, struct buse_io_desc *d, int ms, bool fetch)
 {
@@ -975,171 +950,77 @@ static void fill_bufs(struct ring *rg, unsigned char c)
 }
 
 /*
- * With a READ held, starts a WRITE of block (fill) and takes it without
- * any RUN: 1 if it came without DATA_READY and its buffer still 0xee.
+ * Device n attached asking for attach flag bit 0 (WRITE_IN_RUN, which older
+ * kernels granted): the bit comes back cleared, a lone WRITE and a WRITE
+ * behind a held READ come with their data in the buffer before any RUN,
+ * then honest service.
  */
-static bool deferred_write(struct ring *rg, struct client *c, uint64_t block,
-			   unsigned char fill, struct buse_io_desc *d, const char *what)
-{
-	client_start(c, rg->n, true, block, fill);
-	if (!next_request(rg, d, 5000, false) || d->op != BUSE_OP_WRITE) {
-		fail("%s: the WRITE behind a held READ never arrived", what);
-		client_reap(c);
-		return false;
-	}
-	if (d->desc_flags & BUSE_DESC_F_DATA_READY) {
-		fail("%s: a WRITE behind a held READ came with DATA_READY", what);
-		return false;
-	}
-	if (!buf_is(rg, d->tag, 0xee)) {
-		fail("%s: the WRITE's buffer changed before any RUN", what);
-		return false;
-	}
-	ok("%s: a WRITE behind a held READ: no DATA_READY, buffer untouched before RUN",
-	   what);
-	return true;
-}
-
-/*
- * BUSE_ATTACH_F_WRITE_IN_RUN on device n: a lone WRITE comes with its
- * data (DATA_READY); one behind a held READ has its buffer untouched until
- * RUN, which fills it and returns a sq_ready beyond it; then honest
- * service in this mode.
- */
-static void check_write_in_run(unsigned n)
+static void check_write_data(unsigned n)
 {
 	struct ring rg;
 	struct client c, held;
 	struct buse_io_desc d, hd;
-	struct buse_run r;
-	uint32_t t, idx;
-	int ret;
+	uint32_t t;
 
 	memset(&rg, 0, sizeof(rg));
 	rg.n = n;
-	rg.wir = true;
+	rg.old_flag = true;
 	ring_attach(&rg);
-	ok("ATTACH with BUSE_ATTACH_F_WRITE_IN_RUN granted");
+	ok("write data: ATTACH asking for flag bit 0 got flags 0");
 	fill_bufs(&rg, 0xee);
 
 	client_start(&c, rg.n, true, 20, 0x5a);
 	if (!next_request(&rg, &d, 5000, false) || d.op != BUSE_OP_WRITE) {
-		fail("write-in-run: the lone WRITE never arrived");
+		fail("write data: the lone WRITE never arrived");
 		client_reap(&c);
 		goto out;
 	}
-	if (!(d.desc_flags & BUSE_DESC_F_DATA_READY))
-		fail("write-in-run: a lone WRITE came without DATA_READY");
+	if (d.desc_flags)
+		fail("write data: a WRITE came with desc_flags %#x", d.desc_flags);
 	else if (!buf_is(&rg, d.tag, 0x5a))
-		fail("write-in-run: a lone WRITE came with DATA_READY but not its data");
+		fail("write data: a lone WRITE came without its data");
 	else
-		ok("write-in-run: a lone WRITE came with DATA_READY and its data");
-	answer(&rg, &d, "write-in-run lone WRITE");
+		ok("write data: a lone WRITE came with its data");
+	answer(&rg, &d, "write data, lone WRITE");
 	if (!client_wait(&c, 5000)) {
-		fail("write-in-run: the lone WRITE's client did not finish");
+		fail("write data: the lone WRITE's client did not finish");
 		client_reap(&c);
 		goto out;
 	}
 
 	fill_bufs(&rg, 0xee);
-	if (!hold_read(&rg, &held, 30, &hd, "write-in-run"))
+	if (!hold_read(&rg, &held, 30, &hd, "write data"))
 		goto out;
-	if (!deferred_write(&rg, &c, 21, 0x5b, &d, "write-in-run")) {
+	client_start(&c, rg.n, true, 21, 0x5b);
+	if (!next_request(&rg, &d, 5000, false) || d.op != BUSE_OP_WRITE) {
+		fail("write data: the WRITE behind a held READ never arrived");
 		client_reap(&c);
-		release_read(&rg, &held, &hd, 0x33, "write-in-run");
+		release_read(&rg, &held, &hd, 0x33, "write data");
 		goto out;
 	}
-	idx = rg.last_index;
-	ret = run(&rg, &r);
-	if (ret)
-		fail("write-in-run: RUN: %s", strerror(-ret));
-	else if (!is_ready(&rg, idx))
-		fail("write-in-run: RUN returned sq_ready %u, not beyond the WRITE's index %u",
-		     r.sq_ready, idx);
-	else if (!buf_is(&rg, d.tag, 0x5b))
-		fail("write-in-run: RUN returned without the WRITE's data in the buffer");
+	if (!buf_is(&rg, d.tag, 0x5b))
+		fail("write data: a WRITE behind a held READ came without its data");
 	else
-		ok("write-in-run: RUN copied the WRITE's data, sq_ready %u > %u", r.sq_ready,
-		   idx);
-	answer(&rg, &d, "write-in-run");
+		ok("write data: a WRITE behind a held READ came with its data");
+	answer(&rg, &d, "write data");
 	if (!client_wait(&c, 5000)) {
-		fail("write-in-run: the client did not finish");
+		fail("write data: the client did not finish");
 		client_reap(&c);
-		release_read(&rg, &held, &hd, 0x33, "write-in-run");
+		release_read(&rg, &held, &hd, 0x33, "write data");
 		goto out;
 	}
 	if (c.ret != BLK)
-		fail("write-in-run: the client got %ld (%s)", c.ret, strerror(c.err));
-	release_read(&rg, &held, &hd, 0x33, "write-in-run");
-	honest_io(&rg, false, 20, 0x5a, "write-in-run read back");
-	honest_io(&rg, false, 21, 0x5b, "write-in-run read back");
+		fail("write data: the client got %ld (%s)", c.ret, strerror(c.err));
+	release_read(&rg, &held, &hd, 0x33, "write data");
+	honest_io(&rg, false, 20, 0x5a, "write data read back");
+	honest_io(&rg, false, 21, 0x5b, "write data read back");
 	for (t = 0; t < 32; t++) {
 		uint64_t block = 300 + (t * 53) % 700;
 
-		honest_io(&rg, true, block, (unsigned char)(0x80 + t), "write-in-run write");
-		honest_io(&rg, false, block, (unsigned char)(0x80 + t), "write-in-run read");
+		honest_io(&rg, true, block, (unsigned char)(0x80 + t), "write data write");
+		honest_io(&rg, false, block, (unsigned char)(0x80 + t), "write data read");
 	}
-	ok("write-in-run: 32 honest write/read pairs");
-out:
-	ring_detach(&rg);
-	free(rg.store);
-}
-
-/*
- * Device t (1 s timeout) with WRITE_IN_RUN: a WRITE behind a held READ,
- * both held without any RUN, times out; the RUN after it copies nothing
- * into the dead request's buffer, and the late completions are refused.
- */
-static void check_write_in_run_timeout(unsigned t)
-{
-	struct ring rg;
-	struct client c, held;
-	struct buse_io_desc d, hd;
-	struct buse_run r;
-	int ret;
-
-	memset(&rg, 0, sizeof(rg));
-	rg.n = t;
-	rg.wir = true;
-	ring_attach(&rg);
-	fill_bufs(&rg, 0xee);
-	if (!hold_read(&rg, &held, 9, &hd, "write-in-run timeout"))
-		goto out;
-	if (!deferred_write(&rg, &c, 7, 0x77, &d, "write-in-run timeout"))
-		goto reap;
-	if (!client_wait(&c, 8000)) {
-		fail("write-in-run: a held WRITE on a device with a 1 s timeout still waits after 8 s");
-		goto reap;
-	}
-	if (c.ret >= 0 || c.err != ETIMEDOUT)
-		fail("write-in-run: a held WRITE timed out with %ld (%s), expected ETIMEDOUT",
-		     c.ret, strerror(c.err));
-	else
-		ok("write-in-run: a held WRITE timed out with ETIMEDOUT");
-	if (!client_wait(&held, 8000)) {
-		fail("write-in-run: a held READ on a device with a 1 s timeout still waits after 8 s");
-		goto reap;
-	}
-	ret = run(&rg, &r);
-	if (ret)
-		fail("write-in-run timeout: RUN: %s", strerror(-ret));
-	else if (!buf_is(&rg, d.tag, 0xee))
-		fail("write-in-run timeout: RUN copied the data of a timed-out WRITE");
-	else
-		ok("write-in-run timeout: RUN left the timed-out WRITE's buffer alone");
-	push(&rg, d.tag, d.seq, 0);
-	push(&rg, hd.tag, hd.seq, 0);
-	ret = run(&rg, &r);
-	if (ret || r.rejected || r.completed != 2)
-		fail("write-in-run timeout: give-backs: RUN %s, completed %u, rejected %u",
-		     ret ? strerror(-ret) : "ok", r.completed, r.rejected);
-	else
-		ok("write-in-run timeout: the late completions give the buffers back");
-	honest_io(&rg, true, 8, 0x78, "write-in-run after a timeout");
-	honest_io(&rg, false, 8, 0x78, "write-in-run after a timeout, read back");
-reap:
-	client_reap(&c);
-	client_reap(&held);
+	ok("write data: 32 honest write/read pairs");
 out:
 	ring_detach(&rg);
 	free(rg.store);
@@ -1192,9 +1073,7 @@ int main(int argc, char **argv)
 	ring_detach(&rg);
 	free(rg.store);
 
-	check_write_in_run((unsigned)n);
-	if (t != ~0ul)
-		check_write_in_run_timeout((unsigned)t);
+	check_write_data((unsigned)n);
 	printf("hostile-ring: %d checks, %d failed\n", checks, failures);
 	return failures ? 1 : 0;
 usage:

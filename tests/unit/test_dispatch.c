@@ -1241,172 +1241,20 @@ Test(dispatch, wait_async_waits, .timeout = 30)
  * Batching: one batch is everything available, published once
  */
 
-/* ------------------------------------------------------------------------
- * BUSE_ATTACH_F_WRITE_IN_RUN: WRITE data arrives with a BUSE_IOC_RUN
- */
-
-/* Per tag: the byte the fake kernel copies into a WRITE's buffer on RUN. */
-static unsigned char wir_fill[16];
-static int wir_errno;		/* the RUN fails with it, if set */
-static bool wir_stale;		/* the RUN returns an old sq_ready */
-
-static int wir_run(struct bdus_queue *q, struct buse_run *run)
-{
-	uint32_t i;
-
-	fake_run(q, run);
-	if (wir_errno) {
-		errno = wir_errno;
-		return -1;
-	}
-	if (wir_stale)
-		return 0;	/* sq_ready 0: nothing copied */
-	for (i = fk.hdr->sq_head; i != fk.sq_tail; i++) {
-		const struct buse_io_desc *d = &fk.sq[i & (fk.a.sq_entries - 1)];
-
-		/* As the driver: a DATA_READY WRITE was copied at post. */
-		if (d->op == BUSE_OP_WRITE &&
-		    !(d->desc_flags & BUSE_DESC_F_DATA_READY))
-			memset(buf_of(d->tag), wir_fill[d->tag & 15], d->len);
-	}
-	run->sq_ready = fk.sq_tail;
-	return 0;
-}
-
-static void wir_setup(void)
-{
-	fk_attach_flags = BUSE_ATTACH_F_WRITE_IN_RUN;
-	fake_setup(&full_engine);
-	fk_attach_flags = 0;
-	memset(wir_fill, 0, sizeof(wir_fill));
-	wir_errno = 0;
-	wir_stale = false;
-	fk.q.fd = 1000;		/* never used: run_hook replaces the ioctl */
-	fk.q.run_hook = wir_run;
-}
-
-Test(dispatch, write_in_run_granted_from_attach)
-{
-	wir_setup();
-	cr_assert(fk.q.write_in_run);
-	fake_teardown();
-	fake_setup(&full_engine);
-	cr_assert(!fk.q.write_in_run);
-}
-
-Test(dispatch, write_in_run_fetches_before_the_write)
-{
-	struct buse_io_cqe c[4];
-
-	wir_setup();
-	wir_fill[1] = 0xcd;
-	post(0, BUSE_OP_READ, 0, 8, 512);
-	post(1, BUSE_OP_WRITE, 0, 16, 512);	/* buffer still zero */
-
-	cr_assert_eq(bdus_queue_process(&fk.q), 2);
-	cr_assert_eq(fk.runs, 1, "one RUN to fetch, %u made", fk.runs);
-	cr_expect_eq(fk.last_run_flags, BUSE_RUN_F_NOWAIT);
-	cr_assert_eq(rec.ncalls, 2);
-	cr_expect_eq(rec.calls[1].op, BUSE_OP_WRITE);
-	cr_expect_eq(rec.calls[1].first_byte, 0xcd, "the engine saw 0x%02x",
-		     rec.calls[1].first_byte);
-	cr_assert_eq(reap(c, 4), 2);
-	expect_cqe(&c[0], 0, 0);
-	expect_cqe(&c[1], 1, 0);
-}
-
-Test(dispatch, write_in_run_no_extra_run)
-{
-	wir_setup();
-	/* READs need no data from the kernel. */
-	post(0, BUSE_OP_READ, 0, 8, 512);
-	post(1, BUSE_OP_FLUSH, 0, 0, 0);
-	cr_assert_eq(bdus_queue_process(&fk.q), 2);
-	cr_expect_eq(fk.runs, 0);
-
-	/* A WRITE the queue's own (waiting) RUN already fetched. */
-	wir_fill[2] = 0x42;
-	post(2, BUSE_OP_WRITE, 0, 24, 512);
-	cr_assert_eq(bdus_queue_run(&fk.q, 0, NULL), 0);
-	cr_assert_eq(fk.runs, 1);
-	cr_assert_eq(bdus_queue_process(&fk.q), 1);
-	cr_expect_eq(fk.runs, 1, "a RUN for data already there");
-	cr_expect_eq(rec.calls[2].first_byte, 0x42);
-}
-
-/* A WRITE posted with its data (DATA_READY) costs no RUN. */
-static void post_data_ready_write(uint16_t tag, uint64_t sector,
-				  unsigned char c)
-{
-	struct buse_io_desc *d = &fk.sq[fk.sq_tail & (fk.a.sq_entries - 1)];
-
-	memset(buf_of(tag), c, 512);
-	put_desc(tag, BUSE_OP_WRITE, 0, sector, 512);
-	d->desc_flags = BUSE_DESC_F_DATA_READY;
-	publish();
-}
-
-Test(dispatch, write_in_run_data_ready_needs_no_run)
-{
-	wir_setup();
-	post_data_ready_write(0, 32, 0x77);
-	cr_assert_eq(bdus_queue_process(&fk.q), 1);
-	cr_expect_eq(fk.runs, 0, "a RUN for a WRITE posted with its data");
-	cr_assert_eq(rec.ncalls, 1);
-	cr_expect_eq(rec.calls[0].first_byte, 0x77);
-
-	/* Next to one without its data: one RUN, for that one. */
-	wir_fill[2] = 0x55;
-	post_data_ready_write(1, 40, 0x44);
-	post(2, BUSE_OP_WRITE, 0, 48, 512);
-	cr_assert_eq(bdus_queue_process(&fk.q), 2);
-	cr_expect_eq(fk.runs, 1);
-	cr_expect_eq(rec.calls[1].first_byte, 0x44);
-	cr_expect_eq(rec.calls[2].first_byte, 0x55);
-}
-
-Test(dispatch, write_in_run_data_missing_eproto)
-{
-	wir_setup();
-	wir_stale = true;
-	post(1, BUSE_OP_WRITE, 0, 16, 512);
-	cr_assert_eq(bdus_queue_process(&fk.q), -EPROTO);
-	cr_expect_eq(rec.ncalls, 0, "the engine saw a WRITE without its data");
-}
-
 /*
- * Async completions hand theirs over with their own RUN, from other threads:
- * a RUN answered before the queue thread's may store its sq_ready after it.
- * That older value must not take sq_ready back (it once made the queue
- * thread fail with EPROTO under fio with async engines on several queues).
+ * WRITE data is in the tag's buffer when its descriptor is visible: the
+ * engine gets it without any BUSE_IOC_RUN first.
  */
-Test(dispatch, write_in_run_sq_ready_never_goes_back)
+Test(dispatch, write_data_needs_no_run)
 {
-	wir_setup();
-	wir_fill[1] = 0x3c;
+	fake_setup(&full_engine);
+	attach_fake_kernel();
+	memset(buf_of(1), 0x5a, 512);
 	post(1, BUSE_OP_WRITE, 0, 16, 512);
-	/* The queue thread's RUN copies the WRITE: sq_ready 1. */
-	cr_assert_eq(bdus_queue_run(&fk.q, 0, NULL), 0);
-	cr_assert_eq(fk.q.sq_ready, 1);
-	/* A completer's RUN, answered earlier, stores its value now. */
-	wir_stale = true;
-	cr_assert_eq(bdus_queue_run(&fk.q, BUSE_RUN_F_NOWAIT, NULL), 0);
-	cr_expect_eq(fk.q.sq_ready, 1, "sq_ready went back to %u",
-		     fk.q.sq_ready);
 	cr_assert_eq(bdus_queue_process(&fk.q), 1);
-	cr_expect_eq(fk.runs, 2, "%u RUNs: one more for data already there",
-		     fk.runs);
+	cr_assert_eq(fk.runs, 0);
 	cr_assert_eq(rec.ncalls, 1);
-	cr_expect_eq(rec.calls[0].first_byte, 0x3c);
-}
-
-Test(dispatch, write_in_run_removed_enodev)
-{
-	wir_setup();
-	wir_errno = ENODEV;
-	post(1, BUSE_OP_WRITE, 0, 16, 512);
-	cr_assert_eq(bdus_queue_process(&fk.q), -ENODEV);
-	cr_expect_eq(rec.ncalls, 0);
+	cr_expect_eq(rec.calls[0].first_byte, 0x5a);
 }
 
 Test(dispatch, whole_ring_in_one_batch)

@@ -200,7 +200,7 @@ Test(uapi, run)
 	assert_field(struct buse_run, completed, 8, 4);
 	assert_field(struct buse_run, pending, 12, 4);
 	assert_field(struct buse_run, rejected, 16, 4);
-	assert_field(struct buse_run, sq_ready, 20, 4);
+	assert_field(struct buse_run, __pad0, 20, 4);
 	assert_field(struct buse_run, reserved, 24, 16);
 	cr_expect_eq(offsetof(struct buse_run, reserved) % 8, 0);
 }

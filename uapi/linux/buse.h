@@ -55,10 +55,8 @@
  *           EINVAL (rejected counted) without sleeping, and costs the server
  *           its own descriptors and notices.
  * For a WRITE, the tag's data buffer holds the data when the descriptor is
- * visible; or, for a server attached with BUSE_ATTACH_F_WRITE_IN_RUN, once
- * a BUSE_IOC_RUN on the queue has returned a sq_ready beyond the
- * descriptor's index (see there), or at once if the descriptor carries
- * BUSE_DESC_F_DATA_READY.  The descriptor and the buffer belong to
+ * visible (the submitting thread copies it before posting the descriptor).
+ * The descriptor and the buffer belong to
  * the server until it completes the tag, also after a timeout: the kernel
  * writes neither before that completion (see BUSE_OP_CANCEL).
  *
@@ -198,21 +196,13 @@ enum buse_op {
 #define BUSE_IO_F_FAILFAST_DRIVER	(1u << 8)
 #define BUSE_IO_F_IDLE			(1u << 9)
 
-/*
- * struct buse_io_desc.desc_flags, set by the kernel.
- * DATA_READY: (only with BUSE_ATTACH_F_WRITE_IN_RUN) this WRITE's data was
- * copied before the descriptor was posted, as without the flag: the server
- * may read its buffer at once, whatever sq_ready says.  The kernel does so
- * for a WRITE that is its queue's only request in flight.
- */
-#define BUSE_DESC_F_DATA_READY		(1u << 0)
 
 /* One request, written by the kernel into the submission ring. */
 struct buse_io_desc {
 	__u16	tag;		/* 0 .. queue_depth-1; names the data buffer */
 	__u16	seq;		/* issue number of this tag: echo it in the cqe */
 	__u8	op;		/* enum buse_op */
-	__u8	desc_flags;	/* BUSE_DESC_F_* */
+	__u8	desc_flags;	/* none defined yet: 0 */
 	__u8	__pad0[2];
 	__u64	sector;		/* offset in 512-byte sectors */
 	__u32	len;		/* bytes; <= max_io for READ/WRITE */
@@ -406,23 +396,10 @@ struct buse_ctl_list {
  */
 
 /*
- * struct buse_attach.flags
- * WRITE_IN_RUN: the kernel copies a WRITE's data into its tag's buffer in
- * BUSE_IOC_RUN, in the server's thread, instead of before posting the
- * descriptor, in the thread that submitted the I/O.  The copy (up to
- * max_io bytes per WRITE) then costs the server's CPU, not the
- * application's.  Every BUSE_IOC_RUN (any flags, once it is done waiting)
- * copies the data of every WRITE posted to its queue so far and returns
- * sq_ready: every WRITE descriptor before that index has its data in
- * place.  A server may read a later WRITE descriptor but not its buffer
- * until a BUSE_IOC_RUN (NOWAIT will do) has returned a sq_ready beyond it,
- * unless the descriptor carries BUSE_DESC_F_DATA_READY: the kernel still
- * copies a WRITE that is the only request in flight on its queue when it
- * posts it, since a polling server would otherwise need a system call
- * for one request's data.
+ * struct buse_attach.flags: none defined yet (bit 0, WRITE_IN_RUN before
+ * 2026-12-07, is cleared like any unknown bit).
  */
-#define BUSE_ATTACH_F_WRITE_IN_RUN	(1u << 0)
-#define BUSE_ATTACH_F_ALL		BUSE_ATTACH_F_WRITE_IN_RUN
+#define BUSE_ATTACH_F_ALL		0u
 
 struct buse_attach {
 	__u64	size;			/* in/out */
@@ -462,9 +439,7 @@ struct buse_attach {
  * is how a library stops a queue thread, or hands it work, without races.
  * Out (also filled in when it fails with EINVAL for a bad completion):
  * completed (completions consumed), pending (sq_tail - sq_head at return),
- * rejected (bad completions dropped), sq_ready (the submission index
- * before which every WRITE has its data in its buffer: see
- * BUSE_ATTACH_F_WRITE_IN_RUN; without it, the kernel's sq_tail).
+ * rejected (bad completions dropped).
  * Errors: EINVAL (bad queue, flags, reserved, a bad completion or an
  * sq_head outside the ring: see above; the good completions are still
  * consumed), ENXIO (not attached), ENODEV (device removed, or the server
@@ -476,7 +451,7 @@ struct buse_run {
 	__u32	completed;		/* out */
 	__u32	pending;		/* out */
 	__u32	rejected;		/* out: bad completions dropped */
-	__u32	sq_ready;		/* out: WRITE data copied up to here */
+	__u32	__pad0;			/* out: 0 */
 	__u64	reserved[2];
 };
 
