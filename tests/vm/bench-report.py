@@ -40,7 +40,7 @@ import sys
 
 BASELINE = "null_blk"
 TARGET_ORDER = ["null_blk", "buse+null", "buse+alt", "buse+null+nopoll",
-                "buse+ramdisk", "brd", "nbd"]
+                "buse+ramdisk", "buse+file", "brd", "nbd"]
 KLOG_BAD = re.compile(r"BUG[: ]|WARNING|Oops|hung task|blocked for more than|"
                       r"general protection|Call Trace|soft lockup|rcu.*stall|"
                       r"UBSAN|KASAN")
