@@ -51,6 +51,43 @@ static inline void buse_vm_flags_set(struct vm_area_struct *vma,
 #endif
 
 /*
+ * 6.13 (and the 6.12 stable series since): a plug's list of requests is a
+ * struct rq_list, and the rq_list helpers are inline functions; before, it
+ * was a bare struct request * and the helpers were macros, which is what
+ * tells the two apart (the 6.12 series changed within its versions).
+ */
+#ifdef rq_list_empty
+typedef struct request *buse_rq_list_t;
+static inline void buse_rq_list_init(buse_rq_list_t *l)
+{
+	*l = NULL;
+}
+static inline struct request *buse_rq_list_pop(buse_rq_list_t *l)
+{
+	return rq_list_pop(l);
+}
+/* Order is not kept: blk-mq issues what is left one by one anyway. */
+static inline void buse_rq_list_push(buse_rq_list_t *l, struct request *rq)
+{
+	rq_list_add(l, rq);
+}
+#else
+typedef struct rq_list buse_rq_list_t;
+static inline void buse_rq_list_init(buse_rq_list_t *l)
+{
+	rq_list_init(l);
+}
+static inline struct request *buse_rq_list_pop(buse_rq_list_t *l)
+{
+	return rq_list_pop(l);
+}
+static inline void buse_rq_list_push(buse_rq_list_t *l, struct request *rq)
+{
+	rq_list_add_tail(l, rq);
+}
+#endif
+
+/*
  * 6.14: blk_mq_freeze_queue() returns the memalloc flags it saved
  * (__must_check), and blk_mq_unfreeze_queue() takes them back.
  */

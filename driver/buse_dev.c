@@ -241,31 +241,41 @@ static unsigned int buse_queue_reap_here(struct buse_queue *bq,
 					 struct buse_ring *ring,
 					 struct io_comp_batch *iob);
 
-static blk_status_t buse_queue_rq(struct blk_mq_hw_ctx *hctx,
-				  const struct blk_mq_queue_data *bd)
+/*
+ * The ring requests of @bq go to, or NULL (and *@status for blk-mq) when no
+ * server is attached.  A detach or removal clears the ring (or the state)
+ * and then quiesces the queue, so the ring stays valid until the dispatch
+ * (queue_rq() or queue_rqs()) that read it returns.  The acquire pairs with
+ * the attach's release: the ring is set up.
+ */
+static struct buse_ring *buse_queue_ring(struct buse_queue *bq,
+					 blk_status_t *status)
 {
-	struct buse_queue *bq = hctx->driver_data;
+	struct buse_ring *ring = smp_load_acquire(&bq->ring);
+	int state = READ_ONCE(bq->dev->state);
+
+	if (ring && state == BUSE_STATE_RUNNING)
+		return ring;
+	/* No server: a recoverable device keeps it for the next one. */
+	*status = state == BUSE_STATE_RECOVERING ? BLK_STS_RESOURCE :
+						   BLK_STS_IOERR;
+	return NULL;
+}
+
+/*
+ * Starts @rq and posts it to @ring (or parks it behind a timed-out issue
+ * of its tag), without waking the server.  Returns what blk-mq must do
+ * with a request it cannot take, which is then not started.
+ */
+static blk_status_t buse_queue_one(struct buse_queue *bq,
+				   struct buse_ring *ring, struct request *rq)
+{
 	struct buse_dev *dev = bq->dev;
-	struct request *rq = bd->rq;
 	int op = buse_rq_op(rq);
 	/* As the server sees it: a FLUSH has neither sector nor length. */
 	unsigned int len = op == BUSE_OP_FLUSH ? 0 : blk_rq_bytes(rq);
-	struct buse_ring *ring;
 	struct buse_tag *tag;
-	int state;
 	u32 word;
-
-	/*
-	 * A detach or removal clears ring (or the state) and then quiesces
-	 * the queue, so the ring stays valid until this call returns.  The
-	 * acquire pairs with the attach's release: the ring is set up.
-	 */
-	ring = smp_load_acquire(&bq->ring);
-	state = READ_ONCE(dev->state);
-	/* No server: a recoverable device keeps it for the next one. */
-	if (!ring || state != BUSE_STATE_RUNNING)
-		return state == BUSE_STATE_RECOVERING ? BLK_STS_RESOURCE :
-							BLK_STS_IOERR;
 
 	if (op < 0 || !(READ_ONCE(dev->ops) & BUSE_OP_BIT(op)))
 		return BLK_STS_NOTSUPP;
@@ -301,17 +311,71 @@ static blk_status_t buse_queue_rq(struct blk_mq_hw_ctx *hctx,
 			return BLK_STS_OK;
 		word = atomic_read(&tag->state);
 	}
-	/* The ring cannot go away while queue_rq() runs: this posts. */
+	/* The ring cannot go away while the dispatch runs: this posts. */
 	buse_queue_post(bq, ring, rq->tag, BUSE_TAG_SEQ(word) + 1, false);
-	if (bd->last) {
-		/*
-		 * The submitter ends what the server finished meanwhile: a
-		 * busy queue is served without a wake-up per batch.
-		 */
-		buse_queue_reap_here(bq, ring, NULL);
-		buse_queue_wake(bq);
-	}
 	return BLK_STS_OK;
+}
+
+/*
+ * The end of a batch posted to @ring: the submitter ends what the server
+ * finished meanwhile (a busy queue is served without a wake-up per batch),
+ * then wakes the server if it sleeps.
+ */
+static void buse_queue_batch_done(struct buse_queue *bq,
+				  struct buse_ring *ring)
+{
+	buse_queue_reap_here(bq, ring, NULL);
+	buse_queue_wake(bq);
+}
+
+static blk_status_t buse_queue_rq(struct blk_mq_hw_ctx *hctx,
+				  const struct blk_mq_queue_data *bd)
+{
+	struct buse_queue *bq = hctx->driver_data;
+	struct buse_ring *ring;
+	blk_status_t status;
+
+	ring = buse_queue_ring(bq, &status);
+	if (!ring)
+		return status;
+	status = buse_queue_one(bq, ring, bd->rq);
+	/* Also after a refusal: earlier requests of the batch are posted. */
+	if (bd->last)
+		buse_queue_batch_done(bq, ring);
+	return status;
+}
+
+/*
+ * A plug's requests in one go (io_uring and the page cache submit
+ * batches): each hardware queue's server is woken once per run of its
+ * requests.  Requests that cannot be taken stay in the list, unstarted;
+ * blk-mq then issues them one by one through queue_rq(), which answers
+ * them.
+ */
+static void buse_queue_rqs(buse_rq_list_t *rqlist)
+{
+	struct buse_queue *cur = NULL;
+	struct buse_ring *ring = NULL;
+	buse_rq_list_t rest;
+	struct request *rq;
+	blk_status_t status;
+
+	buse_rq_list_init(&rest);
+	while ((rq = buse_rq_list_pop(rqlist))) {
+		struct buse_queue *bq = rq->mq_hctx->driver_data;
+
+		if (bq != cur) {
+			if (ring)
+				buse_queue_batch_done(cur, ring);
+			cur = bq;
+			ring = buse_queue_ring(bq, &status);
+		}
+		if (!ring || buse_queue_one(bq, ring, rq) != BLK_STS_OK)
+			buse_rq_list_push(&rest, rq);
+	}
+	if (ring)
+		buse_queue_batch_done(cur, ring);
+	*rqlist = rest;
 }
 
 static void buse_commit_rqs(struct blk_mq_hw_ctx *hctx)
@@ -457,6 +521,7 @@ static enum blk_eh_timer_return buse_timeout(struct request *rq)
 
 static const struct blk_mq_ops buse_mq_ops = {
 	.queue_rq	= buse_queue_rq,
+	.queue_rqs	= buse_queue_rqs,
 	.commit_rqs	= buse_commit_rqs,
 	.init_hctx	= buse_init_hctx,
 	.timeout	= buse_timeout,
