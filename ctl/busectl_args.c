@@ -422,11 +422,12 @@ static int parse_size_opt(const char *cmd, const char *what, const char *opt,
 static int check_block_size(const char *what, const char *opt, const char *s,
 			    uint64_t v, char *err, size_t errlen)
 {
-	if (!is_pow2(v) || v < 512 || v > 4096)
+	if (!is_pow2(v) || v < BUSE_MIN_BLOCK_SIZE || v > BUSE_MAX_BLOCK_SIZE)
 		return fail(err, errlen,
 			    "add: invalid %s '%s' (%s): must be a power of two "
-			    "between 512 and 4096",
-			    what, s, opt);
+			    "between %u and %u",
+			    what, s, opt, BUSE_MIN_BLOCK_SIZE,
+			    BUSE_MAX_BLOCK_SIZE);
 	return 0;
 }
 
@@ -832,7 +833,7 @@ int busectl_parse_add(int argc, char **argv, struct buse_dev_info *out,
 	 * A request without data carries its length in a __u32: 4G - 512,
 	 * rounded down to the logical block size.
 	 */
-	max_nodata = (UINT32_MAX & ~(uint64_t)511) & ~(lbs - 1);
+	max_nodata = BUSE_MAX_NODATA_BYTES(lbs);
 	snprintf(nodata_name, sizeof(nodata_name), " (4G - %" PRIu64 ")",
 		 ((uint64_t)1 << 32) - max_nodata);
 	if (check_multiple(&io_min, "minimum I/O size", "--io-min", lbs, lbs,

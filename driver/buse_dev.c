@@ -559,28 +559,23 @@ static blk_status_t buse_errno_status(s32 res)
 }
 
 /*
- * Is @res a valid answer to a request of @op and @len bytes?  Sets the
- * bytes done and the status.
+ * Decodes a server's result @res (valid by buse_result_valid()) for a
+ * request of @len bytes into the bytes done and the status.
  */
-static bool buse_result_valid(const struct buse_dev *dev, int op, u32 len,
-			      s32 res, u32 *done, blk_status_t *status)
+static void buse_result_decode(u32 len, s32 res, u32 *done,
+			       blk_status_t *status)
 {
 	*status = BLK_STS_OK;
 	*done = len;
-	if (res == 0 || (res > 0 && (u32)res == len))
-		return true;
+	if (res == 0 || (u32)res == len)
+		return;
 	*done = 0;
 	if (res < 0) {
 		*status = buse_errno_status(res);
-		return res >= -MAX_ERRNO;
+		return;
 	}
-	if ((u32)res < len && (op == BUSE_OP_READ || op == BUSE_OP_WRITE) &&
-	    !(res & (dev->info.logical_block_size - 1))) {
-		*done = res;		/* short: the rest fails */
-		*status = BLK_STS_IOERR;
-		return true;
-	}
-	return false;			/* larger than the request, or unaligned */
+	*done = res;			/* short: the rest fails */
+	*status = BLK_STS_IOERR;
 }
 
 /*
@@ -671,8 +666,9 @@ static bool buse_complete(struct buse_queue *bq, struct buse_ring *ring,
 	smp_rmb();
 	if (atomic_read(&tag->state) != inflight)
 		return false;
-	if (!buse_result_valid(dev, op, len, res, &done, &status))
+	if (!buse_result_valid(op, len, dev->info.logical_block_size, res))
 		return false;
+	buse_result_decode(len, res, &done, &status);
 
 	if (atomic_cmpxchg(&tag->state, inflight,
 			   BUSE_TAG_WORD(seq, BUSE_TAG_COMPLETING)) != inflight)
@@ -957,12 +953,6 @@ const struct attribute_group *buse_dev_attr_groups[] = {
  * Limits
  */
 
-/* The largest request without data a descriptor's __u32 len can carry. */
-static u32 buse_max_nodata_bytes(u32 lbs)
-{
-	return (UINT_MAX >> SECTOR_SHIFT << SECTOR_SHIFT) & ~(lbs - 1);
-}
-
 /*
  * Advertises the optional operations of a newly attached server.  Called
  * under dev->lock with no request of ours in flight (no server attached).
@@ -1072,12 +1062,12 @@ static int buse_validate_info(struct buse_dev_info *info)
 	if (!info->physical_block_size)
 		info->physical_block_size = info->logical_block_size;
 	if (!is_power_of_2(info->logical_block_size) ||
-	    info->logical_block_size < SECTOR_SIZE ||
-	    info->logical_block_size > PAGE_SIZE)
+	    info->logical_block_size < BUSE_MIN_BLOCK_SIZE ||
+	    info->logical_block_size > BUSE_MAX_BLOCK_SIZE)
 		return -EINVAL;
 	if (!is_power_of_2(info->physical_block_size) ||
 	    info->physical_block_size < info->logical_block_size ||
-	    info->physical_block_size > PAGE_SIZE)
+	    info->physical_block_size > BUSE_MAX_BLOCK_SIZE)
 		return -EINVAL;
 
 	if (info->size % info->logical_block_size ||
@@ -1085,7 +1075,7 @@ static int buse_validate_info(struct buse_dev_info *info)
 		return -EINVAL;
 
 	lbs = info->logical_block_size;
-	max_nodata = buse_max_nodata_bytes(lbs);
+	max_nodata = BUSE_MAX_NODATA_BYTES(lbs);
 	if (buse_default_multiple(&info->io_min, info->physical_block_size,
 				  lbs, BUSE_MAX_IO_HINT) ||
 	    buse_default_multiple(&info->io_opt, 0, lbs, BUSE_MAX_IO_HINT) ||

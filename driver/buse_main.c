@@ -24,6 +24,9 @@ static void buse_check_layout(void)
 	BUILD_BUG_ON(sizeof(struct buse_dev_info) != 120);
 	BUILD_BUG_ON(offsetof(struct buse_dev_info, nr_poll_queues) != 36);
 	BUILD_BUG_ON(offsetof(struct buse_dev_info, serial) != 96);
+	/* Block buffers never straddle a page of the mapped rings. */
+	BUILD_BUG_ON(BUSE_MAX_BLOCK_SIZE > PAGE_SIZE);
+	BUILD_BUG_ON(BUSE_MAX_ERRNO != MAX_ERRNO);
 	BUILD_BUG_ON(sizeof_field(struct buse_dev_info, serial) !=
 		     BUSE_SERIAL_MAX + 1);
 	BUILD_BUG_ON(sizeof(struct buse_ctl_remove) != 24);

@@ -35,8 +35,6 @@
 /* Keeps the compiler from re-reading a descriptor after it was copied. */
 #define compiler_barrier() __asm__ __volatile__("" ::: "memory")
 
-#define MAX_ERRNO 4095
-
 /* One round of a busy-wait loop. */
 #if defined(__x86_64__) || defined(__i386__)
 #define cpu_relax() __builtin_ia32_pause()
@@ -94,8 +92,8 @@ int bdus_attach_check(const struct buse_attach *a)
 	if (a->queue_depth < 1 || a->queue_depth > BUSE_MAX_DEPTH ||
 	    a->queue_depth > 65536)
 		return -EPROTO;
-	if (!is_pow2(a->logical_block_size) || a->logical_block_size < 512 ||
-	    a->logical_block_size > 65536)
+	if (!is_pow2(a->logical_block_size) || a->logical_block_size < BUSE_MIN_BLOCK_SIZE ||
+	    a->logical_block_size > BUSE_MAX_BLOCK_SIZE)
 		return -EPROTO;
 	/* A multiple of the page size: every tag's buffer is page-aligned. */
 	if (a->max_io < BUSE_MIN_MAX_IO || a->max_io > BUSE_MAX_MAX_IO ||
@@ -258,16 +256,9 @@ int bdus_queue_run(struct bdus_queue *q, uint32_t flags, struct buse_run *out)
 static int32_t req_result(const struct bdus_queue *q,
 			  const struct bdus_req *req, int r)
 {
-	if (r == 0)
-		return 0;
-	if (r < 0)
-		return r >= -MAX_ERRNO ? r : -EIO;
-	if ((uint32_t)r == req->len)
-		return 0;
-	if ((req->op == BUSE_OP_READ || req->op == BUSE_OP_WRITE) &&
-	    (uint32_t)r < req->len && !((uint32_t)r & (q->lbs - 1)))
-		return r;
-	return -EIO;
+	if (!buse_result_valid(req->op, req->len, q->lbs, r))
+		return -EIO;
+	return (uint32_t)r == req->len ? 0 : r;
 }
 
 /* Free entries in the completion ring.  Under cq_lock. */

@@ -130,9 +130,21 @@
 #define BUSE_MAX_QUEUES		64u	/* also capped at the number of CPUs;
 					 * the same limit for poll queues */
 #define BUSE_MAX_DEPTH		1024u
-#define BUSE_MIN_MAX_IO		4096u
+#define BUSE_MIN_MAX_IO		4096u	/* max_io: a multiple of the page size */
 #define BUSE_MAX_MAX_IO		(4u << 20)
 #define BUSE_MAX_QUEUE_BUFFERS	(1ull << 30) /* depth * max_io per queue */
+/* Logical and physical block sizes: powers of two in this range. */
+#define BUSE_MIN_BLOCK_SIZE	512u
+#define BUSE_MAX_BLOCK_SIZE	4096u
+/*
+ * The largest request without data (DISCARD, WRITE_ZEROES, SECURE_ERASE):
+ * its length fits the descriptor's __u32 len and is a multiple of the
+ * logical block size @lbs: 4 GiB - 512, or 4 GiB - 4096 with 4096-byte
+ * blocks.  Devices advertise at most this much per request.
+ */
+#define BUSE_MAX_NODATA_BYTES(lbs) ((__u32)(0xffffffffu & ~((__u32)(lbs) - 1u)))
+/* The most negative cqe.result that is an errno. */
+#define BUSE_MAX_ERRNO		4095
 /* Also: queues * depth * max_io <= a quarter of RAM, else ADD fails ENOMEM. */
 
 /*
@@ -367,6 +379,23 @@ struct buse_ctl_list {
 	__u32	nr_devices;		/* out */
 	__u64	reserved[2];
 };
+
+/*
+ * The rule of "Results" above, shared by the kernel (which drops a
+ * completion breaking it) and servers (which should never send one):
+ * is @res a valid cqe.result for a request of @op and @len bytes on a
+ * device whose logical block size is @lbs?
+ */
+static __inline__ int buse_result_valid(__u32 op, __u32 len, __u32 lbs,
+					__s32 res)
+{
+	if (res == 0 || (res > 0 && (__u32)res == len))
+		return 1;
+	if (res < 0)
+		return res >= -BUSE_MAX_ERRNO;
+	return (__u32)res < len && (op == BUSE_OP_READ || op == BUSE_OP_WRITE) &&
+	       !((__u32)res & (lbs - 1));
+}
 
 #define BUSE_IOCTL_MAGIC	0xbe
 
