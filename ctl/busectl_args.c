@@ -437,11 +437,11 @@ static int parse_seconds(const char *what, const char *opt, const char *s,
 {
 	uint64_t v;
 
-	if (parse_uint(s, BUSECTL_MAX_TIMEOUT, &v) < 0)
+	if (parse_uint(s, BUSE_MAX_TIMEOUT, &v) < 0)
 		return fail(err, errlen,
 			    "add: invalid %s '%s' (%s): must be a whole number "
 			    "of seconds between 0 and %u (0: %s)",
-			    what, s, opt, BUSECTL_MAX_TIMEOUT, zero);
+			    what, s, opt, BUSE_MAX_TIMEOUT, zero);
 	*out = (uint32_t)v;
 	return 0;
 }
@@ -837,9 +837,9 @@ int busectl_parse_add(int argc, char **argv, struct buse_dev_info *out,
 	snprintf(nodata_name, sizeof(nodata_name), " (4G - %" PRIu64 ")",
 		 ((uint64_t)1 << 32) - max_nodata);
 	if (check_multiple(&io_min, "minimum I/O size", "--io-min", lbs, lbs,
-			   BUSECTL_MAX_IO_HINT, " (1G)", err, errlen) < 0 ||
+			   BUSE_MAX_IO_HINT, " (1G)", err, errlen) < 0 ||
 	    check_multiple(&io_opt, "optimal I/O size", "--io-opt", lbs, 0,
-			   BUSECTL_MAX_IO_HINT, " (1G)", err, errlen) < 0 ||
+			   BUSE_MAX_IO_HINT, " (1G)", err, errlen) < 0 ||
 	    check_multiple(&max_discard, "max discard size", "--max-discard",
 			   lbs, lbs, max_nodata, nodata_name, err, errlen) < 0 ||
 	    check_multiple(&max_wz, "max write-zeroes size",
@@ -847,13 +847,13 @@ int busectl_parse_add(int argc, char **argv, struct buse_dev_info *out,
 			   nodata_name, err, errlen) < 0)
 		return -1;
 	if (gran.arg && (!is_pow2(gran.v) || gran.v < lbs ||
-			 gran.v > BUSECTL_MAX_IO_HINT))
+			 gran.v > BUSE_MAX_IO_HINT))
 		return fail(err, errlen,
 			    "add: invalid discard granularity '%s' "
 			    "(--discard-granularity): must be a power of two "
 			    "between the logical block size (%" PRIu64 ") and "
 			    "%u (1G)",
-			    gran.arg, lbs, BUSECTL_MAX_IO_HINT);
+			    gran.arg, lbs, BUSE_MAX_IO_HINT);
 	info.io_min = (uint32_t)io_min.v;
 	info.io_opt = (uint32_t)io_opt.v;
 	info.max_discard = (uint32_t)max_discard.v;

@@ -31,9 +31,7 @@ enum busectl_cmd {
 /* Longest user or group name accepted by --owner (LOGIN_NAME_MAX). */
 #define BUSECTL_NAME_MAX	256
 
-/* Largest device parameters busectl accepts (the driver's limits). */
-#define BUSECTL_MAX_IO_HINT	(1u << 30)	/* io-min, io-opt, granularity */
-#define BUSECTL_MAX_TIMEOUT	86400u		/* seconds: timeouts */
+/* Largest uid or gid --owner accepts. */
 #define BUSECTL_MAX_ID		0xfffffffeu	/* uid/gid; -1 is invalid */
 
 /*

@@ -45,9 +45,6 @@
 #include "buse_compat.h"
 
 #define BUSE_MINORS_PER_DISK	16	/* the disk and 15 partitions */
-#define BUSE_MAX_SIZE		(1ULL << 60)	/* bytes */
-#define BUSE_MAX_TIMEOUT	(24 * 3600)	/* seconds */
-#define BUSE_MAX_IO_HINT	(1u << 30)	/* io_min, io_opt, granularity */
 
 enum buse_tag_state {
 	BUSE_TAG_IDLE = 0,

@@ -133,6 +133,9 @@
 #define BUSE_MIN_MAX_IO		4096u	/* max_io: a multiple of the page size */
 #define BUSE_MAX_MAX_IO		(4u << 20)
 #define BUSE_MAX_QUEUE_BUFFERS	(1ull << 30) /* depth * max_io per queue */
+#define BUSE_MAX_SIZE		(1ull << 60)	/* bytes */
+#define BUSE_MAX_TIMEOUT	86400u	/* seconds: timeout, recovery_timeout */
+#define BUSE_MAX_IO_HINT	(1u << 30) /* io_min, io_opt, discard_granularity */
 /* Logical and physical block sizes: powers of two in this range. */
 #define BUSE_MIN_BLOCK_SIZE	512u
 #define BUSE_MAX_BLOCK_SIZE	4096u
