@@ -199,30 +199,21 @@ struct buse_dev {
 	struct buse_queue *queues;	/* [nr_hw_queues] */
 };
 
-/* buse_dev.c */
-int buse_dev_add(struct buse_dev_info *info);
-int buse_dev_remove(u32 index, u32 flags);
-int buse_dev_info(u32 index, struct buse_dev_info *info);
-int buse_dev_list(u32 __user *indexes, u32 count, u32 *nr_devices);
-void buse_dev_remove_all(void);
-struct buse_dev *buse_dev_get(u32 index);
-void buse_dev_put(struct buse_dev *dev);
-void buse_dev_fail_inflight(struct buse_dev *dev);
-int buse_dev_set_server_limits(struct buse_dev *dev, u32 ops);
-void buse_dev_requeue_inflight(struct buse_dev *dev);
-void buse_dev_end_recovery_locked(struct buse_dev *dev);
-bool buse_dev_is_owner(const struct buse_dev *dev);
-extern int buse_major;
+/*
+ * The files, each using only those listed before it:
+ *   buse_rq.c      the request path (blk-mq operations, completion,
+ *                  timeout, take-back)
+ *   buse_dev.c     the device table, the nodes /dev/buseN and /dev/busecN,
+ *                  their limits, owners and recovery
+ *   buse_server.c  the file operations of /dev/busecN: attach, mmap, RUN
+ *   buse_main.c    the module and /dev/busectl
+ */
 
-/* buse_server.c */
-int buse_server_init(void);
-void buse_server_exit(void);
-int buse_server_create_node(struct buse_dev *dev);
-void buse_server_destroy_node(struct buse_dev *dev);
-/* The buse_dev of a /dev/busecN device, NULL for any other device. */
-struct buse_dev *buse_server_node_dev(struct device *d);
-/* Sysfs attributes (buse/owner_*, buse/serial) of the disk and /dev/busecN. */
-extern const struct attribute_group *buse_dev_attr_groups[];
+/* buse_rq.c */
+extern const struct blk_mq_ops buse_mq_ops;
+/* Take back every request the server holds: fail it, or requeue it. */
+void buse_rq_fail_inflight(struct buse_dev *dev);
+void buse_rq_requeue_inflight(struct buse_dev *dev);
 /* With ring->cq_mutex held (BUSE_IOC_RUN). */
 unsigned int buse_queue_reap_locked(struct buse_queue *bq,
 				    struct buse_ring *ring,
@@ -231,5 +222,25 @@ unsigned int buse_queue_reap_locked(struct buse_queue *bq,
 				    unsigned int max, bool can_sleep);
 /* Ends the requests buse_queue_reap_locked() batched in @iob. */
 void buse_queue_end_batch(struct io_comp_batch *iob);
+
+/* buse_dev.c */
+extern int buse_major;
+extern dev_t buse_chr_base;		/* /dev/busecN is (major, N) */
+int buse_dev_init(void);
+void buse_dev_exit(void);
+int buse_dev_add(struct buse_dev_info *info);
+int buse_dev_remove(u32 index, u32 flags);
+int buse_dev_info(u32 index, struct buse_dev_info *info);
+int buse_dev_list(u32 __user *indexes, u32 count, u32 *nr_devices);
+void buse_dev_remove_all(void);
+struct buse_dev *buse_dev_get(u32 index);
+void buse_dev_put(struct buse_dev *dev);
+int buse_dev_set_server_limits(struct buse_dev *dev, u32 ops);
+void buse_dev_end_recovery_locked(struct buse_dev *dev);
+bool buse_dev_is_owner(const struct buse_dev *dev);
+
+/* buse_server.c */
+int buse_server_init(void);
+void buse_server_exit(void);
 
 #endif /* _BUSE_H */

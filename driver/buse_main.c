@@ -158,14 +158,13 @@ static int __init buse_init(void)
 
 	buse_check_layout();
 
-	ret = register_blkdev(0, "buse");
-	if (ret < 0)
+	ret = buse_dev_init();
+	if (ret)
 		return ret;
-	buse_major = ret;
 
 	ret = buse_server_init();
 	if (ret)
-		goto out_unregister_blkdev;
+		goto out_dev_exit;
 
 	ret = misc_register(&buse_ctl_misc);
 	if (ret)
@@ -176,8 +175,8 @@ static int __init buse_init(void)
 
 out_server_exit:
 	buse_server_exit();
-out_unregister_blkdev:
-	unregister_blkdev(buse_major, "buse");
+out_dev_exit:
+	buse_dev_exit();
 	return ret;
 }
 
@@ -187,7 +186,7 @@ static void __exit buse_exit(void)
 	misc_deregister(&buse_ctl_misc);
 	buse_dev_remove_all();
 	buse_server_exit();
-	unregister_blkdev(buse_major, "buse");
+	buse_dev_exit();
 }
 
 module_init(buse_init);

@@ -13,16 +13,13 @@
 #include <linux/log2.h>
 #include <linux/sched.h>
 #include <linux/uaccess.h>
-#include <linux/version.h>
 #include <linux/nospec.h>
 #include <linux/sched/signal.h>
 #include <linux/poll.h>
 
 #include "buse.h"
 
-static dev_t buse_chr_base;
 static struct cdev buse_cdev;
-static struct class *buse_class;
 
 /* ------------------------------------------------------------------------
  * Rings
@@ -256,14 +253,14 @@ static void buse_server_detach_locked(struct buse_server *srv)
 		blk_mq_quiesce_queue(dev->disk->queue);
 		if (dev->info.flags & BUSE_DEV_F_RECOVERABLE) {
 			/* Stay quiesced: requests wait for the next server. */
-			buse_dev_requeue_inflight(dev);
+			buse_rq_requeue_inflight(dev);
 			dev->recovery_quiesced = true;
 			if (dev->info.recovery_timeout)
 				mod_delayed_work(system_wq, &dev->recovery_work,
 						 dev->info.recovery_timeout * HZ);
 		} else {
 			WRITE_ONCE(dev->state, BUSE_STATE_IDLE);
-			buse_dev_fail_inflight(dev);
+			buse_rq_fail_inflight(dev);
 			blk_mq_unquiesce_queue(dev->disk->queue);
 		}
 	}
@@ -314,6 +311,7 @@ static long buse_server_run(struct buse_server *srv,
 	    memchr_inv(r.reserved, 0, sizeof(r.reserved)))
 		return -EINVAL;
 	/* Pairs with the release in attach: the rings are set up. */
+	/* Pairs with the attach's store-release: rings set up first. */
 	if (!smp_load_acquire(&srv->attached))
 		return -ENXIO;
 	if (r.queue >= srv->nr_rings)
@@ -504,6 +502,7 @@ static int buse_server_mmap(struct file *file, struct vm_area_struct *vma)
 	void *area;
 	int ret;
 
+	/* Pairs with the attach's store-release: rings set up first. */
 	if (!smp_load_acquire(&srv->attached))
 		return -ENXIO;
 	if (READ_ONCE(srv->detached))
@@ -576,115 +575,15 @@ static const struct file_operations buse_server_fops = {
 	.poll		= buse_server_poll,
 };
 
-/* ------------------------------------------------------------------------
- * Nodes
- */
-
-/* 6.2: device_type.devnode takes a const device. */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
-#define BUSE_DEVNODE_CONST const
-#else
-#define BUSE_DEVNODE_CONST
-#endif
-
-/* /dev/busecN belongs to the device's owner, if it has one. */
-static char *buse_chardev_devnode(BUSE_DEVNODE_CONST struct device *d,
-				  umode_t *mode, kuid_t *uid, kgid_t *gid)
-{
-	const struct buse_dev *dev = dev_get_drvdata(d);
-
-	if (dev && (dev->info.flags & BUSE_DEV_F_OWNER)) {
-		/* Callers may ask for only some of these. */
-		if (uid)
-			*uid = dev->owner_uid;
-		if (gid && gid_valid(dev->owner_gid))
-			*gid = dev->owner_gid;
-		if (mode)
-			*mode = 0660;
-	}
-	return NULL;
-}
-
-static const struct device_type buse_chardev_type = {
-	.name		= "buse_server",
-	.devnode	= buse_chardev_devnode,
-	.groups		= buse_dev_attr_groups,
-};
-
-struct buse_dev *buse_server_node_dev(struct device *d)
-{
-	return d->type == &buse_chardev_type ? dev_get_drvdata(d) : NULL;
-}
-
-static void buse_chardev_release(struct device *d)
-{
-	kfree(d);
-}
-
-int buse_server_create_node(struct buse_dev *dev)
-{
-	struct device *d;
-	int ret;
-
-	d = kzalloc(sizeof(*d), GFP_KERNEL);
-	if (!d)
-		return -ENOMEM;
-	device_initialize(d);
-	d->class = buse_class;
-	d->type = &buse_chardev_type;
-	d->devt = MKDEV(MAJOR(buse_chr_base), dev->index);
-	d->release = buse_chardev_release;
-	dev_set_drvdata(d, dev);
-	ret = dev_set_name(d, "busec%u", dev->index);
-	if (ret)
-		goto out_put_device;
-	ret = device_add(d);
-	if (ret)
-		goto out_put_device;
-	dev->chardev = d;
-	return 0;
-
-out_put_device:
-	put_device(d);
-	return ret;
-}
-
-void buse_server_destroy_node(struct buse_dev *dev)
-{
-	device_unregister(dev->chardev);
-	dev->chardev = NULL;
-}
-
+/* Serves every /dev/busecN with the file operations (buse_dev_init() first). */
 int buse_server_init(void)
 {
-	int ret;
-
-	ret = alloc_chrdev_region(&buse_chr_base, 0, BUSE_MAX_INDEX + 1,
-				  "busec");
-	if (ret)
-		return ret;
 	cdev_init(&buse_cdev, &buse_server_fops);
 	buse_cdev.owner = THIS_MODULE;
-	ret = cdev_add(&buse_cdev, buse_chr_base, BUSE_MAX_INDEX + 1);
-	if (ret)
-		goto out_unregister_region;
-	buse_class = buse_class_create("buse");
-	if (IS_ERR(buse_class)) {
-		ret = PTR_ERR(buse_class);
-		goto out_del_cdev;
-	}
-	return 0;
-
-out_del_cdev:
-	cdev_del(&buse_cdev);
-out_unregister_region:
-	unregister_chrdev_region(buse_chr_base, BUSE_MAX_INDEX + 1);
-	return ret;
+	return cdev_add(&buse_cdev, buse_chr_base, BUSE_MAX_INDEX + 1);
 }
 
 void buse_server_exit(void)
 {
-	class_destroy(buse_class);
 	cdev_del(&buse_cdev);
-	unregister_chrdev_region(buse_chr_base, BUSE_MAX_INDEX + 1);
 }
