@@ -43,7 +43,7 @@ KDIR ?= $(shell if [ -d /lib/modules/$(KREL_RUNNING)/build ]; then \
 	fi)
 export KDIR
 
-.PHONY: all driver user lib ctl examples unit vmtest check bench clean sparse \
+.PHONY: all driver user lib ctl examples unit vmtest check lint bench clean sparse \
 	install install-driver install-user uninstall dkms-install \
 	dkms-uninstall dkms-src deb
 
@@ -105,6 +105,10 @@ vmtest: all
 
 check:
 	tests/check
+
+# checkpatch on driver/ and the uapi header, clang-format on userspace.
+lint:
+	scripts/lint
 
 bench: all
 	tests/vm/bench $(if $(KREL),--krel $(KREL))

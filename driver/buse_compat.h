@@ -58,14 +58,17 @@ static inline void buse_vm_flags_set(struct vm_area_struct *vma,
  */
 #ifdef rq_list_empty
 typedef struct request *buse_rq_list_t;
+
 static inline void buse_rq_list_init(buse_rq_list_t *l)
 {
 	*l = NULL;
 }
+
 static inline struct request *buse_rq_list_pop(buse_rq_list_t *l)
 {
 	return rq_list_pop(l);
 }
+
 /* Order is not kept: blk-mq issues what is left one by one anyway. */
 static inline void buse_rq_list_push(buse_rq_list_t *l, struct request *rq)
 {
@@ -73,14 +76,17 @@ static inline void buse_rq_list_push(buse_rq_list_t *l, struct request *rq)
 }
 #else
 typedef struct rq_list buse_rq_list_t;
+
 static inline void buse_rq_list_init(buse_rq_list_t *l)
 {
 	rq_list_init(l);
 }
+
 static inline struct request *buse_rq_list_pop(buse_rq_list_t *l)
 {
 	return rq_list_pop(l);
 }
+
 static inline void buse_rq_list_push(buse_rq_list_t *l, struct request *rq)
 {
 	rq_list_add_tail(l, rq);

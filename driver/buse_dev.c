@@ -378,12 +378,14 @@ static int buse_validate_info(struct buse_dev_info *info)
 	    info->__pad2)
 		return -EINVAL;
 	info->flags &= BUSE_DEV_F_ALL;
-	if (!(info->flags & BUSE_DEV_F_OWNER))
-		info->owner_uid = info->owner_gid = 0;
-	else if (!uid_valid(make_kuid(current_user_ns(), info->owner_uid)) ||
-		 (info->owner_gid != BUSE_NO_GROUP &&
-		  !gid_valid(make_kgid(current_user_ns(), info->owner_gid))))
+	if (!(info->flags & BUSE_DEV_F_OWNER)) {
+		info->owner_uid = 0;
+		info->owner_gid = 0;
+	} else if (!uid_valid(make_kuid(current_user_ns(), info->owner_uid)) ||
+		   (info->owner_gid != BUSE_NO_GROUP &&
+		    !gid_valid(make_kgid(current_user_ns(), info->owner_gid)))) {
 		return -EINVAL;
+	}
 
 	if (info->index != BUSE_INDEX_ANY && info->index > BUSE_MAX_INDEX)
 		return -EINVAL;
@@ -439,8 +441,9 @@ static int buse_validate_info(struct buse_dev_info *info)
 	if ((u64)info->queue_depth * info->max_io > BUSE_MAX_QUEUE_BUFFERS)
 		return -EINVAL;
 	if (!info->nr_queues)
-		info->nr_queues = buse_default_queues(max_queues,
-				(u64)info->queue_depth * info->max_io);
+		info->nr_queues =
+			buse_default_queues(max_queues, (u64)info->queue_depth *
+							info->max_io);
 	/*
 	 * The rings are allocated whole when a server attaches; refuse now a
 	 * device whose rings could not reasonably be had.

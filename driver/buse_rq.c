@@ -762,7 +762,6 @@ void buse_rq_requeue_inflight(struct buse_dev *dev)
 	buse_rq_take_back(dev, true);
 }
 
-
 /* ------------------------------------------------------------------------
  * blk-mq operations of every buse tag set
  */

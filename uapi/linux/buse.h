@@ -127,8 +127,8 @@
 /* Limits (the driver may report lower ones in struct buse_version). */
 #define BUSE_MAX_INDEX		65535u	/* device indexes are 0..BUSE_MAX_INDEX */
 #define BUSE_INDEX_ANY		0xffffffffu /* BUSE_CTL_ADD: first free index */
-#define BUSE_MAX_QUEUES		64u	/* also capped at the number of CPUs;
-					 * the same limit for poll queues */
+/* Queues (and poll queues, each): also capped at the number of CPUs. */
+#define BUSE_MAX_QUEUES		64u
 #define BUSE_MAX_DEPTH		1024u
 #define BUSE_MIN_MAX_IO		4096u	/* max_io: a multiple of the page size */
 #define BUSE_MAX_MAX_IO		(4u << 20)
@@ -200,8 +200,8 @@ enum buse_op {
 
 /* buse_io_desc.flags: the request flags of the block layer, passed through. */
 #define BUSE_IO_F_FUA			(1u << 0)  /* write must be durable on completion */
-#define BUSE_IO_F_PREFLUSH		(1u << 1)  /* informational: the block layer
-					    * sends the flush as a FLUSH first */
+/* Informational: the block layer sends the flush as a FLUSH first. */
+#define BUSE_IO_F_PREFLUSH		(1u << 1)
 #define BUSE_IO_F_NOUNMAP		(1u << 2)  /* WRITE_ZEROES: keep allocated */
 #define BUSE_IO_F_SYNC			(1u << 3)
 #define BUSE_IO_F_META			(1u << 4)
@@ -210,7 +210,6 @@ enum buse_op {
 #define BUSE_IO_F_FAILFAST_TRANSPORT	(1u << 7)
 #define BUSE_IO_F_FAILFAST_DRIVER	(1u << 8)
 #define BUSE_IO_F_IDLE			(1u << 9)
-
 
 /* One request, written by the kernel into the submission ring. */
 struct buse_io_desc {
@@ -342,7 +341,8 @@ struct buse_dev_info {
 	__u32	max_write_zeroes;	/* bytes per WRITE_ZEROES; default: maximum */
 	__u32	discard_granularity;	/* bytes; default logical_block_size */
 	__u32	timeout;		/* seconds a request may be with the server; 0: no limit */
-	__u32	recovery_timeout;	/* RECOVERABLE: seconds I/O waits for a server; 0: forever */
+	/* RECOVERABLE: seconds I/O waits for a server; 0: forever */
+	__u32	recovery_timeout;
 	__u32	owner_uid;		/* with BUSE_DEV_F_OWNER */
 	__u32	owner_gid;		/* with BUSE_DEV_F_OWNER; BUSE_NO_GROUP: none */
 	__u32	__pad2;
