@@ -11,7 +11,7 @@
  * ioctls and closes it again, so the functions are stateless and
  * thread-safe.  Creating devices requires CAP_SYS_ADMIN; a device's
  * owner (BUSE_DEV_F_OWNER) may see its info and remove it without
- * (docs/permissions.md).
+ * (buse(7), PERMISSIONS).
  *
  * Errors are returned as negative errno values (never via errno).  The
  * codes common to every call are:
