@@ -23,6 +23,18 @@ const char *bdus_version_string(void)
 		"." BDUS_STR(BDUS_VERSION_PATCH);
 }
 
+/* given_size >= min_size, else -EINVAL and a message. */
+static int size_check(size_t given_size, size_t min_size, const char *func,
+		      const char *what)
+{
+	if (given_size >= min_size)
+		return 0;
+	fprintf(stderr, "libbdus: %s: struct %s of %zu bytes, smaller than "
+		"its first layout (%zu bytes)\n", func, what, given_size,
+		min_size);
+	return -EINVAL;
+}
+
 int bdus_struct_import(void *own, size_t own_size, const void *given,
 		       size_t given_size, size_t min_size, const char *func,
 		       const char *what)
@@ -33,12 +45,8 @@ int bdus_struct_import(void *own, size_t own_size, const void *given,
 	memset(own, 0, own_size);
 	if (!given)
 		return 0;
-	if (given_size < min_size) {
-		fprintf(stderr, "libbdus: %s: struct %s of %zu bytes, smaller "
-			"than its first layout (%zu bytes)\n", func, what,
-			given_size, min_size);
+	if (size_check(given_size, min_size, func, what))
 		return -EINVAL;
-	}
 	tail = (const unsigned char *)given + own_size;
 	for (i = own_size; i < given_size; i++, tail++) {
 		if (*tail) {
@@ -51,6 +59,17 @@ int bdus_struct_import(void *own, size_t own_size, const void *given,
 		}
 	}
 	memcpy(own, given, given_size < own_size ? given_size : own_size);
+	return 0;
+}
+
+int bdus_struct_export(void *given, size_t given_size, const void *own,
+		       size_t own_size, size_t min_size, const char *func,
+		       const char *what)
+{
+	if (size_check(given_size, min_size, func, what))
+		return -EINVAL;
+	memset(given, 0, given_size);
+	memcpy(given, own, given_size < own_size ? given_size : own_size);
 	return 0;
 }
 

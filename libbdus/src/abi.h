@@ -37,6 +37,16 @@ int bdus_struct_import(void *own, size_t own_size, const void *given,
 		       const char *what);
 
 /*
+ * The other way: the library's struct `own` (own_size bytes) into the
+ * caller's `given` (given_size bytes): given is zeroed, then gets the
+ * first min(given_size, own_size) bytes.  -EINVAL, with a message, if
+ * given_size < min_size (given untouched).  Else 0.
+ */
+int bdus_struct_export(void *given, size_t given_size, const void *own,
+		       size_t own_size, size_t min_size, const char *func,
+		       const char *what);
+
+/*
  * The same for a struct storage_engine / struct bdus_opts of the caller,
  * with the first published layouts as minima.  A NULL given is accepted
  * (own zeroed); the callers decide what NULL means.
