@@ -135,7 +135,7 @@ install-user: user
 	ln -sf libbdus.so.0 $(DESTDIR)$(LIBDIR)/libbdus.so
 	install -m 0644 libbdus/libbdus.a $(DESTDIR)$(LIBDIR)/
 	install -m 0644 libbdus/include/bdus.h libbdus/include/bdus_ctl.h \
-		$(DESTDIR)$(INCDIR)/
+		libbdus/include/bdus_cli.h $(DESTDIR)$(INCDIR)/
 	install -m 0644 uapi/linux/buse.h $(DESTDIR)$(UAPI_INCDIR)/linux/
 	$(MAKE) -C libbdus PREFIX=$(PREFIX) LIBDIR=$(LIBDIR) INCDIR=$(INCDIR) \
 		bdus.pc.install
@@ -160,6 +160,7 @@ uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libbdus.so.0 $(DESTDIR)$(LIBDIR)/libbdus.so \
 		$(DESTDIR)$(LIBDIR)/libbdus.a $(DESTDIR)$(LIBDIR)/pkgconfig/bdus.pc \
 		$(DESTDIR)$(INCDIR)/bdus.h $(DESTDIR)$(INCDIR)/bdus_ctl.h \
+		$(DESTDIR)$(INCDIR)/bdus_cli.h \
 		$(DESTDIR)$(UAPI_INCDIR)/linux/buse.h $(DESTDIR)$(SBINDIR)/busectl \
 		$(DESTDIR)$(UDEVDIR)/60-buse.rules \
 		$(DESTDIR)$(LIBEXECDIR)/buse/buse-service \

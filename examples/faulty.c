@@ -39,8 +39,8 @@
  * Once the device is served the program prints its path (/dev/buseN) on
  * stdout, in both modes, so a script can wait for that line.
  *
- * The command line and the serving logic shared by the examples are in
- * example_cli.c; this file has the engine and its fault options.
+ * The command line and the serving logic every server shares are
+ * libbdus' (bdus_cli.h, bdus_main(3)); this file has the engine and its fault options.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -56,9 +56,9 @@
 #include <unistd.h>
 
 #include <bdus.h>
+#include <bdus_cli.h>
 #include <bdus_ctl.h>
 
-#include "example_cli.h"
 
 static const char *prog = "faulty";
 
@@ -502,10 +502,10 @@ static void *signal_main(void *arg)
 }
 
 /* ------------------------------------------------------------------------
- * Command line (the shared part is in example_cli.c)
+ * Command line (the shared part is libbdus' bdus_cli.h)
  */
 
-static void usage(FILE *f, const struct ex_cli_spec *s)
+static void usage(FILE *f, const struct bdus_cli_spec *s)
 {
 	fprintf(f,
 		"Usage: %s [FAULT OPTIONS] [--size SIZE] N\n"
@@ -536,7 +536,7 @@ static void usage(FILE *f, const struct ex_cli_spec *s)
 		"\n"
 		"Device options:\n",
 		s->prog, s->prog);
-	ex_cli_usage_options(f, s);
+	bdus_cli_usage(f, s);
 }
 
 static int parse_mode(const char *s, enum mode *out)
@@ -572,7 +572,7 @@ static int parse_errno(const char *s, int *out)
 			return 0;
 		}
 	}
-	if (ex_parse_u32(s, &v) || !v || v > 4095)
+	if (bdus_parse_u32(s, &v) || !v || v > 4095)
 		return -EINVAL;
 	*out = (int)v;
 	return 0;
@@ -613,7 +613,7 @@ static int parse_ops(const char *s, uint32_t *out)
 	return ret;
 }
 
-/* The fault options (ex_cli_spec.parse) into the struct faulty ctx. */
+/* The fault options (bdus_cli_spec.parse) into the struct faulty ctx. */
 static int parse_fault_option(void *ctx, int opt, const char *arg,
 			      const char **valid)
 {
@@ -623,7 +623,7 @@ static int parse_fault_option(void *ctx, int opt, const char *arg,
 
 	switch (opt) {
 	case 'e':
-		ret = ex_parse_u32(arg, &v);
+		ret = bdus_parse_u32(arg, &v);
 		if (ret)
 			return ret;
 		if (!v)
@@ -637,7 +637,7 @@ static int parse_fault_option(void *ctx, int opt, const char *arg,
 		*valid = "an errno name such as EIO, or 1..4095";
 		return parse_errno(arg, &f->err);
 	case 'D':
-		ret = ex_parse_u32(arg, &v);
+		ret = bdus_parse_u32(arg, &v);
 		if (!ret)
 			f->delay_ns = (uint64_t)v * 1000000u;
 		return ret;
@@ -652,7 +652,7 @@ static int parse_fault_option(void *ctx, int opt, const char *arg,
 	}
 }
 
-/* After serving (ex_cli_spec.served): the counts, on stderr. */
+/* After serving (bdus_cli_spec.served): the counts, on stderr. */
 static void summary(void *ctx)
 {
 	struct faulty *f = ctx;
@@ -680,9 +680,9 @@ static const struct option fault_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static const struct ex_cli_spec spec = {
+static const struct bdus_cli_spec spec = {
 	.prog = "faulty",
-	.flags = EX_CLI_TIMEOUT | EX_CLI_IN_MEMORY,
+	.flags = BDUS_CLI_TIMEOUT | BDUS_CLI_IN_MEMORY,
 	.usage = usage,
 	.shortopts = "e:M:E:D:o:v",
 	.longopts = fault_options,
@@ -702,10 +702,10 @@ int main(int argc, char **argv)
 	};
 	pthread_t sigthread;
 	sigset_t set;
-	struct ex_cli c;
+	struct bdus_cli c;
 	int ret;
 
-	if (!ex_cli_parse(&spec, &f, argc, argv, &c, &ret))
+	if (!bdus_cli_parse(&spec, &f, argc, argv, &c, &ret))
 		return ret;
 
 	/* Every thread, the library's included, inherits this mask. */
@@ -721,6 +721,6 @@ int main(int argc, char **argv)
 	}
 	pthread_detach(sigthread);
 
-	return ex_cli_serve(&c, &faulty_engine, &f,
-			    BDUS_OPT_NO_SIGNALS | BDUS_OPT_NO_PARTSCAN);
+	return bdus_cli_serve(&c, &faulty_engine, &f,
+			      BDUS_OPT_NO_SIGNALS | BDUS_OPT_NO_PARTSCAN);
 }

@@ -61,8 +61,8 @@
  * Once the device is served the program prints its path (/dev/buseN) on
  * stdout, in both modes, so a script can wait for that line.
  *
- * The command line and the serving logic shared by the examples are in
- * example_cli.c; this file has the engine, the image handling and the
+ * The command line and the serving logic every server shares are
+ * libbdus' (bdus_cli.h, bdus_main(3)); this file has the engine, the image handling and the
  * -B and -v options.
  */
 #include <errno.h>
@@ -84,9 +84,9 @@
 #include <linux/fs.h>
 
 #include <bdus.h>
+#include <bdus_cli.h>
 #include <bdus_ctl.h>
 
-#include "example_cli.h"
 
 static const char *prog = "file";
 
@@ -691,10 +691,10 @@ static const struct storage_engine blkdev_engine = {
 };
 
 /* ------------------------------------------------------------------------
- * Command line (the shared part is in example_cli.c)
+ * Command line (the shared part is libbdus' bdus_cli.h)
  */
 
-static void usage(FILE *f, const struct ex_cli_spec *s)
+static void usage(FILE *f, const struct bdus_cli_spec *s)
 {
 	fprintf(f,
 		"Usage: %s [OPTIONS] IMAGE N\n"
@@ -706,12 +706,12 @@ static void usage(FILE *f, const struct ex_cli_spec *s)
 		"serving.  Stops on SIGINT/SIGTERM or when the device is removed.\n"
 		"\n",
 		s->prog, s->prog);
-	ex_cli_usage_options(f, s);
+	bdus_cli_usage(f, s);
 	fprintf(f, "A block device IMAGE is opened exclusively (it must not be "
 		"mounted).\n");
 }
 
-/* -B and -v (ex_cli_spec.parse) into the struct fe_image ctx. */
+/* -B and -v (bdus_cli_spec.parse) into the struct fe_image ctx. */
 static int parse_image_option(void *ctx, int opt, const char *arg,
 			      const char **valid)
 {
@@ -734,9 +734,9 @@ static const struct option image_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static const struct ex_cli_spec spec = {
+static const struct bdus_cli_spec spec = {
 	.prog = "file",
-	.flags = EX_CLI_PBS | EX_CLI_READ_ONLY | EX_CLI_IMAGE,
+	.flags = BDUS_CLI_PBS | BDUS_CLI_READ_ONLY | BDUS_CLI_IMAGE,
 	.usage = usage,
 	.help_size =
 		"the device's capacity (e.g. 256M, 1G): a\n"
@@ -869,15 +869,17 @@ static uint64_t image_blocks(const struct fe_image *img, uint32_t lbs)
 }
 
 /* Serves the existing device c->index from img: main()'s exit status. */
-static int serve_existing(const struct ex_cli *c, struct fe_image *img)
+static int serve_existing(const struct bdus_cli *c, struct fe_image *img)
 {
-	struct bdus_opts opts = ex_cli_opts(c, 0);
+	struct bdus_opts opts;
 	struct buse_dev_info info;
 	uint64_t dev_size = 0, size;
 	uint32_t lbs = BUSE_DEF_BLOCK_SIZE;
 	bool use_size = c->have_size;
 	int ret;
 
+	if (bdus_cli_opts(c, 0, &opts))
+		return 1;
 	ret = bdus_ctl_info(c->index, &info);
 	if (ret == -ENODEV || ret == -ENOENT) {
 		fprintf(stderr, "%s: no device %u%s\n", prog, c->index,
@@ -911,37 +913,40 @@ static int serve_existing(const struct ex_cli *c, struct fe_image *img)
 		return 1;
 	}
 	opts.size = dev_size ? 0 : size;
-	return ex_cli_serve_index(c, img->is_blk ? &blkdev_engine :
-				  &file_engine, img, &opts);
+	return bdus_cli_serve_index(c, img->is_blk ? &blkdev_engine :
+				    &file_engine, img, &opts);
 }
 
 /*
  * Creates a device of IMAGE's size (or --size), serves it from img and
  * removes it: main()'s exit status.
  */
-static int create_and_serve(const struct ex_cli *c, struct fe_image *img)
+static int create_and_serve(const struct bdus_cli *c, struct fe_image *img)
 {
-	struct bdus_opts opts = ex_cli_opts(c, 0);
-	struct buse_dev_info info = ex_cli_dev_info(c);
+	struct bdus_opts opts;
+	struct buse_dev_info info;
 	uint32_t lbs = c->lbs ? c->lbs : BUSE_DEF_BLOCK_SIZE;
 
+	if (bdus_cli_opts(c, 0, &opts) || bdus_cli_dev_info(c, &info))
+		return 1;
 	img->read_only = c->read_only;
 	if (open_image(img, c->have_size ? c->size : 0))
 		return 1;
 	info.size = c->have_size ? c->size : image_blocks(img, lbs);
 	if (!info.size)
 		return 1;
-	return ex_cli_create_and_serve(c, &info, img->is_blk ? &blkdev_engine :
-				       &file_engine, img, &opts);
+	return bdus_cli_create_and_serve(c, &info, img->is_blk ?
+					 &blkdev_engine : &file_engine, img,
+					 &opts);
 }
 
 int main(int argc, char **argv)
 {
 	struct fe_image img = { .fd = -1 };
-	struct ex_cli c;
+	struct bdus_cli c;
 	int ret;
 
-	if (!ex_cli_parse(&spec, &img, argc, argv, &c, &ret))
+	if (!bdus_cli_parse(&spec, &img, argc, argv, &c, &ret))
 		return ret;
 	img.path = c.image;
 	ret = c.create ? create_and_serve(&c, &img) : serve_existing(&c, &img);

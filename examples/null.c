@@ -23,8 +23,8 @@
  * Once the device is served the program prints its path (/dev/buseN) on
  * stdout, in both modes, so a script can wait for that line.
  *
- * The command line and the serving logic shared by the examples are in
- * example_cli.c; this file has the engine.
+ * The command line and the serving logic every server shares are
+ * libbdus' (bdus_cli.h, bdus_main(3)); this file has the engine.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -33,8 +33,8 @@
 #include <string.h>
 
 #include <bdus.h>
+#include <bdus_cli.h>
 
-#include "example_cli.h"
 
 /* ------------------------------------------------------------------------
  * The engine
@@ -137,10 +137,10 @@ static const struct storage_engine null_engine = {
 };
 
 /* ------------------------------------------------------------------------
- * Command line (the shared part is in example_cli.c)
+ * Command line (the shared part is libbdus' bdus_cli.h)
  */
 
-static void usage(FILE *f, const struct ex_cli_spec *s)
+static void usage(FILE *f, const struct bdus_cli_spec *s)
 {
 	fprintf(f,
 		"Usage: %s [--size SIZE] N\n"
@@ -152,22 +152,18 @@ static void usage(FILE *f, const struct ex_cli_spec *s)
 		"Stops on SIGINT/SIGTERM or when the device is removed.\n"
 		"\n",
 		s->prog, s->prog);
-	ex_cli_usage_options(f, s);
+	bdus_cli_usage(f, s);
 }
 
-static const struct ex_cli_spec spec = {
+static const struct bdus_cli_spec spec = {
 	.prog = "null",
-	.flags = EX_CLI_PBS | EX_CLI_READ_ONLY,
+	.flags = BDUS_CLI_PBS | BDUS_CLI_READ_ONLY,
 	.usage = usage,
 };
 
 int main(int argc, char **argv)
 {
 	struct null_dev nd = { 0 };
-	struct ex_cli c;
-	int status;
 
-	if (!ex_cli_parse(&spec, NULL, argc, argv, &c, &status))
-		return status;
-	return ex_cli_serve(&c, &null_engine, &nd, 0);
+	return bdus_main(argc, argv, &null_engine, &spec, &nd);
 }

@@ -24,8 +24,8 @@
  * Once the device is served the program prints its path (/dev/buseN) on
  * stdout, in both modes, so a script can wait for that line.
  *
- * The command line and the serving logic shared by the examples are in
- * example_cli.c; this file has the engine.
+ * The command line and the serving logic every server shares are
+ * libbdus' (bdus_cli.h, bdus_main(3)); this file has the engine.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -35,8 +35,8 @@
 #include <unistd.h>
 
 #include <bdus.h>
+#include <bdus_cli.h>
 
-#include "example_cli.h"
 
 /* ------------------------------------------------------------------------
  * The engine
@@ -163,10 +163,10 @@ static const struct storage_engine ramdisk_engine = {
 };
 
 /* ------------------------------------------------------------------------
- * Command line (the shared part is in example_cli.c)
+ * Command line (the shared part is libbdus' bdus_cli.h)
  */
 
-static void usage(FILE *f, const struct ex_cli_spec *s)
+static void usage(FILE *f, const struct bdus_cli_spec *s)
 {
 	fprintf(f,
 		"Usage: %s [--size SIZE] N\n"
@@ -177,22 +177,18 @@ static void usage(FILE *f, const struct ex_cli_spec *s)
 		"Stops on SIGINT/SIGTERM or when the device is removed.\n"
 		"\n",
 		s->prog, s->prog);
-	ex_cli_usage_options(f, s);
+	bdus_cli_usage(f, s);
 }
 
-static const struct ex_cli_spec spec = {
+static const struct bdus_cli_spec spec = {
 	.prog = "ramdisk",
-	.flags = EX_CLI_PBS | EX_CLI_READ_ONLY | EX_CLI_IN_MEMORY,
+	.flags = BDUS_CLI_PBS | BDUS_CLI_READ_ONLY | BDUS_CLI_IN_MEMORY,
 	.usage = usage,
 };
 
 int main(int argc, char **argv)
 {
 	struct ramdisk rd = { 0 };
-	struct ex_cli c;
-	int status;
 
-	if (!ex_cli_parse(&spec, NULL, argc, argv, &c, &status))
-		return status;
-	return ex_cli_serve(&c, &ramdisk_engine, &rd, 0);
+	return bdus_main(argc, argv, &ramdisk_engine, &spec, &rd);
 }

@@ -25,7 +25,17 @@
  * Errors are returned as negative errno values, never through errno.
  *
  * The control functions (create, remove, list devices; parse sizes) are in
- * bdus_ctl.h, which is part of the same library.
+ * bdus_ctl.h, which is part of the same library; the standard command
+ * line of a server (bdus_main()) in bdus_cli.h.
+ *
+ * ABI.  The functions that take a struct storage_engine or struct
+ * bdus_opts are inline wrappers that pass the sizes of those structs, as
+ * this header defines them, to the exported *_sized() functions.  A
+ * program built against this header keeps working with later versions of
+ * libbdus.so.0, whose structs may have grown: the fields it does not know
+ * are zero (callbacks absent, options off).  The library refuses
+ * (-EINVAL, with a message on stderr) a struct larger than its own whose
+ * unknown fields are not zero: the program needs a newer library.
  */
 #ifndef BDUS_H
 #define BDUS_H
@@ -41,8 +51,11 @@
 #endif
 
 #define BDUS_VERSION_MAJOR 0
-#define BDUS_VERSION_MINOR 1
+#define BDUS_VERSION_MINOR 2
 #define BDUS_VERSION_PATCH 0
+/* The version as one number: MAJOR * 10000 + MINOR * 100 + PATCH. */
+#define BDUS_VERSION (BDUS_VERSION_MAJOR * 10000 + \
+		      BDUS_VERSION_MINOR * 100 + BDUS_VERSION_PATCH)
 
 #ifdef __cplusplus
 extern "C" {
@@ -325,7 +338,8 @@ struct storage_engine {
 /*
  * Print nothing.  The library writes to stderr only to warn, in one line
  * and once per process, that the serving threads could not be made I/O
- * flushers (see "Memory" below).
+ * flushers (see "Memory" below).  (A struct refused for its size, see
+ * "ABI" above, is reported all the same: the options are not read yet.)
  */
 #define BDUS_OPT_QUIET		(1u << 4)
 /*
@@ -492,8 +506,15 @@ struct bdus_opts {
  * process must block them too (threads created by the engine from open()
  * inherit the mask; the library's own threads block all signals).
  *
+ * bdus_serve() is an inline wrapper: bdus_serve_sized() also takes
+ * engine_size and opts_size, the sizes of *engine and *opts in the
+ * caller's build (see "ABI" at the top).
+ *
  * Returns 0, or a negative errno:
- *   -EINVAL   engine or engine->read/write is NULL, unknown bits in
+ *   -EINVAL   engine_size or opts_size smaller than the first layout
+ *             (libbdus 0.1), or larger than this library's with non-zero
+ *             bytes past it (a message on stderr says which);
+ *             engine or engine->read/write is NULL, unknown bits in
  *             engine->flags, index > BUSE_MAX_INDEX, bad opts (unknown
  *             flags, BDUS_OPT_NO_PIN with BDUS_OPT_PIN_NEAR, poll_us >
  *             BDUS_MAX_POLL_US, poll_us with BDUS_OPT_NO_POLL,
@@ -518,11 +539,24 @@ struct bdus_opts {
  *   any other errno of open(2), mmap(2), signalfd(2), eventfd(2),
  *   pthread_create(3) or BUSE_IOC_RUN (e.g. -ENXIO, -EFAULT).
  */
-BDUS_API int bdus_serve(uint32_t index, const struct storage_engine *engine,
-			void *ctx, const struct bdus_opts *opts);
+BDUS_API int bdus_serve_sized(uint32_t index,
+			      const struct storage_engine *engine,
+			      size_t engine_size, void *ctx,
+			      const struct bdus_opts *opts, size_t opts_size);
+
+static inline int bdus_serve(uint32_t index,
+			     const struct storage_engine *engine, void *ctx,
+			     const struct bdus_opts *opts)
+{
+	return bdus_serve_sized(index, engine, sizeof(*engine), ctx, opts,
+				sizeof(*opts));
+}
 
 /*
  * bdus_create_and_serve - create a device, serve it, remove it.
+ *
+ * An inline wrapper of bdus_create_and_serve_sized(), which takes the
+ * struct sizes as bdus_serve_sized() does.
  *
  * Creates the device described by *info with bdus_ctl_add() (see
  * bdus_ctl.h: info->index may be BUSE_INDEX_ANY; on success *info holds
@@ -544,9 +578,20 @@ BDUS_API int bdus_serve(uint32_t index, const struct storage_engine *engine,
  * -EINVAL without creating anything for a NULL info or bad engine/opts,
  * and likewise the mlockall(2) error of BDUS_OPT_MLOCK.
  */
-BDUS_API int bdus_create_and_serve(struct buse_dev_info *info,
-				   const struct storage_engine *engine,
-				   void *ctx, const struct bdus_opts *opts);
+BDUS_API int bdus_create_and_serve_sized(struct buse_dev_info *info,
+					 const struct storage_engine *engine,
+					 size_t engine_size, void *ctx,
+					 const struct bdus_opts *opts,
+					 size_t opts_size);
+
+static inline int bdus_create_and_serve(struct buse_dev_info *info,
+					const struct storage_engine *engine,
+					void *ctx,
+					const struct bdus_opts *opts)
+{
+	return bdus_create_and_serve_sized(info, engine, sizeof(*engine), ctx,
+					   opts, sizeof(*opts));
+}
 
 /*
  * bdus_complete - answer a request for which a callback returned
@@ -583,6 +628,20 @@ BDUS_API int bdus_complete(const struct bdus_req *req, int result);
  * on_ready(), req->dev) and bdus_serve() must not have returned yet.
  */
 BDUS_API void bdus_stop(const struct bdus_dev *dev);
+
+/* ------------------------------------------------------------------------
+ * Version
+ */
+
+/*
+ * bdus_version - the version of the libbdus the program runs with, as
+ * BDUS_VERSION is for the bdus.h it was built with: MAJOR * 10000 +
+ * MINOR * 100 + PATCH.
+ */
+BDUS_API int bdus_version(void);
+
+/* bdus_version_string - the same as "MAJOR.MINOR.PATCH" (static storage). */
+BDUS_API const char *bdus_version_string(void);
 
 #ifdef __cplusplus
 }

@@ -38,6 +38,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "abi.h"
 #include "bdus.h"
 #include "bdus_ctl.h"
 #include "cpulist.h"
@@ -589,46 +590,58 @@ out:
 	return ret;
 }
 
-int bdus_serve(uint32_t index, const struct storage_engine *engine, void *ctx,
-	       const struct bdus_opts *opts)
+int bdus_serve_sized(uint32_t index, const struct storage_engine *engine,
+		     size_t engine_size, void *ctx,
+		     const struct bdus_opts *opts, size_t opts_size)
 {
+	struct storage_engine e;
+	struct bdus_opts o;
 	struct sigstate ss;
 	int ret;
 
-	if (bdus_engine_check(engine) || opts_check(opts) ||
+	/* Our own copies, in our layout; the queue threads use e. */
+	if (bdus_engine_import(&e, engine, engine_size, "bdus_serve") ||
+	    bdus_opts_import(&o, opts, opts_size, "bdus_serve") ||
+	    bdus_engine_check(engine ? &e : NULL) || opts_check(&o) ||
 	    index > BUSE_MAX_INDEX)
 		return -EINVAL;
-	ret = lock_memory(opts);
+	ret = lock_memory(&o);
 	if (ret)
 		return ret;
-	ret = signals_begin(&ss, opts);
+	ret = signals_begin(&ss, &o);
 	if (ret)
 		return ret;
-	ret = serve(index, engine, ctx, opts, ss.fd);
+	ret = serve(index, &e, ctx, &o, ss.fd);
 	signals_end(&ss);
 	return ret;
 }
 
-int bdus_create_and_serve(struct buse_dev_info *info,
-			  const struct storage_engine *engine, void *ctx,
-			  const struct bdus_opts *opts)
+int bdus_create_and_serve_sized(struct buse_dev_info *info,
+				const struct storage_engine *engine,
+				size_t engine_size, void *ctx,
+				const struct bdus_opts *opts, size_t opts_size)
 {
+	const char *func = "bdus_create_and_serve";
+	struct storage_engine e;
+	struct bdus_opts o;
 	struct sigstate ss;
 	int ret, rret;
 
-	if (!info || bdus_engine_check(engine) || opts_check(opts))
+	if (bdus_engine_import(&e, engine, engine_size, func) ||
+	    bdus_opts_import(&o, opts, opts_size, func) || !info ||
+	    bdus_engine_check(engine ? &e : NULL) || opts_check(&o))
 		return -EINVAL;
 	/* Before the add: no device is created if locking fails. */
-	ret = lock_memory(opts);
+	ret = lock_memory(&o);
 	if (ret)
 		return ret;
 	/* Before the add: a signal from here on still removes the device. */
-	ret = signals_begin(&ss, opts);
+	ret = signals_begin(&ss, &o);
 	if (ret)
 		return ret;
 	ret = bdus_ctl_add(info);
 	if (!ret) {
-		ret = serve(info->index, engine, ctx, opts, ss.fd);
+		ret = serve(info->index, &e, ctx, &o, ss.fd);
 		/* Not forced: a device still in use (mounted) stays. */
 		rret = bdus_ctl_remove(info->index);
 		/* -ENODEV: already removed (that is how we may have stopped). */
@@ -637,4 +650,34 @@ int bdus_create_and_serve(struct buse_dev_info *info,
 	}
 	signals_end(&ss);
 	return ret;
+}
+
+/*
+ * libbdus 0.1's entry points, without sizes, for the programs built
+ * against its bdus.h: bdus_serve@BDUS_0.1 and bdus_create_and_serve@
+ * BDUS_0.1 in libbdus.so.  Their structs have the 0.1 layouts.
+ */
+BDUS_API int bdus_serve_0_1(uint32_t index,
+			    const struct storage_engine *engine, void *ctx,
+			    const struct bdus_opts *opts);
+BDUS_API int bdus_create_and_serve_0_1(struct buse_dev_info *info,
+				       const struct storage_engine *engine,
+				       void *ctx, const struct bdus_opts *opts);
+
+__asm__(".symver bdus_serve_0_1, bdus_serve@BDUS_0.1");
+__asm__(".symver bdus_create_and_serve_0_1, bdus_create_and_serve@BDUS_0.1");
+
+int bdus_serve_0_1(uint32_t index, const struct storage_engine *engine,
+		   void *ctx, const struct bdus_opts *opts)
+{
+	return bdus_serve_sized(index, engine, BDUS_ENGINE_SIZE_0_1, ctx, opts,
+				BDUS_OPTS_SIZE_0_1);
+}
+
+int bdus_create_and_serve_0_1(struct buse_dev_info *info,
+			      const struct storage_engine *engine, void *ctx,
+			      const struct bdus_opts *opts)
+{
+	return bdus_create_and_serve_sized(info, engine, BDUS_ENGINE_SIZE_0_1,
+					   ctx, opts, BDUS_OPTS_SIZE_0_1);
 }

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "abi.h"
 #include "bdus.h"
 #include "ring.h"
 
@@ -1735,4 +1736,35 @@ Test(dispatch_geometry, bad_layouts_rejected)
 	BAD(a.cq_off = UINT32_MAX & ~7u);
 	BAD(a.flags = ~BUSE_ATTACH_F_ALL);	/* a flag we never asked for */
 #undef BAD
+}
+
+/* ------------------------------------------------------------------------
+ * An engine built against a smaller struct storage_engine (abi.h)
+ */
+
+/*
+ * full_engine as a program whose bdus.h ended the struct after write
+ * would pass it: its optional callbacks are absent, the requests for them
+ * answered -EOPNOTSUPP, and nothing is called.
+ */
+Test(dispatch, smaller_engine_struct_callbacks_absent)
+{
+	static struct storage_engine own;
+	size_t small = bdus_offsetofend(struct storage_engine, write);
+	struct buse_io_cqe c[3];
+
+	cr_assert_eq(bdus_struct_import(&own, sizeof(own), &full_engine, small,
+					small, "test", "storage_engine"), 0);
+	fake_setup(&own);
+	put_desc(2, BUSE_OP_FLUSH, 0, 0, 0);
+	put_desc(1, BUSE_OP_DISCARD, 0, 0, 512);
+	put_desc(0, BUSE_OP_WRITE, 0, 0, 512);
+	publish();
+	cr_assert_eq(bdus_queue_process(&fk.q), 3);
+	cr_assert_eq(rec.ncalls, 1);
+	cr_assert_eq(rec.calls[0].op, BUSE_OP_WRITE);
+	cr_assert_eq(reap(c, 3), 3);
+	expect_cqe(&c[0], 2, -EOPNOTSUPP);
+	expect_cqe(&c[1], 1, -EOPNOTSUPP);
+	expect_cqe(&c[2], 0, 0);
 }

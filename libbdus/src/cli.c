@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * example_cli - the command line shared by the example engines.  See
- * example_cli.h.
+ * cli.c - the standard command line of a server: bdus_main() and the
+ * bdus_cli_*() functions.  See bdus_cli.h.
+ *
+ * The public functions import the caller's structs into the library's
+ * layouts (abi.h) and call the static functions below, which work on
+ * those copies only.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -11,10 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <bdus.h>
-#include <bdus_ctl.h>
-
-#include "example_cli.h"
+#include "abi.h"
+#include "bdus.h"
+#include "bdus_cli.h"
+#include "bdus_ctl.h"
 
 /* Long-only options. */
 enum { OPT_POLL_US = 256, OPT_MLOCK, OPT_NO_PIN, OPT_PIN_NEAR, OPT_POLL_QUEUES };
@@ -23,7 +27,7 @@ enum { OPT_POLL_US = 256, OPT_MLOCK, OPT_NO_PIN, OPT_PIN_NEAR, OPT_POLL_QUEUES }
 static const struct {
 	struct option opt;
 	const char *shortopt;	/* for getopt's string; NULL: long only */
-	unsigned int needs;	/* the EX_CLI_* flag that enables it, or 0 */
+	unsigned int needs;	/* the BDUS_CLI_* flag that enables it, or 0 */
 	bool create_only;
 } shared[] = {
 	{ { "size", required_argument, NULL, 's' }, "s:", 0, false },
@@ -36,10 +40,10 @@ static const struct {
 	{ { "logical-block-size", required_argument, NULL, 'b' }, "b:", 0,
 	  true },
 	{ { "physical-block-size", required_argument, NULL, 'p' }, "p:",
-	  EX_CLI_PBS, true },
-	{ { "read-only", no_argument, NULL, 'r' }, "r", EX_CLI_READ_ONLY,
+	  BDUS_CLI_PBS, true },
+	{ { "read-only", no_argument, NULL, 'r' }, "r", BDUS_CLI_READ_ONLY,
 	  true },
-	{ { "timeout", required_argument, NULL, 't' }, "t:", EX_CLI_TIMEOUT,
+	{ { "timeout", required_argument, NULL, 't' }, "t:", BDUS_CLI_TIMEOUT,
 	  true },
 	{ { "poll-us", required_argument, NULL, OPT_POLL_US }, NULL, 0,
 	  false },
@@ -57,12 +61,12 @@ static const struct {
 	"(powers of 1000), e.g. 256M"
 
 /* Whether s accepts shared option i. */
-static bool accepts(const struct ex_cli_spec *s, size_t i)
+static bool accepts(const struct bdus_cli_spec *s, size_t i)
 {
 	return (s->flags & shared[i].needs) == shared[i].needs;
 }
 
-int ex_parse_u32(const char *s, uint32_t *out)
+int bdus_parse_u32(const char *s, uint32_t *out)
 {
 	char *end;
 	unsigned long v;
@@ -79,7 +83,7 @@ int ex_parse_u32(const char *s, uint32_t *out)
 	return 0;
 }
 
-int ex_parse_size32(const char *s, uint32_t *out)
+int bdus_parse_size32(const char *s, uint32_t *out)
 {
 	uint64_t v;
 	int ret = bdus_parse_size(s, &v);
@@ -96,7 +100,7 @@ int ex_parse_size32(const char *s, uint32_t *out)
  * Parses shared option opt (with optarg arg) into c: 0, -EINVAL, -ERANGE
  * or -EDOM.
  */
-static int parse_shared(struct ex_cli *c, int opt, const char *arg)
+static int parse_shared(struct bdus_cli *c, int opt, const char *arg)
 {
 	int ret;
 
@@ -111,24 +115,24 @@ static int parse_shared(struct ex_cli *c, int opt, const char *arg)
 		c->create = true;
 		return 0;
 	case 'q':
-		return ex_parse_u32(arg, &c->queues);
+		return bdus_parse_u32(arg, &c->queues);
 	case OPT_POLL_QUEUES:
-		return ex_parse_u32(arg, &c->poll_queues);
+		return bdus_parse_u32(arg, &c->poll_queues);
 	case 'd':
-		return ex_parse_u32(arg, &c->depth);
+		return bdus_parse_u32(arg, &c->depth);
 	case 'm':
-		return ex_parse_size32(arg, &c->max_io);
+		return bdus_parse_size32(arg, &c->max_io);
 	case 'b':
-		return ex_parse_size32(arg, &c->lbs);
+		return bdus_parse_size32(arg, &c->lbs);
 	case 'p':
-		return ex_parse_size32(arg, &c->pbs);
+		return bdus_parse_size32(arg, &c->pbs);
 	case 'r':
 		c->read_only = true;
 		return 0;
 	case 't':
-		return ex_parse_u32(arg, &c->timeout);
+		return bdus_parse_u32(arg, &c->timeout);
 	case OPT_POLL_US:
-		ret = ex_parse_u32(arg, &c->poll_us);
+		ret = bdus_parse_u32(arg, &c->poll_us);
 		if (!ret && c->poll_us > BDUS_MAX_POLL_US)
 			ret = -ERANGE;
 		c->no_poll = !ret && !c->poll_us;
@@ -151,7 +155,7 @@ static int parse_shared(struct ex_cli *c, int opt, const char *arg)
  * "--queues, --depth, ... and --read-only need --create": the create-only
  * options s accepts.
  */
-static void print_create_only(const struct ex_cli_spec *s)
+static void print_create_only(const struct bdus_cli_spec *s)
 {
 	size_t i, n = 0, k = 0;
 
@@ -169,10 +173,10 @@ static void print_create_only(const struct ex_cli_spec *s)
 }
 
 /* The positional arguments argv[optind..argc): 0, or -1 after a message. */
-static int parse_args(struct ex_cli *c, int argc, char **argv)
+static int parse_args(const struct bdus_cli_spec *s, struct bdus_cli *c,
+		      int argc, char **argv)
 {
-	const struct ex_cli_spec *s = c->spec;
-	bool image = s->flags & EX_CLI_IMAGE;
+	bool image = s->flags & BDUS_CLI_IMAGE;
 	int n = argc - optind;
 	const char *index;
 
@@ -214,7 +218,7 @@ static int parse_args(struct ex_cli *c, int argc, char **argv)
 	if (image)
 		c->image = argv[optind];
 	index = argv[argc - 1];
-	if (ex_parse_u32(index, &c->index) || c->index > BUSE_MAX_INDEX) {
+	if (bdus_parse_u32(index, &c->index) || c->index > BUSE_MAX_INDEX) {
 		fprintf(stderr, "%s: invalid device index '%s' (0..%u)\n",
 			s->prog, index, BUSE_MAX_INDEX);
 		return -1;
@@ -223,7 +227,7 @@ static int parse_args(struct ex_cli *c, int argc, char **argv)
 }
 
 /* The index in shared[] of option opt, if s accepts it; else -1. */
-static int shared_index(const struct ex_cli_spec *s, int opt)
+static int shared_index(const struct bdus_cli_spec *s, int opt)
 {
 	size_t i;
 
@@ -237,7 +241,7 @@ static int shared_index(const struct ex_cli_spec *s, int opt)
  * "invalid value for --NAME: 'ARG' (WHY)" for option opt, refused with
  * err (-EINVAL, -ERANGE, -EDOM); valid says what -EINVAL expected, or NULL.
  */
-static void print_invalid(const struct ex_cli_spec *s,
+static void print_invalid(const struct bdus_cli_spec *s,
 			  const struct option *longopts, int opt, int err,
 			  const char *valid)
 {
@@ -263,7 +267,7 @@ static void print_invalid(const struct ex_cli_spec *s,
  * the matching getopt string, whose address goes to *shortopts.  NULL if
  * out of memory.
  */
-static struct option *build_options(const struct ex_cli_spec *s,
+static struct option *build_options(const struct bdus_cli_spec *s,
 				    char **shortopts)
 {
 	const char *own = s->shortopts ? s->shortopts : "";
@@ -293,8 +297,13 @@ static struct option *build_options(const struct ex_cli_spec *s,
 	return all;
 }
 
-bool ex_cli_parse(const struct ex_cli_spec *s, void *ctx, int argc,
-		  char **argv, struct ex_cli *c, int *status)
+/*
+ * bdus_cli_parse() on the library's copy s of the caller's spec (given:
+ * the caller's, handed to s->usage() and kept in c->spec).
+ */
+static bool cli_parse(const struct bdus_cli_spec *s,
+		      const struct bdus_cli_spec *given, void *ctx, int argc,
+		      char **argv, struct bdus_cli *c, int *status)
 {
 	struct option *longopts;
 	char *shortopts;
@@ -302,13 +311,17 @@ bool ex_cli_parse(const struct ex_cli_spec *s, void *ctx, int argc,
 	int opt, ret;
 
 	memset(c, 0, sizeof(*c));
-	c->spec = s;
+	c->spec = given;
+	c->prog = s->prog;
+	c->flags = s->flags;
+	c->served = s->served;
 	longopts = build_options(s, &shortopts);
 	if (!longopts) {
 		fprintf(stderr, "%s: out of memory\n", s->prog);
 		*status = 1;
 		return false;
 	}
+	optind = 0;	/* a fresh scan, even after an earlier one */
 	while ((opt = getopt_long(argc, argv, shortopts, longopts,
 				  NULL)) != -1) {
 		const char *valid = NULL;
@@ -316,7 +329,7 @@ bool ex_cli_parse(const struct ex_cli_spec *s, void *ctx, int argc,
 
 		if (opt == 'h') {
 			free(longopts);
-			s->usage(stdout, s);
+			s->usage(stdout, given);
 			*status = 0;
 			return false;
 		}
@@ -343,7 +356,7 @@ bool ex_cli_parse(const struct ex_cli_spec *s, void *ctx, int argc,
 		print_create_only(s);
 		goto bad;
 	}
-	if (parse_args(c, argc, argv))
+	if (parse_args(s, c, argc, argv))
 		goto bad;
 	return true;
 bad:
@@ -353,7 +366,7 @@ bad:
 	return false;
 }
 
-void ex_cli_usage_options(FILE *f, const struct ex_cli_spec *s)
+static void cli_usage(FILE *f, const struct bdus_cli_spec *s)
 {
 	fprintf(f, "  -s, --size SIZE          %s", s->help_size ? s->help_size :
 		"capacity (e.g. 256M, 1G); when serving N,\n"
@@ -367,13 +380,13 @@ void ex_cli_usage_options(FILE *f, const struct ex_cli_spec *s)
 		"  -d, --depth D            requests in flight per queue (with --create)\n"
 		"  -m, --max-io SIZE        largest request (with --create)\n"
 		"  -b, --logical-block-size SIZE   (with --create)\n");
-	if (s->flags & EX_CLI_PBS)
+	if (s->flags & BDUS_CLI_PBS)
 		fprintf(f, "  -p, --physical-block-size SIZE  (with --create)\n");
-	if (s->flags & EX_CLI_READ_ONLY)
+	if (s->flags & BDUS_CLI_READ_ONLY)
 		fprintf(f, "  -r, --read-only          %s", s->help_read_only ?
 			s->help_read_only :
 			"create a read-only device (with --create)\n");
-	if (s->flags & EX_CLI_TIMEOUT)
+	if (s->flags & BDUS_CLI_TIMEOUT)
 		fprintf(f,
 			"  -t, --timeout SECONDS    the kernel fails requests unanswered for\n"
 			"                           SECONDS (with --create; default: never)\n");
@@ -386,7 +399,7 @@ void ex_cli_usage_options(FILE *f, const struct ex_cli_spec *s)
 		"      --mlock              lock the server's memory (mlockall): it then\n"
 		"                           never waits for paging, e.g. when swap or\n"
 		"                           its own binary lives on the device%s\n",
-		s->flags & EX_CLI_IN_MEMORY ? "; the\n"
+		s->flags & BDUS_CLI_IN_MEMORY ? "; the\n"
 		"                           whole device's memory is then allocated\n"
 		"                           (and locked) at start" : "");
 	fprintf(f,
@@ -406,8 +419,11 @@ void ex_cli_usage_options(FILE *f, const struct ex_cli_spec *s)
 		s->help_extra ? s->help_extra : "");
 }
 
-/* A message for an error of bdus_serve() or bdus_create_and_serve(). */
-static const char *serve_strerror(const struct ex_cli *c, int err)
+/*
+ * A message for an error of bdus_serve() or bdus_create_and_serve(): the
+ * serving-specific ones here, the rest from bdus_strerror_ctl().
+ */
+static const char *serve_strerror(const struct bdus_cli *c, int err)
 {
 	/* --mlock: mlockall() fails first, or locked mappings later. */
 	if (c->mlock && err == -EPERM)
@@ -423,12 +439,8 @@ static const char *serve_strerror(const struct ex_cli *c, int err)
 		return "no such device, or it is being removed";
 	case EBUSY:
 		return "the device already has a server";
-	case EACCES:
-	case EPERM:
-		return "permission denied (run as root, or as the device's "
-		       "owner)";
 	case EINVAL:
-		if (c->spec->flags & EX_CLI_IMAGE)
+		if (c->flags & BDUS_CLI_IMAGE)
 			return "the driver refused to attach (size mismatch?), "
 			       "or the image is too small";
 		return "the driver refused to attach (does the device have a "
@@ -437,7 +449,8 @@ static const char *serve_strerror(const struct ex_cli *c, int err)
 		return "protocol error talking to the buse driver (driver and "
 		       "library versions differ?)";
 	default:
-		return strerror(-err);
+		/* EACCES, EPERM, ENOMEM, ...: as for the control functions. */
+		return bdus_strerror_ctl(err);
 	}
 }
 
@@ -448,7 +461,7 @@ static void on_ready(const struct bdus_dev *dev, void *arg)
 	fflush(stdout);
 }
 
-struct bdus_opts ex_cli_opts(const struct ex_cli *c, uint32_t flags)
+static struct bdus_opts cli_opts(const struct bdus_cli *c, uint32_t flags)
 {
 	struct bdus_opts opts = {
 		.flags = flags,
@@ -467,7 +480,7 @@ struct bdus_opts ex_cli_opts(const struct ex_cli *c, uint32_t flags)
 	return opts;
 }
 
-struct buse_dev_info ex_cli_dev_info(const struct ex_cli *c)
+static struct buse_dev_info cli_dev_info(const struct bdus_cli *c)
 {
 	struct buse_dev_info info = {
 		.index = BUSE_INDEX_ANY,
@@ -485,74 +498,234 @@ struct buse_dev_info ex_cli_dev_info(const struct ex_cli *c)
 	return info;
 }
 
-int ex_cli_create_and_serve(const struct ex_cli *c,
-			    struct buse_dev_info *info,
-			    const struct storage_engine *engine, void *ctx,
-			    const struct bdus_opts *opts)
+/* engine and opts are the library's copies: sized calls of this header. */
+static int cli_create_and_serve(const struct bdus_cli *c,
+				struct buse_dev_info *info,
+				const struct storage_engine *engine, void *ctx,
+				const struct bdus_opts *opts)
 {
-	const char *prog = c->spec->prog;
 	int ret = bdus_create_and_serve(info, engine, ctx, opts);
 
-	if (c->spec->served)
-		c->spec->served(ctx);
+	if (c->served)
+		c->served(ctx);
 	if (ret && info->index == BUSE_INDEX_ANY) {
 		/* bdus_ctl_add() leaves info alone when it fails. */
-		fprintf(stderr, "%s: cannot create the device: %s\n", prog,
+		fprintf(stderr, "%s: cannot create the device: %s\n", c->prog,
 			bdus_strerror_ctl(ret));
 		return 1;
 	}
 	if (ret) {
 		fprintf(stderr, "%s: serving " BUSE_BLOCK_DEVICE_FMT
-			" failed: %s\n", prog, info->index,
+			" failed: %s\n", c->prog, info->index,
 			serve_strerror(c, ret));
 		return 1;
 	}
 	return 0;
 }
 
-int ex_cli_serve_index(const struct ex_cli *c,
-		       const struct storage_engine *engine, void *ctx,
-		       const struct bdus_opts *opts)
+static int cli_serve_index(const struct bdus_cli *c,
+			   const struct storage_engine *engine, void *ctx,
+			   const struct bdus_opts *opts)
 {
 	int ret = bdus_serve(c->index, engine, ctx, opts);
 
-	if (c->spec->served)
-		c->spec->served(ctx);
+	if (c->served)
+		c->served(ctx);
 	if (ret) {
 		fprintf(stderr, "%s: cannot serve " BUSE_BLOCK_DEVICE_FMT
-			": %s\n", c->spec->prog, c->index,
-			serve_strerror(c, ret));
+			": %s\n", c->prog, c->index, serve_strerror(c, ret));
 		return 1;
 	}
 	return 0;
 }
 
-int ex_cli_serve(const struct ex_cli *c, const struct storage_engine *engine,
-		 void *ctx, uint32_t flags)
+static int cli_serve(const struct bdus_cli *c,
+		     const struct storage_engine *engine, void *ctx,
+		     uint32_t flags)
 {
-	struct bdus_opts opts = ex_cli_opts(c, flags);
+	struct bdus_opts opts = cli_opts(c, flags);
 	struct buse_dev_info info;
 	int ret;
 
 	if (c->create) {
-		info = ex_cli_dev_info(c);
-		return ex_cli_create_and_serve(c, &info, engine, ctx, &opts);
+		info = cli_dev_info(c);
+		return cli_create_and_serve(c, &info, engine, ctx, &opts);
 	}
 
 	/* The device's own size wins; --size is for a device without one. */
 	if (c->have_size) {
 		ret = bdus_ctl_info(c->index, &info);
 		if (ret == -ENODEV) {
-			fprintf(stderr, "%s: no device %u\n", c->spec->prog,
+			fprintf(stderr, "%s: no device %u\n", c->prog,
 				c->index);
 			return 1;
 		}
 		if (ret == 0 && info.size && info.size != c->size)
 			fprintf(stderr, "%s: device %u already has a size "
 				"(%" PRIu64 " bytes); --size ignored\n",
-				c->spec->prog, c->index, (uint64_t)info.size);
+				c->prog, c->index, (uint64_t)info.size);
 		/* If we cannot ask (not allowed), let the attach decide. */
 		opts.size = ret == 0 && info.size ? 0 : c->size;
 	}
-	return ex_cli_serve_index(c, engine, ctx, &opts);
+	return cli_serve_index(c, engine, ctx, &opts);
+}
+
+/* ------------------------------------------------------------------------
+ * The exported functions: the caller's structs in the library's layouts
+ */
+
+/* The first layouts of the structs of bdus_cli.h (libbdus 0.2). */
+#define CLI_SIZE_0_2	bdus_offsetofend(struct bdus_cli, served)
+#define SPEC_SIZE_0_2	bdus_offsetofend(struct bdus_cli_spec, served)
+
+static int spec_import(struct bdus_cli_spec *own, const void *given,
+		       size_t given_size, const char *func)
+{
+	return bdus_struct_import(own, sizeof(*own), given, given_size,
+				  SPEC_SIZE_0_2, func, "bdus_cli_spec");
+}
+
+static int cli_import(struct bdus_cli *own, const void *given,
+		      size_t given_size, const char *func)
+{
+	return bdus_struct_import(own, sizeof(*own), given, given_size,
+				  CLI_SIZE_0_2, func, "bdus_cli");
+}
+
+/*
+ * The caller's cli, engine and opts (opts may be NULL) imported for func:
+ * 0, or 1 (main()'s exit status) after a message.
+ */
+static int serve_import(const char *func, struct bdus_cli *c,
+			const struct bdus_cli *cli, size_t cli_size,
+			struct storage_engine *e,
+			const struct storage_engine *engine,
+			size_t engine_size, struct bdus_opts *o,
+			const struct bdus_opts *opts, size_t opts_size)
+{
+	if (!cli || !engine || cli_import(c, cli, cli_size, func) ||
+	    bdus_engine_import(e, engine, engine_size, func) ||
+	    (o && bdus_opts_import(o, opts, opts_size, func)))
+		return 1;
+	return 0;
+}
+
+bool bdus_cli_parse_sized(const struct bdus_cli_spec *spec, size_t spec_size,
+			  void *ctx, int argc, char **argv,
+			  struct bdus_cli *cli, size_t cli_size, int *status)
+{
+	const char *func = "bdus_cli_parse";
+	struct bdus_cli_spec s;
+	struct bdus_cli c;
+	bool go_on;
+
+	/* Zeroes *cli, or says why its size is refused. */
+	memset(&c, 0, sizeof(c));
+	if (!spec || !cli || spec_import(&s, spec, spec_size, func) ||
+	    bdus_struct_export(cli, cli_size, &c, sizeof(c), CLI_SIZE_0_2,
+			       func, "bdus_cli") || !s.prog || !s.usage) {
+		*status = 1;
+		return false;
+	}
+	go_on = cli_parse(&s, spec, ctx, argc, argv, &c, status);
+	bdus_struct_export(cli, cli_size, &c, sizeof(c), CLI_SIZE_0_2, func,
+			   "bdus_cli");
+	return go_on;
+}
+
+void bdus_cli_usage_sized(FILE *f, const struct bdus_cli_spec *spec,
+			  size_t spec_size)
+{
+	struct bdus_cli_spec s;
+
+	if (spec && !spec_import(&s, spec, spec_size, "bdus_cli_usage"))
+		cli_usage(f, &s);
+}
+
+int bdus_cli_opts_sized(const struct bdus_cli *cli, size_t cli_size,
+			uint32_t flags, struct bdus_opts *opts,
+			size_t opts_size)
+{
+	const char *func = "bdus_cli_opts";
+	struct bdus_opts o;
+	struct bdus_cli c;
+
+	if (!cli || !opts || cli_import(&c, cli, cli_size, func))
+		return -EINVAL;
+	o = cli_opts(&c, flags);
+	return bdus_struct_export(opts, opts_size, &o, sizeof(o),
+				  BDUS_OPTS_SIZE_0_1, func, "bdus_opts");
+}
+
+int bdus_cli_dev_info_sized(const struct bdus_cli *cli, size_t cli_size,
+			    struct buse_dev_info *info)
+{
+	struct bdus_cli c;
+
+	if (!cli || !info || cli_import(&c, cli, cli_size, "bdus_cli_dev_info"))
+		return -EINVAL;
+	*info = cli_dev_info(&c);
+	return 0;
+}
+
+int bdus_cli_create_and_serve_sized(const struct bdus_cli *cli,
+				    size_t cli_size,
+				    struct buse_dev_info *info,
+				    const struct storage_engine *engine,
+				    size_t engine_size, void *ctx,
+				    const struct bdus_opts *opts,
+				    size_t opts_size)
+{
+	struct storage_engine e;
+	struct bdus_opts o;
+	struct bdus_cli c;
+
+	if (!info || serve_import("bdus_cli_create_and_serve", &c, cli,
+				  cli_size, &e, engine, engine_size, &o, opts,
+				  opts_size))
+		return 1;
+	return cli_create_and_serve(&c, info, &e, ctx, opts ? &o : NULL);
+}
+
+int bdus_cli_serve_index_sized(const struct bdus_cli *cli, size_t cli_size,
+			       const struct storage_engine *engine,
+			       size_t engine_size, void *ctx,
+			       const struct bdus_opts *opts, size_t opts_size)
+{
+	struct storage_engine e;
+	struct bdus_opts o;
+	struct bdus_cli c;
+
+	if (serve_import("bdus_cli_serve_index", &c, cli, cli_size, &e,
+			 engine, engine_size, &o, opts, opts_size))
+		return 1;
+	return cli_serve_index(&c, &e, ctx, opts ? &o : NULL);
+}
+
+int bdus_cli_serve_sized(const struct bdus_cli *cli, size_t cli_size,
+			 const struct storage_engine *engine,
+			 size_t engine_size, void *ctx, uint32_t flags)
+{
+	struct storage_engine e;
+	struct bdus_cli c;
+
+	if (serve_import("bdus_cli_serve", &c, cli, cli_size, &e, engine,
+			 engine_size, NULL, NULL, 0))
+		return 1;
+	return cli_serve(&c, &e, ctx, flags);
+}
+
+int bdus_main_sized(int argc, char **argv,
+		    const struct storage_engine *engine, size_t engine_size,
+		    const struct bdus_cli_spec *spec, size_t spec_size,
+		    void *ctx)
+{
+	struct bdus_cli c;
+	int status;
+
+	if (!bdus_cli_parse_sized(spec, spec_size, ctx, argc, argv, &c,
+				  sizeof(c), &status))
+		return status;
+	return bdus_cli_serve_sized(&c, sizeof(c), engine, engine_size, ctx,
+				    0);
 }
