@@ -14,7 +14,8 @@
 
 #include <criterion/criterion.h>
 
-#include "busectl_args.h"
+#include "busectl_parse.h"
+#include "busectl_print.h"
 
 #define KiB (1ull << 10)
 #define MiB (1ull << 20)

@@ -13,7 +13,8 @@
 #include <criterion/criterion.h>
 
 #include "bdus_ctl.h"
-#include "busectl_args.h"
+#include "busectl_parse.h"
+#include "busectl_print.h"
 
 /* ------------------------------------------------------------------------
  * bdus_parse_size
