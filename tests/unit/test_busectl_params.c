@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * test_busectl_params.c - "busectl add" options for the device parameters
- * beyond the geometry (ctl/busectl_args.c): I/O hints and limits, flags,
+ * beyond the geometry (ctl/busectl_parse.c): I/O hints and limits, flags,
  * timeouts, recovery and ownership.  Good values, every bad value with
  * its message, and the combinations that are checked.
  */
