@@ -761,6 +761,27 @@ int busectl_parse_owner(const char *s, const char *opt,
 	return 0;
 }
 
+/*
+ * The id of name (kind "user" or "group") into *id: 0, or an exit status
+ * with a message.
+ */
+static int lookup_id(busectl_lookup_fn lookup, const char *kind,
+		     const char *name, uint32_t *id, char *err, size_t errlen)
+{
+	int ret = lookup(name, id);
+
+	if (ret > 0) {
+		fail(err, errlen, "add: unknown %s '%s' (--owner)", kind, name);
+		return BUSECTL_EXIT_USAGE;
+	}
+	if (ret < 0) {
+		fail(err, errlen, "add: cannot look up %s '%s' (--owner): %s",
+		     kind, name, strerror(-ret));
+		return BUSECTL_EXIT_FAIL;
+	}
+	return 0;
+}
+
 /* The ids of *o, looking its names up. */
 int busectl_owner_apply(const struct busectl_owner *o,
 			struct buse_dev_info *info, busectl_lookup_fn user,
@@ -772,32 +793,14 @@ int busectl_owner_apply(const struct busectl_owner *o,
 	if (!o->set)
 		return 0;
 	if (o->user[0]) {
-		ret = user(o->user, &uid);
-		if (ret > 0) {
-			fail(err, errlen, "add: unknown user '%s' (--owner)",
-			     o->user);
-			return BUSECTL_EXIT_USAGE;
-		}
-		if (ret < 0) {
-			fail(err, errlen,
-			     "add: cannot look up user '%s' (--owner): %s",
-			     o->user, strerror(-ret));
-			return BUSECTL_EXIT_FAIL;
-		}
+		ret = lookup_id(user, "user", o->user, &uid, err, errlen);
+		if (ret)
+			return ret;
 	}
 	if (o->has_group && o->group[0]) {
-		ret = group(o->group, &gid);
-		if (ret > 0) {
-			fail(err, errlen, "add: unknown group '%s' (--owner)",
-			     o->group);
-			return BUSECTL_EXIT_USAGE;
-		}
-		if (ret < 0) {
-			fail(err, errlen,
-			     "add: cannot look up group '%s' (--owner): %s",
-			     o->group, strerror(-ret));
-			return BUSECTL_EXIT_FAIL;
-		}
+		ret = lookup_id(group, "group", o->group, &gid, err, errlen);
+		if (ret)
+			return ret;
 	}
 	/* (uid_t)-1 and (gid_t)-1 are not ids; the latter is BUSE_NO_GROUP */
 	if (uid > BUSECTL_MAX_ID || (o->has_group && gid > BUSECTL_MAX_ID)) {

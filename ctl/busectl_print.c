@@ -282,6 +282,7 @@ struct field {
 	const char *json;	/* key in JSON; NULL: text only */
 	void (*get)(const void *obj, size_t off, struct val *v);
 	size_t off;		/* for get_u32 */
+	bool words;		/* show the words of the value (V_WORDS) */
 };
 
 static void get_u32(const void *obj, size_t off, struct val *v)
@@ -297,7 +298,7 @@ static void get_u32(const void *obj, size_t off, struct val *v)
  * size is negative, and the build fails, if the member is not 4 bytes.
  */
 #define U32_FIELD(type, m)						\
-	{ #m, #m, get_u32, BUSECTL_MEMBER_OFF(type, m, 4) }
+	{ #m, #m, get_u32, BUSECTL_MEMBER_OFF(type, m, 4), false }
 
 #define DEV_U32(m) U32_FIELD(struct buse_dev_info, m)
 #define VER_U32(m) U32_FIELD(struct buse_version, m)
@@ -369,23 +370,11 @@ static void get_ops(const void *d, size_t off, struct val *v)
 	set_bits(v, V_BITS, DEV(d)->ops, op_bits, ARRAY_SIZE(op_bits), false);
 }
 
-static void get_op_names(const void *d, size_t off, struct val *v)
-{
-	get_ops(d, off, v);
-	v->type = V_WORDS;
-}
-
 static void get_flags(const void *d, size_t off, struct val *v)
 {
 	(void)off;
 	set_bits(v, V_BITS, DEV(d)->flags, dev_flag_bits,
 		 ARRAY_SIZE(dev_flag_bits), false);
-}
-
-static void get_flag_names(const void *d, size_t off, struct val *v)
-{
-	get_flags(d, off, v);
-	v->type = V_WORDS;
 }
 
 /* Text: "-", "UID" or "UID:GID". */
@@ -440,23 +429,23 @@ static void get_serial(const void *d, size_t off, struct val *v)
  */
 static const struct field dev_fields[] = {
 	DEV_U32(index),
-	{ "path",		"path",		get_path, 0 },
-	{ "char_path",		"char_path",	get_char_path, 0 },
-	{ "size",		"size",		get_size, 0 },
-	{ "size_human",		NULL,		get_size_human, 0 },
-	{ "state",		"state",	get_state, 0 },
-	{ "server_pid",		"server_pid",	get_server_pid, 0 },
+	{ "path",		"path",		get_path, 0, false },
+	{ "char_path",		"char_path",	get_char_path, 0, false },
+	{ "size",		"size",		get_size, 0, false },
+	{ "size_human",		NULL,		get_size_human, 0, false },
+	{ "state",		"state",	get_state, 0, false },
+	{ "server_pid",		"server_pid",	get_server_pid, 0, false },
 	DEV_U32(nr_queues),
 	DEV_U32(nr_poll_queues),
 	DEV_U32(queue_depth),
 	DEV_U32(max_io),
 	DEV_U32(logical_block_size),
 	DEV_U32(physical_block_size),
-	{ "read_only",		"read_only",	get_read_only, 0 },
-	{ "ops",		"ops",		get_ops, 0 },
-	{ NULL,			"op_names",	get_op_names, 0 },
-	{ "flags",		"flags",	get_flags, 0 },
-	{ NULL,			"flag_names",	get_flag_names, 0 },
+	{ "read_only",		"read_only",	get_read_only, 0, false },
+	{ "ops",		"ops",		get_ops, 0, false },
+	{ NULL,			"op_names",	get_ops, 0, true },
+	{ "flags",		"flags",	get_flags, 0, false },
+	{ NULL,			"flag_names",	get_flags, 0, true },
 	DEV_U32(io_min),
 	DEV_U32(io_opt),
 	DEV_U32(discard_granularity),
@@ -464,10 +453,10 @@ static const struct field dev_fields[] = {
 	DEV_U32(max_write_zeroes),
 	DEV_U32(timeout),
 	DEV_U32(recovery_timeout),
-	{ "owner",		NULL,		get_owner, 0 },
-	{ "serial",		"serial",	get_serial, 0 },
-	{ NULL,			"owner_uid",	get_owner_uid, 0 },
-	{ NULL,			"owner_gid",	get_owner_gid, 0 },
+	{ "owner",		NULL,		get_owner, 0, false },
+	{ "serial",		"serial",	get_serial, 0, false },
+	{ NULL,			"owner_uid",	get_owner_uid, 0, false },
+	{ NULL,			"owner_gid",	get_owner_gid, 0, false },
 };
 
 #define VER(obj) ((const struct buse_version *)(obj))
@@ -486,22 +475,25 @@ static void get_features(const void *obj, size_t off, struct val *v)
 		 ARRAY_SIZE(feature_bits), true);
 }
 
-static void get_feature_names(const void *obj, size_t off, struct val *v)
-{
-	get_features(obj, off, v);
-	v->type = V_WORDS;
-}
-
 static const struct field version_fields[] = {
 	VER_U32(abi_version),
-	{ "busectl_abi_version", "busectl_abi_version", get_busectl_abi, 0 },
-	{ "features",		"features",	 get_features, 0 },
-	{ NULL,			"feature_names", get_feature_names, 0 },
+	{ "busectl_abi_version", "busectl_abi_version", get_busectl_abi, 0, false },
+	{ "features",		"features",	 get_features, 0, false },
+	{ NULL,			"feature_names", get_features, 0, true },
 	VER_U32(max_index),
 	VER_U32(max_queues),
 	VER_U32(max_depth),
 	VER_U32(max_io),
 };
+
+static void get_field(const struct field *field, const void *obj,
+		      struct val *v)
+{
+	memset(v, 0, sizeof(*v));
+	field->get(obj, field->off, v);
+	if (field->words)
+		v->type = V_WORDS;
+}
 
 /* "key: value" lines. */
 static void print_text(FILE *f, const struct field *fields, size_t nr,
@@ -513,8 +505,7 @@ static void print_text(FILE *f, const struct field *fields, size_t nr,
 	for (i = 0; i < nr; i++) {
 		if (!fields[i].text)
 			continue;
-		memset(&v, 0, sizeof(v));
-		fields[i].get(obj, fields[i].off, &v);
+		get_field(&fields[i], obj, &v);
 		fprintf(f, "%s: ", fields[i].text);
 		print_text_val(f, &v);
 		putc('\n', f);
@@ -535,8 +526,7 @@ static void print_json(FILE *f, const struct field *fields, size_t nr,
 	for (i = 0; i < nr; i++) {
 		if (!fields[i].json)
 			continue;
-		memset(&v, 0, sizeof(v));
-		fields[i].get(obj, fields[i].off, &v);
+		get_field(&fields[i], obj, &v);
 		fprintf(f, "%s%s  ", first ? "" : ",\n", in);
 		busectl_json_string(f, fields[i].json,
 				    strlen(fields[i].json));
