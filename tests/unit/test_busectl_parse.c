@@ -12,59 +12,11 @@
 
 #include <criterion/criterion.h>
 
-#include "busectl_parse.h"
-
-#define KiB (1ull << 10)
-#define MiB (1ull << 20)
-#define GiB (1ull << 30)
-#define TiB (1ull << 40)
-#define PiB (1ull << 50)
-#define EiB (1ull << 60)
-#define KB 1000ull
-#define MB 1000000ull
-#define GB 1000000000ull
-#define TB 1000000000000ull
-#define PB 1000000000000000ull
-#define EB 1000000000000000000ull
+#include "busectl_test.h"
 
 /* ------------------------------------------------------------------------
  * busectl add
  */
-
-static int add(struct buse_dev_info *info, char *err, size_t errlen, ...)
-{
-	struct busectl_owner owner;
-	char *argv[32];
-	int argc = 0;
-	va_list ap;
-	const char *s;
-
-	argv[argc++] = (char *)"add";
-	va_start(ap, errlen);
-	while ((s = va_arg(ap, const char *)) && argc < 31)
-		argv[argc++] = (char *)s;
-	va_end(ap);
-	argv[argc] = NULL;
-	memset(info, 0xa5, sizeof(*info));
-	memset(&owner, 0xa5, sizeof(owner));
-	err[0] = '\0';
-	return busectl_parse_add(argc, argv, info, &owner, err, errlen);
-}
-
-/* An add command line that must fail with a message containing `want`. */
-#define ADD_FAILS(want, ...)                                                  \
-	do {                                                                  \
-		struct buse_dev_info i_;                                      \
-		char e_[256];                                                 \
-		int r_ = add(&i_, e_, sizeof(e_), __VA_ARGS__, NULL);         \
-		cr_expect_eq(r_, -1, "add " #__VA_ARGS__ ": %d", r_);         \
-		cr_expect(strstr(e_, want) != NULL,                           \
-			  "add " #__VA_ARGS__ ": message '%s' lacks '%s'",    \
-			  e_, want);                                          \
-		cr_expect_eq(strncmp(e_, "add: ", 5), 0,                      \
-			     "message '%s' lacks 'add: '", e_);               \
-		cr_expect_null(strchr(e_, '\n'), "newline in '%s'", e_);      \
-	} while (0)
 
 Test(busectl_add, no_arguments)
 {

@@ -12,20 +12,7 @@
 
 #include <criterion/criterion.h>
 
-#include "busectl_print.h"
-
-#define KiB (1ull << 10)
-#define MiB (1ull << 20)
-#define GiB (1ull << 30)
-#define TiB (1ull << 40)
-#define PiB (1ull << 50)
-#define EiB (1ull << 60)
-#define KB 1000ull
-#define MB 1000000ull
-#define GB 1000000000ull
-#define TB 1000000000000ull
-#define PB 1000000000000000ull
-#define EB 1000000000000000000ull
+#include "busectl_test.h"
 
 /* ------------------------------------------------------------------------
  * Formatting
@@ -133,16 +120,6 @@ static struct buse_dev_info sample_dev(void)
 	memcpy(d.serial, "disk-3", 6);
 	return d;
 }
-
-/* Run a printer into a string (caller frees). */
-#define CAPTURE(out, call)                                                    \
-	do {                                                                  \
-		size_t len_;                                                  \
-		FILE *f_ = open_memstream(&(out), &len_);                     \
-		cr_assert_not_null(f_);                                       \
-		call;                                                         \
-		fclose(f_);                                                   \
-	} while (0)
 
 Test(busectl_format, info_text)
 {

@@ -12,6 +12,7 @@
 #include <criterion/criterion.h>
 
 #include "bdus_ctl.h"
+#include "units.h"
 
 /* ------------------------------------------------------------------------
  * bdus_parse_size
@@ -23,18 +24,6 @@ struct size_case {
 	uint64_t val;
 };
 
-#define KiB (1ull << 10)
-#define MiB (1ull << 20)
-#define GiB (1ull << 30)
-#define TiB (1ull << 40)
-#define PiB (1ull << 50)
-#define EiB (1ull << 60)
-#define KB 1000ull
-#define MB 1000000ull
-#define GB 1000000000ull
-#define TB 1000000000000ull
-#define PB 1000000000000000ull
-#define EB 1000000000000000000ull
 
 static void check_sizes(const struct size_case *c, size_t n)
 {
