@@ -19,6 +19,26 @@
 /* The --owner that the last add() parsed. */
 static struct busectl_owner last_owner __attribute__((unused));
 
+#define TEST_MAX_ARGS 40
+
+/*
+ * argv (TEST_MAX_ARGS entries) from argv0 and the arguments of ap up to
+ * a NULL; returns argc.
+ */
+static inline int make_argv(char **argv, const char *argv0, va_list ap)
+{
+	int argc = 0;
+	const char *s;
+
+	argv[argc++] = (char *)argv0;
+	while ((s = va_arg(ap, const char *))) {
+		cr_assert_lt(argc, TEST_MAX_ARGS - 1, "too many arguments");
+		argv[argc++] = (char *)s;
+	}
+	argv[argc] = NULL;
+	return argc;
+}
+
 /*
  * busectl_parse_add() of "add" and the arguments up to a NULL; info and
  * last_owner are filled with garbage first, so that what it leaves unset
@@ -27,19 +47,13 @@ static struct busectl_owner last_owner __attribute__((unused));
 static inline int add(struct buse_dev_info *info, char *err, size_t errlen,
 		      ...)
 {
-	char *argv[40];
-	int argc = 0;
+	char *argv[TEST_MAX_ARGS];
 	va_list ap;
-	const char *s;
+	int argc;
 
-	argv[argc++] = (char *)"add";
 	va_start(ap, errlen);
-	while ((s = va_arg(ap, const char *))) {
-		cr_assert_lt(argc, 39, "too many arguments for add()");
-		argv[argc++] = (char *)s;
-	}
+	argc = make_argv(argv, "add", ap);
 	va_end(ap);
-	argv[argc] = NULL;
 	memset(info, 0xa5, sizeof(*info));
 	memset(&last_owner, 0xa5, sizeof(last_owner));
 	err[0] = '\0';

@@ -267,17 +267,13 @@ Test(busectl_add, bad_options)
 
 static int parse(struct busectl_args *a, char *err, size_t errlen, ...)
 {
-	char *argv[32];
-	int argc = 0;
+	char *argv[TEST_MAX_ARGS];
 	va_list ap;
-	const char *s;
+	int argc;
 
-	argv[argc++] = (char *)"busectl";
 	va_start(ap, errlen);
-	while ((s = va_arg(ap, const char *)) && argc < 31)
-		argv[argc++] = (char *)s;
+	argc = make_argv(argv, "busectl", ap);
 	va_end(ap);
-	argv[argc] = NULL;
 	return busectl_parse(argc, argv, a, err, errlen);
 }
 
