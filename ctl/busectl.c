@@ -17,9 +17,9 @@
  *   busectl help [command] | --help | <command> --help
  *
  * Exit status: 0 success, 1 the operation failed, 2 bad usage.  Errors go
- * to stderr as "busectl: ...".  Parsing and formatting live in
- * busectl_args.c (unit-tested); this file only talks to the driver and
- * looks up the names given to --owner.
+ * to stderr as "busectl: ...".  Parsing lives in busectl_parse.c and
+ * output in busectl_print.c (both unit-tested); this file only talks to
+ * the driver and looks up the names given to --owner.
  */
 #include <errno.h>
 #include <grp.h>
@@ -30,7 +30,8 @@
 #include <unistd.h>
 
 #include "bdus_ctl.h"
-#include "busectl_args.h"
+#include "busectl_parse.h"
+#include "busectl_print.h"
 
 /* Report a failed control call: "busectl: <what>: <message>". */
 static int ctl_fail(const char *what, int err)
@@ -210,8 +211,8 @@ static int cmd_list(struct busectl_args *a)
 			/* Another user's device: it exists, no details. */
 			if (a->json) {
 				printf("%s\n", shown ? "," : "");
-				printf("  {\"index\": %" PRIu32
-				       ", \"access\": false}", indexes[i]);
+				busectl_print_list_hidden_json(stdout,
+							       indexes[i], "  ");
 			} else {
 				busectl_print_list_hidden_row(stdout, indexes[i]);
 			}

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * test_busectl_params.c - "busectl add" options for the device parameters
- * beyond the geometry (ctl/busectl_args.c): I/O hints and limits, flags,
+ * beyond the geometry (ctl/busectl_parse.c): I/O hints and limits, flags,
  * timeouts, recovery and ownership.  Good values, every bad value with
  * its message, and the combinations that are checked.
  */
@@ -14,38 +14,11 @@
 
 #include <criterion/criterion.h>
 
-#include "busectl_args.h"
-
-#define KiB (1ull << 10)
-#define MiB (1ull << 20)
-#define GiB (1ull << 30)
+#include "busectl_test.h"
 
 /* 4G - 512 and 4G - 4096: the largest DISCARD / WRITE_ZEROES. */
 #define MAX_NODATA_512	4294966784u
 #define MAX_NODATA_4K	4294963200u
-
-static struct busectl_owner last_owner;
-
-static int add(struct buse_dev_info *info, char *err, size_t errlen, ...)
-{
-	char *argv[40];
-	int argc = 0;
-	va_list ap;
-	const char *s;
-
-	argv[argc++] = (char *)"add";
-	va_start(ap, errlen);
-	while ((s = va_arg(ap, const char *))) {
-		cr_assert_lt(argc, 39, "too many arguments for add()");
-		argv[argc++] = (char *)s;
-	}
-	va_end(ap);
-	argv[argc] = NULL;
-	memset(info, 0xa5, sizeof(*info));
-	memset(&last_owner, 0xa5, sizeof(last_owner));
-	err[0] = '\0';
-	return busectl_parse_add(argc, argv, info, &last_owner, err, errlen);
-}
 
 /* An add command line that must succeed; leaves the result in info_. */
 #define ADD_OK(...)                                                           \
@@ -53,21 +26,6 @@ static int add(struct buse_dev_info *info, char *err, size_t errlen, ...)
 		char e_[256];                                                 \
 		int r_ = add(&info_, e_, sizeof(e_), __VA_ARGS__, NULL);      \
 		cr_assert_eq(r_, 0, "add " #__VA_ARGS__ ": %d '%s'", r_, e_); \
-	} while (0)
-
-/* An add command line that must fail with a message containing `want`. */
-#define ADD_FAILS(want, ...)                                                  \
-	do {                                                                  \
-		struct buse_dev_info i_;                                      \
-		char e_[512];                                                 \
-		int r_ = add(&i_, e_, sizeof(e_), __VA_ARGS__, NULL);         \
-		cr_expect_eq(r_, -1, "add " #__VA_ARGS__ ": %d", r_);         \
-		cr_expect(strstr(e_, want) != NULL,                           \
-			  "add " #__VA_ARGS__ ": message '%s' lacks '%s'",    \
-			  e_, want);                                          \
-		cr_expect_eq(strncmp(e_, "add: ", 5), 0,                      \
-			     "message '%s' lacks 'add: '", e_);               \
-		cr_expect_null(strchr(e_, '\n'), "newline in '%s'", e_);      \
 	} while (0)
 
 /* ------------------------------------------------------------------------
@@ -808,15 +766,6 @@ Test(busectl_params, help_lists_every_option)
 /* ------------------------------------------------------------------------
  * Output of the new state and fields
  */
-
-#define CAPTURE(out, call)                                                    \
-	do {                                                                  \
-		size_t len_;                                                  \
-		FILE *f_ = open_memstream(&(out), &len_);                     \
-		cr_assert_not_null(f_);                                       \
-		call;                                                         \
-		fclose(f_);                                                   \
-	} while (0)
 
 Test(busectl_params, recovering_and_owner_output)
 {

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * busectl_args.h - the pure parts of busectl: command-line parsing and
- * validation, and formatting of devices (text and JSON).  Nothing here
- * touches /dev/busectl, so the unit tests link these files directly.
+ * busectl_parse.h - busectl's command line: parsing, validation and the
+ * usage texts.  "busectl add" is driven by one table of options, from
+ * which its help is generated too.  Nothing here touches /dev/busectl, so
+ * the unit tests link busectl_parse.c directly.
  */
-#ifndef BUSECTL_ARGS_H
-#define BUSECTL_ARGS_H
+#ifndef BUSECTL_PARSE_H
+#define BUSECTL_PARSE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -112,7 +113,7 @@ int busectl_owner_apply(const struct busectl_owner *owner,
 			struct buse_dev_info *info, busectl_lookup_fn user,
 			busectl_lookup_fn group, char *err, size_t errlen);
 
-/* Parse a device index "0".."65535": 0 or -1. */
+/* Parse a device index "0".."BUSE_MAX_INDEX": 0 or -1. */
 int busectl_parse_index(const char *s, uint32_t *out);
 
 /* Usage text for cmd (BUSECTL_CMD_NONE: the general one). */
@@ -121,44 +122,4 @@ const char *busectl_usage(enum busectl_cmd cmd);
 /* Name of a command ("add"), or NULL. */
 const char *busectl_cmd_name(enum busectl_cmd cmd);
 
-/*
- * Human-readable size for tables: "0", "512B" (below 1K), "4K", "256M",
- * "2048T" (exact when the size is a multiple of the largest unit not above
- * it), else one decimal, rounded: "1.5G", "1.0G" for 1G + 512.  Returns buf.
- */
-char *busectl_format_size(uint64_t size, char *buf, size_t len);
-
-/* "idle", "running", "removing", "recovering" or "unknown". */
-const char *busectl_state_name(uint32_t state);
-
-/*
- * Comma-separated op names of an ops bitmask: "read,write,flush,fua";
- * "-" when 0.  Returns buf.
- */
-char *busectl_format_ops(uint32_t ops, char *buf, size_t len);
-
-/*
- * Comma-separated names of BUSE_DEV_F_* flags: "read_only,rotational";
- * "-" when none.  Returns buf.
- */
-char *busectl_format_dev_flags(uint32_t flags, char *buf, size_t len);
-
-/* Output of "info N" ("key: value" lines) and "info N --json". */
-void busectl_print_info(FILE *f, const struct buse_dev_info *info);
-void busectl_print_info_json(FILE *f, const struct buse_dev_info *info,
-			     const char *indent);
-
-/* Output of "list": a header and one row per device. */
-void busectl_print_list_header(FILE *f);
-void busectl_print_list_row(FILE *f, const struct buse_dev_info *info);
-/*
- * A row for a device that exists but whose details the caller may not see
- * (INFO answered EACCES or EPERM: another user's device).
- */
-void busectl_print_list_hidden_row(FILE *f, uint32_t index);
-
-/* Output of "version" and "version --json". */
-void busectl_print_version(FILE *f, const struct buse_version *v);
-void busectl_print_version_json(FILE *f, const struct buse_version *v);
-
-#endif /* BUSECTL_ARGS_H */
+#endif /* BUSECTL_PARSE_H */
