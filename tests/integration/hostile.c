@@ -133,16 +133,6 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-static void set_handler(int sig, void (*fn)(int))
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = fn;	/* no SA_RESTART: the RUN ioctl returns EINTR */
-	sigemptyset(&sa.sa_mask);
-	sigaction(sig, &sa, NULL);
-}
-
 /*
  * Opens /dev/busecN; with BUSE_HOSTILE_NODE_DIR set, through a node of the
  * same device made in that directory instead: /dev is often mounted
@@ -417,7 +407,7 @@ static int cmd_ioctls(unsigned n)
 
 	/* KICK: the next waiting RUN returns at once (guarded by an alarm). */
 	expect_ok("RUN KICK", rawring_run(fd, 0, BUSE_RUN_F_KICK, &r));
-	set_handler(SIGALRM, on_alarm);
+	rawring_on_signal(SIGALRM, on_alarm);
 	alarm(5);
 	if (rawring_run(fd, 0, 0, &r) < 0)
 		fail("RUN after KICK: %s (it should have returned at once)", errname(errno));
@@ -520,8 +510,8 @@ static int cmd_serve(unsigned n, uint64_t target)
 	char line[64];
 
 	memset(&rg, 0, sizeof(rg));
-	set_handler(SIGINT, on_signal);
-	set_handler(SIGTERM, on_signal);
+	rawring_on_signal(SIGINT, on_signal);
+	rawring_on_signal(SIGTERM, on_signal);
 	rg.fd = open_char(n);
 	if (rg.fd < 0)
 		die("open " BUSE_CHAR_DEVICE_FMT ": %s", n, strerror(errno));
@@ -918,7 +908,7 @@ static int cmd_fork(unsigned n)
 	memset(&rg, 0, sizeof(rg));
 	if (rawring_map(&rg, fd, &a, 0) < 0)
 		die("mmap: %s", strerror(errno));
-	set_handler(SIGUSR1, on_usr1);
+	rawring_on_signal(SIGUSR1, on_usr1);
 	fflush(stdout);
 	pid = fork();
 	if (pid < 0)

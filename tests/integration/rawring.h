@@ -43,6 +43,12 @@ void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints "PROG: MESSAGE" on stdout and exits with status 2 (setup error). */
 void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
+/*
+ * Installs fn as the handler of signal sig without SA_RESTART, so that a
+ * BUSE_IOC_RUN sleeping when the signal comes returns EINTR.
+ */
+void rawring_on_signal(int sig, void (*fn)(int));
+
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t rawring_now_ns(void);
 
