@@ -60,10 +60,11 @@
 #include <sys/mman.h>
 #include <sys/time.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <linux/buse.h>
+
+#include "rawring.h"
 
 #define NFIX		4	/* fixture devices 0..3 */
 #define MAX_SRV		4
@@ -102,14 +103,6 @@ static uint32_t below(uint32_t n)
 static bool chance(unsigned pct)
 {
 	return below(100) < pct;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 static void randbytes(void *p, size_t n)
@@ -697,14 +690,12 @@ static void srv_open(struct srv *s)
 {
 	static const int flags[] = { O_RDWR, O_RDWR, O_RDWR, O_RDONLY, O_WRONLY,
 				     O_RDWR | O_NONBLOCK, O_RDWR | O_CLOEXEC };
-	char path[64];
 	uint32_t index = pick_index();
 
 	memset(s, 0, sizeof(*s));
 	s->fd = -1;
-	snprintf(path, sizeof(path), BUSE_CHAR_DEVICE_FMT, index);
 	st.opens++;
-	s->fd = open(path, flags[below(sizeof(flags) / sizeof(flags[0]))]);
+	s->fd = rawring_open(index, flags[below(sizeof(flags) / sizeof(flags[0]))]);
 	if (s->fd < 0) {
 		check("open busecN", -1, errno, -1, true,
 		      ERRS(ENOENT, ENODEV, EBUSY, EACCES, EPERM, ENXIO));
@@ -716,7 +707,7 @@ static void srv_open(struct srv *s)
 	s->know_info = dev_info(index, &s->info);
 	/* Closed after its operations, or 3 s as a safety net (a server
 	 * that garbled sq_head holds its device's I/O back until then). */
-	s->deadline_ns = now_ns() + 3000000000ull;
+	s->deadline_ns = rawring_now_ns() + 3000000000ull;
 	s->ops_left = 50 + below(450);
 }
 
@@ -1075,14 +1066,15 @@ static void run_nowait(struct srv *s, uint32_t q)
 static void srv_scribble(struct srv *s)
 {
 	struct map *m = rw_map(s);
+	struct rawring rg;
 	struct buse_ring_hdr *h;
-	struct buse_io_cqe *cq;
 	uint32_t i, n;
 
 	if (!m || !s->attached)
 		return;
-	h = (struct buse_ring_hdr *)m->addr;
-	cq = (struct buse_io_cqe *)(m->addr + s->a.cq_off);
+	rg.a = s->a;
+	rawring_locate(&rg, m->addr);
+	h = rg.hdr;
 	switch (below(6)) {
 	case 0:
 		__atomic_store_n(&h->cq_tail, (uint32_t)rnd(), __ATOMIC_RELEASE);
@@ -1094,7 +1086,7 @@ static void srv_scribble(struct srv *s)
 	case 2:
 		n = 1 + below(s->a.cq_entries);
 		for (i = 0; i < n; i++) {
-			struct buse_io_cqe *c = &cq[(h->cq_tail + i) & (s->a.cq_entries - 1)];
+			struct buse_io_cqe *c = rawring_cq_slot(&rg, h->cq_tail + i);
 
 			c->tag = chance(50) ? (uint16_t)below(s->a.queue_depth + 2) : (uint16_t)rnd();
 			c->seq = (uint16_t)(chance(50) ? below(4) : rnd());
@@ -1121,29 +1113,28 @@ static void srv_scribble(struct srv *s)
 static void srv_serve(struct srv *s)
 {
 	struct map *m = rw_map(s);
+	struct rawring rg;
 	struct buse_ring_hdr *h;
-	struct buse_io_desc *sq;
-	struct buse_io_cqe *cq;
 	uint32_t head, tail, ctail, n = 0;
 
 	if (!m || !s->attached)
 		return;
-	h = (struct buse_ring_hdr *)m->addr;
-	sq = (struct buse_io_desc *)(m->addr + s->a.sq_off);
-	cq = (struct buse_io_cqe *)(m->addr + s->a.cq_off);
+	rg.a = s->a;
+	rawring_locate(&rg, m->addr);
+	h = rg.hdr;
 	head = h->sq_head;
 	tail = __atomic_load_n(&h->sq_tail, __ATOMIC_ACQUIRE);
 	if (tail - head > s->a.sq_entries)
 		head = tail - below(s->a.sq_entries + 1);
 	ctail = __atomic_load_n(&h->cq_head, __ATOMIC_ACQUIRE);
 	for (; head != tail && n < s->a.cq_entries; head++) {
-		struct buse_io_desc d = sq[head & (s->a.sq_entries - 1)];
+		struct buse_io_desc d = *rawring_sq_slot(&rg, head);
 		struct buse_io_cqe *c;
 		uint32_t k = below(100);
 
 		if (d.op == BUSE_OP_CANCEL && chance(70))
 			continue;
-		c = &cq[(ctail + n) & (s->a.cq_entries - 1)];
+		c = rawring_cq_slot(&rg, ctail + n);
 		c->tag = d.tag;
 		c->seq = d.seq;
 		if (k < 50)
@@ -1162,7 +1153,7 @@ static void srv_serve(struct srv *s)
 			c->result = (int32_t)r32();
 		n++;
 		if (chance(5) && n < s->a.cq_entries) {	/* the same again */
-			cq[(ctail + n) & (s->a.cq_entries - 1)] = *c;
+			*rawring_cq_slot(&rg, ctail + n) = *c;
 			n++;
 		}
 	}
@@ -1218,7 +1209,7 @@ static void op_srv(void)
 		srv_open(s);
 		return;
 	}
-	if (!s->ops_left-- || now_ns() > s->deadline_ns) {
+	if (!s->ops_left-- || rawring_now_ns() > s->deadline_ns) {
 		srv_close(s);
 		return;
 	}
@@ -1312,7 +1303,6 @@ int main(int argc, char **argv)
 	uint64_t seed = 1, count = 100000, max_secs = 300, t0, elapsed, next_note;
 	bool io = true;
 	pid_t child = -1;
-	struct sigaction sa;
 	unsigned i;
 	int opt;
 
@@ -1339,10 +1329,7 @@ int main(int argc, char **argv)
 	root = geteuid() == 0;
 	page = sysconf(_SC_PAGESIZE);
 	signal(SIGPIPE, SIG_IGN);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_alarm;	/* no SA_RESTART: a blocking RUN returns EINTR */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGALRM, &sa, NULL);
+	rawring_on_signal(SIGALRM, on_alarm);	/* a blocking RUN returns EINTR */
 	arena_init();
 	for (i = 0; i < MAX_SRV; i++)
 		srvs[i].fd = -1;
@@ -1360,7 +1347,7 @@ int main(int argc, char **argv)
 			io_child(seed);
 	}
 
-	t0 = now_ns();
+	t0 = rawring_now_ns();
 	next_note = count / 10;
 	while (st.total < count) {
 		if (chance(45))
@@ -1369,13 +1356,13 @@ int main(int argc, char **argv)
 			op_srv();
 		if (st.total >= next_note) {
 			printf("fuzz: %llu calls after %.1f s\n", (unsigned long long)st.total,
-			       (double)(now_ns() - t0) / 1e9);
+			       (double)(rawring_now_ns() - t0) / 1e9);
 			next_note += count / 10;
 		}
-		if ((st.total & 1023) == 0 && now_ns() - t0 > max_secs * 1000000000ull)
+		if ((st.total & 1023) == 0 && rawring_now_ns() - t0 > max_secs * 1000000000ull)
 			break;
 	}
-	elapsed = now_ns() - t0;
+	elapsed = rawring_now_ns() - t0;
 
 	printf("fuzz: done; closing the servers\n");
 	for (i = 0; i < MAX_SRV; i++)
@@ -1385,20 +1372,14 @@ int main(int argc, char **argv)
 		waitpid(child, NULL, 0);
 	}
 	if (root) {
-		struct buse_ctl_remove rm;
 		uint32_t idx;
 
 		/* Every device: ours, and any a random add made. */
 		trim_extra(0);
-		for (idx = 0; idx < 64; idx++) {
-			memset(&rm, 0, sizeof(rm));
-			rm.index = idx;
-			rm.flags = BUSE_REMOVE_F_FORCE;
-			if (ioctl(ctl_fd, BUSE_CTL_REMOVE, &rm) == 0)
+		for (idx = 0; idx < 64; idx++)
+			if (rawring_remove(ctl_fd, idx, BUSE_REMOVE_F_FORCE) == 0)
 				st.removed++;
-		}
 	} else {
-		struct buse_ctl_remove rm;
 		uint32_t idx;
 		int r;
 
@@ -1413,10 +1394,7 @@ int main(int argc, char **argv)
 
 			if (!known && errno == ENODEV)
 				continue;
-			memset(&rm, 0, sizeof(rm));
-			rm.index = idx;
-			rm.flags = BUSE_REMOVE_F_FORCE;
-			r = ioctl(ctl_fd, BUSE_CTL_REMOVE, &rm);
+			r = rawring_remove(ctl_fd, idx, BUSE_REMOVE_F_FORCE);
 			if (mine && r == 0) {
 				st.removed++;
 				printf("fuzz: removed device %u as its owner\n", idx);

@@ -49,71 +49,23 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <linux/buse.h>
 
+#include "rawring.h"
+
 #define BLK 4096u
-
-static int checks, failures;
-
-static void ok(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-
-static void ok(const char *fmt, ...)
-{
-	va_list ap;
-
-	checks++;
-	va_start(ap, fmt);
-	fputs("ok: ", stdout);
-	vprintf(fmt, ap);
-	putchar('\n');
-	va_end(ap);
-}
-
-static void fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	checks++;
-	failures++;
-	va_start(ap, fmt);
-	fputs("FAIL: ", stdout);
-	vprintf(fmt, ap);
-	putchar('\n');
-	va_end(ap);
-}
-
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fputs("hostile-ring: ", stdout);
-	vprintf(fmt, ap);
-	putchar('\n');
-	va_end(ap);
-	exit(2);
-}
 
 static uint64_t now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return rawring_now_ns() / 1000000;
 }
 
 /* ------------------------------------------------------------------------
@@ -261,124 +213,65 @@ static void client_reap(struct client *c)
  */
 
 struct ring {
+	struct rawring rr;	/* queue 0 of device n; rr.store: its data */
 	unsigned n;
-	int fd;
-	struct buse_attach a;
-	unsigned char *map;
-	struct buse_ring_hdr *hdr;
-	struct buse_io_desc *sq;
-	struct buse_io_cqe *cq;
-	uint32_t sq_head, cq_tail;
 	/* Ask for attach flag bit 0 (no longer defined: must be cleared). */
 	bool old_flag;
-	uint32_t last_index;	/* of the descriptor take() returned */
-	unsigned char *store;
 	/* CANCEL notices seen. */
 	struct { uint16_t tag, seq; } cancels[64];
 	unsigned ncancels;
 };
 
-static unsigned char *buf_of(struct ring *rg, uint16_t tag)
-{
-	return rg->map + rg->a.data_off + (size_t)tag * rg->a.max_io;
-}
-
 static void ring_map(struct ring *rg)
 {
-	rg->map = mmap(NULL, rg->a.map_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		       rg->fd, (off_t)BUSE_QUEUE_MMAP_OFFSET(0));
-	if (rg->map == MAP_FAILED)
-		die("mmap: %s", strerror(errno));
-	rg->hdr = (struct buse_ring_hdr *)rg->map;
-	rg->sq = (struct buse_io_desc *)(rg->map + rg->a.sq_off);
-	rg->cq = (struct buse_io_cqe *)(rg->map + rg->a.cq_off);
+	int ret = rawring_map(&rg->rr, rg->rr.fd, &rg->rr.a, 0);
+
+	if (ret < 0)
+		die("mmap: %s", strerror(-ret));
 }
 
 static void ring_attach(struct ring *rg)
 {
+	struct buse_attach a;
 	char path[64];
 
 	snprintf(path, sizeof(path), BUSE_CHAR_DEVICE_FMT, rg->n);
-	rg->fd = open(path, O_RDWR | O_CLOEXEC);
-	if (rg->fd < 0)
+	rg->rr.fd = rawring_open(rg->n, O_RDWR | O_CLOEXEC);
+	if (rg->rr.fd < 0)
 		die("open %s: %s", path, strerror(errno));
-	memset(&rg->a, 0, sizeof(rg->a));
-	rg->a.flags = rg->old_flag ? 1u : 0u;
-	if (ioctl(rg->fd, BUSE_IOC_ATTACH, &rg->a) < 0)
+	if (rawring_attach(rg->rr.fd, &a, rg->old_flag ? 1u : 0u) < 0)
 		die("ATTACH %s: %s", path, strerror(errno));
-	if (rg->a.flags)
-		die("ATTACH %s: flags %#x returned, expected 0", path, rg->a.flags);
-	if (rg->a.nr_queues != 1 || rg->a.queue_depth < 2 || rg->a.size < (4u << 20))
+	if (a.flags)
+		die("ATTACH %s: flags %#x returned, expected 0", path, a.flags);
+	if (a.nr_queues != 1 || a.queue_depth < 2 || a.size < (4u << 20))
 		die("device %u: want 1 queue, depth >= 2, >= 4 MiB (has %u, %u, %llu)",
-		    rg->n, rg->a.nr_queues, rg->a.queue_depth,
-		    (unsigned long long)rg->a.size);
+		    rg->n, a.nr_queues, a.queue_depth, (unsigned long long)a.size);
+	rg->rr.a = a;
 	ring_map(rg);
-	rg->sq_head = __atomic_load_n(&rg->hdr->sq_head, __ATOMIC_ACQUIRE);
-	rg->cq_tail = __atomic_load_n(&rg->hdr->cq_tail, __ATOMIC_ACQUIRE);
-	if (!rg->store) {
-		rg->store = calloc(1, rg->a.size);
-		if (!rg->store)
+	rawring_sync(&rg->rr);
+	if (!rg->rr.store) {
+		rg->rr.store = calloc(1, a.size);
+		if (!rg->rr.store)
 			die("out of memory");
 	}
 }
 
 static void ring_detach(struct ring *rg)
 {
-	munmap(rg->map, rg->a.map_size);
-	close(rg->fd);
-	rg->fd = -1;
+	rawring_unmap(&rg->rr);
+	close(rg->rr.fd);
+	rg->rr.fd = -1;
 }
 
 static void push(struct ring *rg, uint16_t tag, uint16_t seq, int32_t result)
 {
-	struct buse_io_cqe *c = &rg->cq[rg->cq_tail & (rg->a.cq_entries - 1)];
-
-	c->tag = tag;
-	c->seq = seq;
-	c->result = result;
-	rg->cq_tail++;
-	__atomic_store_n(&rg->hdr->cq_tail, rg->cq_tail, __ATOMIC_RELEASE);
+	rawring_push(&rg->rr, tag, seq, result);
 }
 
+/* RUN NOWAIT on queue 0: 0 or -errno. */
 static int run(struct ring *rg, struct buse_run *r)
 {
-	int ret;
-
-	memset(r, 0, sizeof(*r));
-	r->flags = BUSE_RUN_F_NOWAIT;
-	ret = ioctl(rg->fd, BUSE_IOC_RUN, r) < 0 ? -errno : 0;
-	return ret;
-}
-
-/* Our private cq_tail follows the kernel's cq_head (after scribbling). */
-static void resync_cq(struct ring *rg)
-{
-	rg->cq_tail = __atomic_load_n(&rg->hdr->cq_head, __ATOMIC_ACQUIRE);
-	__atomic_store_n(&rg->hdr->cq_tail, rg->cq_tail, __ATOMIC_RELEASE);
-}
-
-/* The honest answer. */
-static int32_t serve_one(struct ring *rg, const struct buse_io_desc *d)
-{
-	uint64_t off = d->sector * 512;
-
-	switch (d->op) {
-	case BUSE_OP_READ:
-	case BUSE_OP_WRITE:
-		if (d->len > rg->a.max_io || off > rg->a.size || d->len > rg->a.size - off)
-			return -EIO;
-		if (d->op == BUSE_OP_READ) {
-			memcpy(buf_of(rg, d->tag), rg->store + off, d->len);
-			return 0;
-		}
-		/* The data came with the descriptor: the read-back proves it. */
-		memcpy(rg->store + off, buf_of(rg, d->tag), d->len);
-		return 0;
-	case BUSE_OP_FLUSH:
-		return 0;
-	default:
-		return -EOPNOTSUPP;
-	}
+	return rawring_run(rg->rr.fd, 0, BUSE_RUN_F_NOWAIT, r);
 }
 
 static void answer(struct ring *rg, const struct buse_io_desc *d, const char *what)
@@ -386,7 +279,7 @@ static void answer(struct ring *rg, const struct buse_io_desc *d, const char *wh
 	struct buse_run r;
 	int ret;
 
-	push(rg, d->tag, d->seq, serve_one(rg, d));
+	push(rg, d->tag, d->seq, rawring_serve_mem(&rg->rr, d));
 	ret = run(rg, &r);
 	if (ret || r.rejected || r.completed != 1)
 		fail("%s: honest completion: RUN %s, completed %u, rejected %u", what,
@@ -404,13 +297,10 @@ static int next_request(struct ring *rg, struct buse_io_desc *d, int ms, bool fe
 	struct buse_run r;
 
 	for (;;) {
-		uint32_t tail = __atomic_load_n(&rg->hdr->sq_tail, __ATOMIC_ACQUIRE);
+		uint32_t posted = rawring_posted(&rg->rr);
 
-		if (tail != rg->sq_head && tail - rg->sq_head <= rg->a.sq_entries) {
-			*d = rg->sq[rg->sq_head & (rg->a.sq_entries - 1)];
-			rg->last_index = rg->sq_head;
-			rg->sq_head++;
-			__atomic_store_n(&rg->hdr->sq_head, rg->sq_head, __ATOMIC_RELEASE);
+		if (posted && posted <= rg->rr.a.sq_entries) {
+			rawring_take(&rg->rr, d);
 			if (d->op != BUSE_OP_CANCEL)
 				return 1;
 			if (rg->ncancels < 64) {
@@ -515,7 +405,7 @@ static void release_read(struct ring *rg, struct client *c, const struct buse_io
 	struct buse_run r;
 	int ret;
 
-	memset(buf_of(rg, d->tag), fill, d->len);
+	memset(rawring_buf(&rg->rr, d->tag), fill, d->len);
 	push(rg, d->tag, d->seq, 0);
 	ret = run(rg, &r);
 	if (ret || r.completed != 1)
@@ -552,7 +442,7 @@ struct bogus {
 
 static void check_bogus(struct ring *rg)
 {
-	const uint16_t depth = (uint16_t)rg->a.queue_depth;
+	const uint16_t depth = (uint16_t)rg->rr.a.queue_depth;
 	const struct bogus list[] = {
 		{ "tag == depth", TAG_ABS, depth, 0, 0 },
 		{ "tag == depth + 1", TAG_ABS, (uint16_t)(depth + 1), 0, 0 },
@@ -628,7 +518,7 @@ static void check_twice(struct ring *rg)
 	 * one must get this tag.
 	 */
 	first = d;
-	while (nheld < rg->a.queue_depth && nheld < MAX_HELD) {
+	while (nheld < rg->rr.a.queue_depth && nheld < MAX_HELD) {
 		if (!hold_read(rg, &c, 62 + (uint64_t)nheld, &d, "stale seq"))
 			goto release;
 		if (d.tag == first.tag) {
@@ -660,10 +550,10 @@ static void check_never_issued(struct ring *rg)
 	struct buse_run r;
 	int ret;
 
-	for (t = 0; t < rg->a.queue_depth; t++)
+	for (t = 0; t < rg->rr.a.queue_depth; t++)
 		push(rg, (uint16_t)t, (uint16_t)(t * 7 + 3), 0);
 	ret = run(rg, &r);
-	if (ret == -EINVAL && r.rejected == rg->a.queue_depth && r.completed == 0)
+	if (ret == -EINVAL && r.rejected == rg->rr.a.queue_depth && r.completed == 0)
 		ok("every tag completed, none issued: all %u rejected", r.rejected);
 	else
 		fail("every tag completed, none issued: RUN %s, completed %u, rejected %u",
@@ -679,28 +569,28 @@ static void check_indices(struct ring *rg)
 	int ret;
 
 	/* cq_tail behind cq_head, far ahead, ahead by 2^31. */
-	head = __atomic_load_n(&rg->hdr->cq_head, __ATOMIC_ACQUIRE);
-	__atomic_store_n(&rg->hdr->cq_tail, head - 1, __ATOMIC_RELEASE);
+	head = __atomic_load_n(&rg->rr.hdr->cq_head, __ATOMIC_ACQUIRE);
+	__atomic_store_n(&rg->rr.hdr->cq_tail, head - 1, __ATOMIC_RELEASE);
 	expect_rejected(rg, "cq_tail = cq_head - 1", 0);
-	__atomic_store_n(&rg->hdr->cq_tail, head + rg->a.cq_entries + 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&rg->rr.hdr->cq_tail, head + rg->rr.a.cq_entries + 1, __ATOMIC_RELEASE);
 	expect_rejected(rg, "cq_tail = cq_head + cq_entries + 1", 0);
-	__atomic_store_n(&rg->hdr->cq_tail, head + 0x80000000u, __ATOMIC_RELEASE);
+	__atomic_store_n(&rg->rr.hdr->cq_tail, head + 0x80000000u, __ATOMIC_RELEASE);
 	expect_rejected(rg, "cq_tail = cq_head + 2^31", 0);
-	if (__atomic_load_n(&rg->hdr->cq_head, __ATOMIC_ACQUIRE) != head)
+	if (__atomic_load_n(&rg->rr.hdr->cq_head, __ATOMIC_ACQUIRE) != head)
 		fail("the kernel moved cq_head on a refused cq_tail");
-	resync_cq(rg);
+	rawring_resync_cq(&rg->rr);
 
 	/* A whole ring of zeroed entries: each one refused. */
-	memset(rg->cq, 0, rg->a.cq_entries * sizeof(*rg->cq));
-	rg->cq_tail += rg->a.cq_entries;
-	__atomic_store_n(&rg->hdr->cq_tail, rg->cq_tail, __ATOMIC_RELEASE);
+	memset(rg->rr.cq, 0, rg->rr.a.cq_entries * sizeof(*rg->rr.cq));
+	rg->rr.cq_tail += rg->rr.a.cq_entries;
+	__atomic_store_n(&rg->rr.hdr->cq_tail, rg->rr.cq_tail, __ATOMIC_RELEASE);
 	ret = run(rg, &r);
-	if (ret == -EINVAL && r.rejected == rg->a.cq_entries && r.completed == 0)
+	if (ret == -EINVAL && r.rejected == rg->rr.a.cq_entries && r.completed == 0)
 		ok("a full ring of zeroed completions: all %u rejected", r.rejected);
 	else
 		fail("a full ring of zeroed completions: RUN %s, completed %u, rejected %u",
 		     ret ? strerror(-ret) : "ok", r.completed, r.rejected);
-	resync_cq(rg);
+	rawring_resync_cq(&rg->rr);
 	honest_io(rg, true, 70, 0x70, "a write after the index abuse");
 
 	/*
@@ -708,19 +598,19 @@ static void check_indices(struct ring *rg)
 	 * hold a request back (it would never time out): the kernel posts,
 	 * and RUN reports the bogus index (EINVAL, rejected) at once.
 	 */
-	saved = rg->sq_head;
-	__atomic_store_n(&rg->hdr->sq_head, saved + 1000, __ATOMIC_RELEASE);
+	saved = rg->rr.sq_head;
+	__atomic_store_n(&rg->rr.hdr->sq_head, saved + 1000, __ATOMIC_RELEASE);
 	client_start(&c, rg->n, false, 70, 0);
 	{
 		uint64_t end = now_ms() + 5000;
 
-		while (__atomic_load_n(&rg->hdr->sq_tail, __ATOMIC_ACQUIRE) == saved &&
+		while (__atomic_load_n(&rg->rr.hdr->sq_tail, __ATOMIC_ACQUIRE) == saved &&
 		       now_ms() < end)
 			usleep(2000);
 	}
-	if (__atomic_load_n(&rg->hdr->sq_tail, __ATOMIC_ACQUIRE) != saved + 1)
+	if (__atomic_load_n(&rg->rr.hdr->sq_tail, __ATOMIC_ACQUIRE) != saved + 1)
 		fail("sq_head ahead of sq_tail: the kernel held the request back (sq_tail %#x, expected %#x)",
-		     rg->hdr->sq_tail, saved + 1);
+		     rg->rr.hdr->sq_tail, saved + 1);
 	else
 		ok("sq_head ahead of sq_tail: the kernel posts the request anyway");
 	ret = run(rg, &r);
@@ -729,7 +619,7 @@ static void check_indices(struct ring *rg)
 	else
 		fail("sq_head ahead of sq_tail: RUN %s, rejected %u; expected EINVAL",
 		     ret ? strerror(-ret) : "ok", r.rejected);
-	__atomic_store_n(&rg->hdr->sq_head, saved, __ATOMIC_RELEASE);
+	__atomic_store_n(&rg->rr.hdr->sq_head, saved, __ATOMIC_RELEASE);
 	if (take_for(rg, &d, BUSE_OP_READ, 70, 5000, "after restoring sq_head")) {
 		answer(rg, &d, "after restoring sq_head");
 		if (client_wait(&c, 5000) && c.ret == BLK && c.data[0] == 0x70)
@@ -740,26 +630,26 @@ static void check_indices(struct ring *rg)
 	client_reap(&c);
 
 	/* Garbage in the kernel's own indices: ignored. */
-	saved = __atomic_load_n(&rg->hdr->sq_tail, __ATOMIC_ACQUIRE);
-	rg->hdr->sq_tail = saved + 12345;
-	rg->hdr->cq_head = 0xdeadbeef;
+	saved = __atomic_load_n(&rg->rr.hdr->sq_tail, __ATOMIC_ACQUIRE);
+	rg->rr.hdr->sq_tail = saved + 12345;
+	rg->rr.hdr->cq_head = 0xdeadbeef;
 	ret = run(rg, &r);
 	if (ret)
 		fail("RUN with garbage in sq_tail and cq_head: %s", strerror(-ret));
-	if (__atomic_load_n(&rg->hdr->cq_head, __ATOMIC_ACQUIRE) != rg->cq_tail)
+	if (__atomic_load_n(&rg->rr.hdr->cq_head, __ATOMIC_ACQUIRE) != rg->rr.cq_tail)
 		fail("the kernel kept the garbage cq_head (%#x, expected %#x)",
-		     rg->hdr->cq_head, rg->cq_tail);
+		     rg->rr.hdr->cq_head, rg->rr.cq_tail);
 	client_start(&c, rg->n, false, 70, 0);
 	{
 		uint64_t end = now_ms() + 5000;
 
-		while (__atomic_load_n(&rg->hdr->sq_tail, __ATOMIC_ACQUIRE) != saved + 1 &&
+		while (__atomic_load_n(&rg->rr.hdr->sq_tail, __ATOMIC_ACQUIRE) != saved + 1 &&
 		       now_ms() < end)
 			usleep(2000);
 	}
-	if (__atomic_load_n(&rg->hdr->sq_tail, __ATOMIC_ACQUIRE) != saved + 1)
+	if (__atomic_load_n(&rg->rr.hdr->sq_tail, __ATOMIC_ACQUIRE) != saved + 1)
 		fail("the kernel's sq_tail did not come back after garbage (%#x, expected %#x)",
-		     rg->hdr->sq_tail, saved + 1);
+		     rg->rr.hdr->sq_tail, saved + 1);
 	if (take_for(rg, &d, BUSE_OP_READ, 70, 5000, "garbage sq_tail/cq_head")) {
 		answer(rg, &d, "garbage sq_tail/cq_head");
 		if (client_wait(&c, 5000) && c.ret == BLK && c.data[0] == 0x70)
@@ -781,9 +671,9 @@ static void check_munmap(struct ring *rg)
 
 	/* Answer written, area unmapped, then RUN. */
 	if (hold_read(rg, &c, 80, &d, "munmap then RUN")) {
-		memset(buf_of(rg, d.tag), 0x5e, d.len);
+		memset(rawring_buf(&rg->rr, d.tag), 0x5e, d.len);
 		push(rg, d.tag, d.seq, 0);
-		munmap(rg->map, rg->a.map_size);
+		rawring_unmap(&rg->rr);
 		ret = run(rg, &r);
 		if (ret || r.completed != 1)
 			fail("munmap then RUN: %s, completed %u, rejected %u",
@@ -806,10 +696,10 @@ static void check_munmap(struct ring *rg)
 
 	/* munmap + close with a READ held: it fails at once. */
 	if (hold_read(rg, &c, 82, &d, "munmap + close")) {
-		munmap(rg->map, rg->a.map_size);
+		rawring_unmap(&rg->rr);
 		t0 = now_ms();
-		close(rg->fd);
-		rg->fd = -1;
+		close(rg->rr.fd);
+		rg->rr.fd = -1;
 		if (!client_wait(&c, 5000))
 			fail("munmap + close with a READ held: it still waits after 5 s");
 		else if (c.ret >= 0 || c.err != EIO)
@@ -840,9 +730,9 @@ static void check_timeout(unsigned t)
 	memset(&rg, 0, sizeof(rg));
 	rg.n = t;
 	ring_attach(&rg);
-	if (rg.a.queue_depth != depth)
+	if (rg.rr.a.queue_depth != depth)
 		die("device %u: want depth %u for the timeout checks (has %u)", t, depth,
-		    rg.a.queue_depth);
+		    rg.rr.a.queue_depth);
 	if (!hold_read(&rg, &c, 5, &d, "timeout"))
 		goto out;
 	late = d;
@@ -872,7 +762,7 @@ static void check_timeout(unsigned t)
 	 * One WRITE per tag: the one blk-mq gives the held tag must wait,
 	 * unposted, with the buffer untouched, and still end by its timeout.
 	 */
-	memset(buf_of(&rg, late.tag), 0xee, BLK);
+	memset(rawring_buf(&rg.rr, late.tag), 0xee, BLK);
 	for (nw = 0; nw < depth; nw++)
 		client_start(&w[nw], rg.n, true, 20 + nw, (unsigned char)(0x21 + nw));
 	end = now_ms() + 1500;
@@ -890,7 +780,7 @@ static void check_timeout(unsigned t)
 		ok("held buffer: the WRITE on tag %u waits unposted, the other %u were posted",
 		   late.tag, nseen);
 	for (i = 0; i < BLK; i++)
-		if (buf_of(&rg, late.tag)[i] != 0xee)
+		if (rawring_buf(&rg.rr, late.tag)[i] != 0xee)
 			clean = false;
 	if (clean)
 		ok("held buffer: the kernel left the timed-out tag's buffer alone");
@@ -932,13 +822,13 @@ static void check_timeout(unsigned t)
 out:
 	client_reap(&c);
 	ring_detach(&rg);
-	free(rg.store);
+	free(rg.rr.store);
 }
 
 /* Every byte of the buffer of tag is c. */
 static bool buf_is(struct ring *rg, uint16_t tag, unsigned char c)
 {
-	const unsigned char *b = buf_of(rg, tag);
+	const unsigned char *b = rawring_buf(&rg->rr, tag);
 
 	return b[0] == c && !memcmp(b, b + 1, BLK - 1);
 }
@@ -946,7 +836,7 @@ static bool buf_is(struct ring *rg, uint16_t tag, unsigned char c)
 /* Every tag's buffer filled with c. */
 static void fill_bufs(struct ring *rg, unsigned char c)
 {
-	memset(buf_of(rg, 0), c, (size_t)rg->a.queue_depth * rg->a.max_io);
+	memset(rawring_buf(&rg->rr, 0), c, (size_t)rg->rr.a.queue_depth * rg->rr.a.max_io);
 }
 
 /*
@@ -1023,7 +913,7 @@ static void check_write_data(unsigned n)
 	ok("write data: 32 honest write/read pairs");
 out:
 	ring_detach(&rg);
-	free(rg.store);
+	free(rg.rr.store);
 }
 
 int main(int argc, char **argv)
@@ -1033,6 +923,7 @@ int main(int argc, char **argv)
 	unsigned long n, t = ~0ul;
 	unsigned i;
 
+	check_prog = "hostile-ring";
 	if (argc == 7 && !strcmp(argv[1], "--client"))
 		return client_main(argv + 2);
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -1071,11 +962,11 @@ int main(int argc, char **argv)
 	}
 	ok("64 honest write/read pairs after the abuse");
 	ring_detach(&rg);
-	free(rg.store);
+	free(rg.rr.store);
 
 	check_write_data((unsigned)n);
-	printf("hostile-ring: %d checks, %d failed\n", checks, failures);
-	return failures ? 1 : 0;
+	printf("hostile-ring: %d checks, %d failed\n", check_count, check_failures);
+	return check_failures ? 1 : 0;
 usage:
 	fprintf(stderr, "usage: hostile-ring N [T]\n");
 	return 2;

@@ -58,7 +58,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -77,50 +76,12 @@
 
 #include <linux/buse.h>
 
+#include "rawring.h"
+
 /* Index of the last element of an array: reserved fields grow and shrink. */
 #define LAST(a) (sizeof(a) / sizeof((a)[0]) - 1)
 
-static int failures;
 static volatile sig_atomic_t stop;
-
-static void ok(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-
-static void ok(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fputs("ok: ", stdout);
-	vprintf(fmt, ap);
-	putchar('\n');
-	va_end(ap);
-}
-
-static void fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fputs("FAIL: ", stdout);
-	vprintf(fmt, ap);
-	putchar('\n');
-	va_end(ap);
-	failures++;
-}
-
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fputs("hostile: ", stdout);
-	vprintf(fmt, ap);
-	putchar('\n');
-	va_end(ap);
-	exit(2);
-}
 
 static const char *errname(int err)
 {
@@ -170,16 +131,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
-}
-
-static void set_handler(int sig, void (*fn)(int))
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = fn;	/* no SA_RESTART: the RUN ioctl returns EINTR */
-	sigemptyset(&sa.sa_mask);
-	sigaction(sig, &sa, NULL);
 }
 
 /*
@@ -243,14 +194,6 @@ static void check_geometry(const struct buse_attach *a, unsigned n)
  * hostile ioctls N
  */
 
-static int run_q(int fd, uint32_t queue, uint32_t flags, struct buse_run *r)
-{
-	memset(r, 0, sizeof(*r));
-	r->queue = queue;
-	r->flags = flags;
-	return ioctl(fd, BUSE_IOC_RUN, r);
-}
-
 static void on_alarm(int sig)
 {
 	(void)sig;
@@ -302,9 +245,7 @@ static void ctl_checks(unsigned n)
 	d.index = spare;
 	if (ioctl(fd, BUSE_CTL_INFO, &d) == 0) {
 		fail("a refused CTL_ADD created device %u", spare);
-		memset(&rm, 0, sizeof(rm));
-		rm.index = spare;
-		ioctl(fd, BUSE_CTL_REMOVE, &rm);
+		rawring_remove(fd, spare, 0);
 	} else {
 		ok("no device %u after the refused adds (%s)", spare, errname(errno));
 	}
@@ -367,7 +308,7 @@ static int cmd_ioctls(unsigned n)
 	if (fd2 >= 0)
 		close(fd2);
 
-	expect_err("RUN before ATTACH", run_q(fd, 0, 0, &r), ENXIO);
+	expect_err("RUN before ATTACH", rawring_run(fd, 0, 0, &r), ENXIO);
 	m = mmap(NULL, (size_t)page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (m != MAP_FAILED) {
 		fail("mmap before ATTACH succeeded");
@@ -386,10 +327,8 @@ static int cmd_ioctls(unsigned n)
 	expect_err("ATTACH size not a block multiple", ioctl(fd, BUSE_IOC_ATTACH, &a), EINVAL);
 	expect_err("ATTACH bad pointer", ioctl(fd, BUSE_IOC_ATTACH, (void *)8), EFAULT);
 
-	memset(&a, 0, sizeof(a));
 	/* Unknown features are dropped, and the server told. */
-	a.flags = ~BUSE_ATTACH_F_ALL;
-	if (ioctl(fd, BUSE_IOC_ATTACH, &a) < 0)
+	if (rawring_attach(fd, &a, ~BUSE_ATTACH_F_ALL) < 0)
 		die("ATTACH: %s", strerror(errno));
 	ok("ATTACH");
 	if (a.flags)
@@ -456,21 +395,21 @@ static int cmd_ioctls(unsigned n)
 			     errname(errno));
 	}
 
-	expect_err("RUN queue nr_queues", run_q(fd, a.nr_queues, BUSE_RUN_F_NOWAIT, &r), EINVAL);
-	expect_err("RUN queue 0xffffffff", run_q(fd, 0xffffffffu, BUSE_RUN_F_NOWAIT, &r), EINVAL);
-	expect_err("RUN unknown flag", run_q(fd, 0, BUSE_RUN_F_NOWAIT | 0x80, &r), EINVAL);
+	expect_err("RUN queue nr_queues", rawring_run(fd, a.nr_queues, BUSE_RUN_F_NOWAIT, &r), EINVAL);
+	expect_err("RUN queue 0xffffffff", rawring_run(fd, 0xffffffffu, BUSE_RUN_F_NOWAIT, &r), EINVAL);
+	expect_err("RUN unknown flag", rawring_run(fd, 0, BUSE_RUN_F_NOWAIT | 0x80, &r), EINVAL);
 	memset(&r, 0, sizeof(r));
 	r.flags = BUSE_RUN_F_NOWAIT;
 	r.reserved[LAST(r.reserved)] = 1;
 	expect_err("RUN reserved != 0", ioctl(fd, BUSE_IOC_RUN, &r), EINVAL);
 	expect_err("RUN bad pointer", ioctl(fd, BUSE_IOC_RUN, (void *)8), EFAULT);
-	expect_ok("RUN NOWAIT", run_q(fd, 1, BUSE_RUN_F_NOWAIT, &r));
+	expect_ok("RUN NOWAIT", rawring_run(fd, 1, BUSE_RUN_F_NOWAIT, &r));
 
 	/* KICK: the next waiting RUN returns at once (guarded by an alarm). */
-	expect_ok("RUN KICK", run_q(fd, 0, BUSE_RUN_F_KICK, &r));
-	set_handler(SIGALRM, on_alarm);
+	expect_ok("RUN KICK", rawring_run(fd, 0, BUSE_RUN_F_KICK, &r));
+	rawring_on_signal(SIGALRM, on_alarm);
 	alarm(5);
-	if (run_q(fd, 0, 0, &r) < 0)
+	if (rawring_run(fd, 0, 0, &r) < 0)
 		fail("RUN after KICK: %s (it should have returned at once)", errname(errno));
 	else
 		ok("RUN after KICK returned at once (pending %u)", r.pending);
@@ -486,82 +425,27 @@ static int cmd_ioctls(unsigned n)
 	if (fd < 0) {
 		fail("reopen after close: %s", strerror(errno));
 	} else {
-		memset(&a, 0, sizeof(a));
-		expect_ok("ATTACH after reopen", ioctl(fd, BUSE_IOC_ATTACH, &a));
+		expect_ok("ATTACH after reopen", rawring_attach(fd, &a, 0));
 		close(fd);
 	}
-	return failures ? 1 : 0;
+	return check_failures ? 1 : 0;
 }
 
 /* ---------------------------------------------------------------------------
  * hostile serve N SECTOR
  */
 
-struct ring {
-	int fd;
-	struct buse_attach a;
-	unsigned char *map;
-	struct buse_ring_hdr *hdr;
-	struct buse_io_desc *sq;
-	struct buse_io_cqe *cq;
-	uint32_t sq_head, cq_tail;
-	unsigned char *store;
-};
-
-static unsigned char *buf_of(struct ring *rg, uint16_t tag)
-{
-	return rg->map + rg->a.data_off + (size_t)tag * rg->a.max_io;
-}
-
-static void push_cqe(struct ring *rg, uint16_t tag, uint16_t seq, int32_t result)
-{
-	struct buse_io_cqe *c = &rg->cq[rg->cq_tail & (rg->a.cq_entries - 1)];
-
-	c->tag = tag;
-	c->seq = seq;
-	c->result = result;
-	rg->cq_tail++;
-	__atomic_store_n(&rg->hdr->cq_tail, rg->cq_tail, __ATOMIC_RELEASE);
-}
-
-/* The honest answer to a request. */
-static int32_t serve_one(struct ring *rg, const struct buse_io_desc *d)
-{
-	uint64_t off = d->sector * 512;
-
-	switch (d->op) {
-	case BUSE_OP_READ:
-	case BUSE_OP_WRITE:
-		if (d->len > rg->a.max_io || off > rg->a.size || d->len > rg->a.size - off)
-			return -EIO;
-		if (d->op == BUSE_OP_READ)
-			memcpy(buf_of(rg, d->tag), rg->store + off, d->len);
-		else
-			memcpy(rg->store + off, buf_of(rg, d->tag), d->len);
-		return 0;
-	case BUSE_OP_FLUSH:
-		return 0;
-	default:
-		return -EOPNOTSUPP;
-	}
-}
-
 /*
  * Takes the next submitted request into *d: 1, or 0 when the ring is empty.
  * Cancel notices (the kernel timed a request out) are skipped: such a
  * request must not be completed.
  */
-static int next_desc(struct ring *rg, struct buse_io_desc *d)
+static int next_desc(struct rawring *rg, struct buse_io_desc *d)
 {
-	uint32_t tail;
-
 	for (;;) {
-		tail = __atomic_load_n(&rg->hdr->sq_tail, __ATOMIC_ACQUIRE);
-		if (rg->sq_head == tail)
+		if (!rawring_posted(rg))
 			return 0;
-		*d = rg->sq[rg->sq_head & (rg->a.sq_entries - 1)];
-		rg->sq_head++;
-		__atomic_store_n(&rg->hdr->sq_head, rg->sq_head, __ATOMIC_RELEASE);
+		rawring_take(rg, d);
 		if (d->op != BUSE_OP_CANCEL)
 			return 1;
 		printf("note: cancel notice for tag %u seq %u\n", d->tag, d->seq);
@@ -569,13 +453,13 @@ static int next_desc(struct ring *rg, struct buse_io_desc *d)
 }
 
 /* RUN on queue 0: 0 or -errno. */
-static int run0(struct ring *rg, uint32_t flags, struct buse_run *r)
+static int run0(struct rawring *rg, uint32_t flags, struct buse_run *r)
 {
-	return run_q(rg->fd, 0, flags, r) < 0 ? -errno : 0;
+	return rawring_run(rg->fd, 0, flags, r);
 }
 
 /* Sends what is queued in the completion ring; it must all be accepted. */
-static void flush_honest(struct ring *rg)
+static void flush_honest(struct rawring *rg)
 {
 	struct buse_run r;
 	int ret = run0(rg, BUSE_RUN_F_NOWAIT, &r);
@@ -589,7 +473,7 @@ static void flush_honest(struct ring *rg)
 }
 
 /* One bogus batch (already in the ring): RUN must say EINVAL, rejected > 0. */
-static void expect_rejected(struct ring *rg, const char *what, uint32_t want_completed)
+static void expect_rejected(struct rawring *rg, const char *what, uint32_t want_completed)
 {
 	struct buse_run r;
 	int ret = run0(rg, BUSE_RUN_F_NOWAIT, &r);
@@ -602,14 +486,14 @@ static void expect_rejected(struct ring *rg, const char *what, uint32_t want_com
 }
 
 /* Serve honestly, without sleeping in the kernel, for about ms milliseconds. */
-static void serve_for(struct ring *rg, int ms)
+static void serve_for(struct rawring *rg, int ms)
 {
 	struct buse_io_desc d;
 	int i;
 
 	for (i = 0; i < ms / 10 && !stop; i++) {
 		while (next_desc(rg, &d))
-			push_cqe(rg, d.tag, d.seq, serve_one(rg, &d));
+			rawring_push(rg, d.tag, d.seq, rawring_serve_mem(rg, &d));
 		flush_honest(rg);
 		usleep(10000);
 	}
@@ -617,7 +501,8 @@ static void serve_for(struct ring *rg, int ms)
 
 static int cmd_serve(unsigned n, uint64_t target)
 {
-	struct ring rg;
+	struct rawring rg;
+	struct buse_attach a;
 	struct buse_io_desc d, held;
 	struct buse_run r;
 	uint32_t saved;
@@ -625,27 +510,22 @@ static int cmd_serve(unsigned n, uint64_t target)
 	char line[64];
 
 	memset(&rg, 0, sizeof(rg));
-	set_handler(SIGINT, on_signal);
-	set_handler(SIGTERM, on_signal);
+	rawring_on_signal(SIGINT, on_signal);
+	rawring_on_signal(SIGTERM, on_signal);
 	rg.fd = open_char(n);
 	if (rg.fd < 0)
 		die("open " BUSE_CHAR_DEVICE_FMT ": %s", n, strerror(errno));
-	if (ioctl(rg.fd, BUSE_IOC_ATTACH, &rg.a) < 0)
+	if (rawring_attach(rg.fd, &a, 0) < 0)
 		die("ATTACH: %s", strerror(errno));
-	check_geometry(&rg.a, n);
-	if (rg.a.nr_queues != 1)
-		die("device %u has %u queues; this test wants 1", n, rg.a.nr_queues);
-	if (target * 512 + 4096 > rg.a.size)
+	check_geometry(&a, n);
+	if (a.nr_queues != 1)
+		die("device %u has %u queues; this test wants 1", n, a.nr_queues);
+	if (target * 512 + 4096 > a.size)
 		die("sector %llu is beyond the device", (unsigned long long)target);
-	rg.map = mmap(NULL, rg.a.map_size, PROT_READ | PROT_WRITE, MAP_SHARED, rg.fd,
-		      (off_t)BUSE_QUEUE_MMAP_OFFSET(0));
-	if (rg.map == MAP_FAILED)
-		die("mmap: %s", strerror(errno));
-	rg.hdr = (struct buse_ring_hdr *)rg.map;
-	rg.sq = (struct buse_io_desc *)(rg.map + rg.a.sq_off);
-	rg.cq = (struct buse_io_cqe *)(rg.map + rg.a.cq_off);
-	rg.sq_head = __atomic_load_n(&rg.hdr->sq_head, __ATOMIC_ACQUIRE);
-	rg.cq_tail = __atomic_load_n(&rg.hdr->cq_tail, __ATOMIC_ACQUIRE);
+	ret = rawring_map(&rg, rg.fd, &a, 0);
+	if (ret < 0)
+		die("mmap: %s", strerror(-ret));
+	rawring_sync(&rg);
 	rg.store = calloc(1, rg.a.size);
 	if (!rg.store)
 		die("out of memory");
@@ -654,15 +534,15 @@ static int cmd_serve(unsigned n, uint64_t target)
 	serve_for(&rg, 1000);
 
 	/* Phase A: nothing of ours is in flight. */
-	push_cqe(&rg, (uint16_t)rg.a.queue_depth, 0, 0);
+	rawring_push(&rg, (uint16_t)rg.a.queue_depth, 0, 0);
 	expect_rejected(&rg, "tag == queue_depth", 0);
-	push_cqe(&rg, 0xffff, 0, 0);
+	rawring_push(&rg, 0xffff, 0, 0);
 	expect_rejected(&rg, "tag 0xffff", 0);
-	push_cqe(&rg, (uint16_t)(rg.a.queue_depth - 1), 0, 0);
-	push_cqe(&rg, (uint16_t)(rg.a.queue_depth - 1), 1, 0);
+	rawring_push(&rg, (uint16_t)(rg.a.queue_depth - 1), 0, 0);
+	rawring_push(&rg, (uint16_t)(rg.a.queue_depth - 1), 1, 0);
 	expect_rejected(&rg, "tag not in flight", 0);
-	push_cqe(&rg, 0, 0, 0);
-	push_cqe(&rg, 0, 0, 0);
+	rawring_push(&rg, 0, 0, 0);
+	rawring_push(&rg, 0, 0, 0);
 	expect_rejected(&rg, "tag 0 twice, never issued", 0);
 
 	saved = rg.cq_tail;
@@ -670,8 +550,7 @@ static int cmd_serve(unsigned n, uint64_t target)
 	__atomic_store_n(&rg.hdr->cq_tail, rg.cq_tail, __ATOMIC_RELEASE);
 	expect_rejected(&rg, "cq_tail ahead by cq_entries + 1", 0);
 	/* Carry on from wherever the kernel says its head is. */
-	rg.cq_tail = __atomic_load_n(&rg.hdr->cq_head, __ATOMIC_ACQUIRE);
-	__atomic_store_n(&rg.hdr->cq_tail, rg.cq_tail, __ATOMIC_RELEASE);
+	rawring_resync_cq(&rg);
 	ret = run0(&rg, BUSE_RUN_F_NOWAIT, &r);
 	if (ret < 0)
 		fail("RUN after restoring cq_tail: %s (rejected %u)", errname(-ret), r.rejected);
@@ -695,7 +574,7 @@ static int cmd_serve(unsigned n, uint64_t target)
 				held = d;
 				have = 1;
 			} else {
-				push_cqe(&rg, d.tag, d.seq, serve_one(&rg, &d));
+				rawring_push(&rg, d.tag, d.seq, rawring_serve_mem(&rg, &d));
 			}
 		}
 		flush_honest(&rg);
@@ -725,7 +604,7 @@ static int cmd_serve(unsigned n, uint64_t target)
 		 * outstanding and writes a line to our stdin.
 		 */
 		for (i = 0; i < sizeof(bogus) / sizeof(bogus[0]); i++) {
-			push_cqe(&rg, bogus[i].tag, bogus[i].seq, bogus[i].result);
+			rawring_push(&rg, bogus[i].tag, bogus[i].seq, bogus[i].result);
 			expect_rejected(&rg, bogus[i].what, 0);
 			printf("STEP %s\n", bogus[i].what);
 			if (!fgets(line, sizeof(line), stdin))
@@ -734,9 +613,9 @@ static int cmd_serve(unsigned n, uint64_t target)
 		printf("HOLDING\n");
 
 		/* Honest, and the same tag once more in the same batch. */
-		memset(buf_of(&rg, held.tag), 0xa5, held.len);
-		push_cqe(&rg, held.tag, held.seq, (int32_t)held.len);
-		push_cqe(&rg, held.tag, held.seq, 0);
+		memset(rawring_buf(&rg, held.tag), 0xa5, held.len);
+		rawring_push(&rg, held.tag, held.seq, (int32_t)held.len);
+		rawring_push(&rg, held.tag, held.seq, 0);
 		expect_rejected(&rg, "honest completion + the same tag again", 1);
 		printf("SERVED\n");
 		fflush(stdout);
@@ -754,11 +633,11 @@ static int cmd_serve(unsigned n, uint64_t target)
 			break;
 		}
 		while (next_desc(&rg, &d))
-			push_cqe(&rg, d.tag, d.seq, serve_one(&rg, &d));
+			rawring_push(&rg, d.tag, d.seq, rawring_serve_mem(&rg, &d));
 	}
 	flush_honest(&rg);
-	printf("exiting: %d failure(s)\n", failures);
-	return failures ? 1 : 0;
+	printf("exiting: %d failure(s)\n", check_failures);
+	return check_failures ? 1 : 0;
 }
 
 /* ---------------------------------------------------------------------------
@@ -815,9 +694,7 @@ static int child_info(unsigned n)
 	struct buse_dev_info d;
 	int fd = open(BUSE_CTL_DEVICE, O_RDWR | O_CLOEXEC);
 
-	memset(&d, 0, sizeof(d));
-	d.index = n;
-	return fd >= 0 && ioctl(fd, BUSE_CTL_INFO, &d) == 0 ? 0 : 1;
+	return fd >= 0 && rawring_info(fd, n, &d) == 0 ? 0 : 1;
 }
 
 static int child_open(unsigned n)
@@ -828,17 +705,17 @@ static int child_open(unsigned n)
 }
 
 /* Serves what queue q has posted; returns the number of requests. */
-static unsigned serve_queue(struct ring *rg, unsigned q)
+static unsigned serve_queue(struct rawring *rg, unsigned q)
 {
 	struct buse_io_desc d;
 	struct buse_run r;
 	unsigned n = 0;
 
 	while (next_desc(rg, &d)) {
-		push_cqe(rg, d.tag, d.seq, serve_one(rg, &d));
+		rawring_push(rg, d.tag, d.seq, rawring_serve_mem(rg, &d));
 		n++;
 	}
-	if (n && run_q(rg->fd, q, BUSE_RUN_F_NOWAIT, &r) < 0 && errno != ENODEV)
+	if (n && rawring_run(rg->fd, q, BUSE_RUN_F_NOWAIT, &r) < 0 && errno != ENODEV)
 		fail("RUN NOWAIT handing over queue %u: %s (rejected %u)", q,
 		     errname(errno), r.rejected);
 	return n;
@@ -846,7 +723,7 @@ static unsigned serve_queue(struct ring *rg, unsigned q)
 
 static int cmd_poll(unsigned n)
 {
-	struct ring *rgs;
+	struct rawring *rgs;
 	struct buse_attach a;
 	struct pollfd pfd;
 	unsigned long wakeups = 0, empty = 0, served = 0;
@@ -866,8 +743,7 @@ static int cmd_poll(unsigned n)
 		fail("poll before ATTACH: returned %d, revents %#x; expected POLLERR",
 		     ret, pfd.revents);
 
-	memset(&a, 0, sizeof(a));
-	if (ioctl(fd, BUSE_IOC_ATTACH, &a) < 0)
+	if (rawring_attach(fd, &a, 0) < 0)
 		die("ATTACH: %s", strerror(errno));
 	check_geometry(&a, n);
 	store = calloc(1, a.size);
@@ -875,18 +751,12 @@ static int cmd_poll(unsigned n)
 	if (!store || !rgs)
 		die("out of memory");
 	for (q = 0; q < a.nr_queues; q++) {
-		struct ring *rg = &rgs[q];
+		struct rawring *rg = &rgs[q];
 
-		rg->fd = fd;
-		rg->a = a;
 		rg->store = store;
-		rg->map = mmap(NULL, a.map_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-			       fd, (off_t)BUSE_QUEUE_MMAP_OFFSET(q));
-		if (rg->map == MAP_FAILED)
-			die("mmap queue %u: %s", q, strerror(errno));
-		rg->hdr = (struct buse_ring_hdr *)rg->map;
-		rg->sq = (struct buse_io_desc *)(rg->map + a.sq_off);
-		rg->cq = (struct buse_io_cqe *)(rg->map + a.cq_off);
+		ret = rawring_map(rg, fd, &a, q);
+		if (ret < 0)
+			die("mmap queue %u: %s", q, strerror(-ret));
 	}
 
 	for (;;) {
@@ -911,7 +781,7 @@ static int cmd_poll(unsigned n)
 			struct buse_run r;
 
 			hup = 1;
-			if (run_q(fd, 0, BUSE_RUN_F_NOWAIT, &r) < 0 && errno == ENODEV)
+			if (rawring_run(fd, 0, BUSE_RUN_F_NOWAIT, &r) < 0 && errno == ENODEV)
 				ok("POLLHUP, then RUN: ENODEV");
 			else
 				fail("POLLHUP, but RUN returned %s", errname(errno));
@@ -939,7 +809,7 @@ static int cmd_poll(unsigned n)
 		fail("%lu of %lu wake-ups found nothing to serve", empty, wakeups);
 	else
 		ok("%lu of %lu wake-ups found nothing to serve", empty, wakeups);
-	return failures ? 1 : 0;
+	return check_failures ? 1 : 0;
 }
 
 static int cmd_uffd_list(unsigned n)
@@ -1004,7 +874,7 @@ static int cmd_uffd_list(unsigned n)
 	else
 		fail("uffd-list: the LIST returned %d (%s), %u devices, first %u", c.ret,
 		     errname(c.err), c.l.nr_devices, c.indexes[0]);
-	return failures ? 1 : 0;
+	return check_failures ? 1 : 0;
 }
 
 /* ---------------------------------------------------------------------------
@@ -1022,10 +892,10 @@ static void on_usr1(int sig)
 static int cmd_fork(unsigned n)
 {
 	struct buse_attach a;
+	struct rawring rg;
 	struct buse_run r;
 	char path[64], line[512];
 	bool mapped = false;
-	void *map;
 	FILE *maps;
 	pid_t pid;
 	int fd;
@@ -1033,14 +903,12 @@ static int cmd_fork(unsigned n)
 	fd = open_char(n);
 	if (fd < 0)
 		die("open /dev/busec%u: %s", n, strerror(errno));
-	memset(&a, 0, sizeof(a));
-	if (ioctl(fd, BUSE_IOC_ATTACH, &a) < 0)
+	if (rawring_attach(fd, &a, 0) < 0)
 		die("ATTACH: %s", strerror(errno));
-	map = mmap(NULL, a.map_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-		   (off_t)BUSE_QUEUE_MMAP_OFFSET(0));
-	if (map == MAP_FAILED)
+	memset(&rg, 0, sizeof(rg));
+	if (rawring_map(&rg, fd, &a, 0) < 0)
 		die("mmap: %s", strerror(errno));
-	set_handler(SIGUSR1, on_usr1);
+	rawring_on_signal(SIGUSR1, on_usr1);
 	fflush(stdout);
 	pid = fork();
 	if (pid < 0)
@@ -1054,10 +922,8 @@ static int cmd_fork(unsigned n)
 			if (!child_poke)
 				continue;
 			child_poke = 0;
-			memset(&r, 0, sizeof(r));
-			r.flags = BUSE_RUN_F_NOWAIT;
 			printf("CHILD RUN: %s\n",
-			       errname(ioctl(fd, BUSE_IOC_RUN, &r) < 0 ? errno : 0));
+			       errname(rawring_run(fd, 0, BUSE_RUN_F_NOWAIT, &r) < 0 ? errno : 0));
 			m = mmap(NULL, a.map_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
 				 (off_t)BUSE_QUEUE_MMAP_OFFSET(0));
 			printf("CHILD MMAP: %s\n", errname(m == MAP_FAILED ? errno : 0));
@@ -1090,6 +956,7 @@ int main(int argc, char **argv)
 	char *end;
 	unsigned long n;
 
+	check_prog = "hostile";
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 3)
 		goto usage;

@@ -9,8 +9,10 @@
  * which needs BUSE_ABI_VERSION bumped and the driver's BUILD_BUG_ONs
  * updated in the same commit.
  */
+#include <errno.h>
 #include <limits.h>
 #include <stdalign.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -291,7 +293,8 @@ Test(uapi, mmap_offset)
 	/* 64-bit even when q is an int: no truncation to 32 bits */
 	cr_expect_eq(sizeof(BUSE_QUEUE_MMAP_OFFSET(0)), 8);
 	int q = BUSE_MAX_QUEUES - 1;
-	cr_expect_eq(BUSE_QUEUE_MMAP_OFFSET(q), (uint64_t)63 << 40);
+	cr_expect_gt(BUSE_QUEUE_MMAP_OFFSET(q), (uint64_t)UINT32_MAX);
+	cr_expect_eq(BUSE_QUEUE_MMAP_OFFSET(q) >> BUSE_QUEUE_MMAP_SHIFT, (uint64_t)q);
 	/* queue q's area is found again from its offset */
 	for (unsigned i = 0; i < BUSE_MAX_QUEUES; i++)
 		cr_expect_eq(BUSE_QUEUE_MMAP_OFFSET(i) >> BUSE_QUEUE_MMAP_SHIFT,
@@ -378,25 +381,94 @@ Test(uapi, other_flags)
 	cr_expect_eq(BUSE_STATE_REMOVING, 2);
 }
 
+static bool is_pow2(uint64_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+static uint64_t pow2_ceil(uint64_t v)
+{
+	uint64_t p = 1;
+
+	while (p < v)
+		p <<= 1;
+	return p;
+}
+
+/*
+ * The limits, by the relations the ABI, the driver and the servers rely
+ * on, not by their values: a limit may change, these must keep holding.
+ */
 Test(uapi, limits_consistent)
 {
-	cr_expect_eq(BUSE_ABI_VERSION, 1);
-	cr_expect_lt(BUSE_MAX_INDEX, BUSE_INDEX_ANY);
-	cr_expect_eq(BUSE_INDEX_ANY, UINT32_MAX);
-	/* a tag (0..depth-1) fits in the __u16 of desc and cqe */
+	struct buse_dev_info info = { .index = BUSE_INDEX_ANY };
+
+	/* 0 is what a zeroed struct buse_version holds: no driver's version */
+	cr_expect_geq(BUSE_ABI_VERSION, 1);
+	/* BUSE_INDEX_ANY is no index, and survives the __u32 index field */
+	cr_expect_gt(BUSE_INDEX_ANY, BUSE_MAX_INDEX);
+	cr_expect_eq(info.index, BUSE_INDEX_ANY);
+	/* a tag (0..depth-1) fits in the __u16 of desc and cqe (driver
+	 * BUILD_BUG_ON: BUSE_MAX_DEPTH <= U16_MAX + 1) */
 	cr_expect_leq(BUSE_MAX_DEPTH - 1, UINT16_MAX);
-	/* the defaults are valid parameters */
 	cr_expect(BUSE_DEF_DEPTH >= 1 && BUSE_DEF_DEPTH <= BUSE_MAX_DEPTH);
+	/* the deepest queue's rings (sq_entries >= 2 * depth, cq_entries >=
+	 * depth, powers of two) lie within reach of the __u32 sq_off/cq_off */
+	cr_expect_leq(sizeof(struct buse_ring_hdr) +
+		      pow2_ceil(2 * (uint64_t)BUSE_MAX_DEPTH) * sizeof(struct buse_io_desc) +
+		      pow2_ceil(BUSE_MAX_DEPTH) * sizeof(struct buse_io_cqe),
+		      (uint64_t)UINT32_MAX);
+
+	/* block sizes: powers of two, whole 512-byte sectors (desc.sector),
+	 * at most the smallest page (driver BUILD_BUG_ON against PAGE_SIZE:
+	 * a block buffer never straddles a page of the rings) */
+	cr_expect(is_pow2(BUSE_MIN_BLOCK_SIZE) && is_pow2(BUSE_MAX_BLOCK_SIZE));
+	cr_expect_eq(BUSE_MIN_BLOCK_SIZE % 512, 0);
+	cr_expect_leq(BUSE_MIN_BLOCK_SIZE, BUSE_MAX_BLOCK_SIZE);
+	cr_expect_leq(BUSE_MAX_BLOCK_SIZE, 4096);
+	cr_expect(is_pow2(BUSE_DEF_BLOCK_SIZE) &&
+		  BUSE_DEF_BLOCK_SIZE >= BUSE_MIN_BLOCK_SIZE &&
+		  BUSE_DEF_BLOCK_SIZE <= BUSE_MAX_BLOCK_SIZE);
+
+	/* max_io: whole pages and whole blocks of any size; a whole request
+	 * fits desc.len (__u32) and its byte count cqe.result (__s32); one
+	 * buffer of the largest size fits a queue's buffer budget */
+	cr_expect_eq(BUSE_MIN_MAX_IO % 4096, 0);
+	cr_expect_eq(BUSE_MIN_MAX_IO % BUSE_MAX_BLOCK_SIZE, 0);
+	cr_expect_leq(BUSE_MIN_MAX_IO, BUSE_MAX_MAX_IO);
+	cr_expect_eq(BUSE_MAX_MAX_IO % BUSE_MIN_MAX_IO, 0);
+	cr_expect_leq((uint64_t)BUSE_MAX_MAX_IO, INT32_MAX);
+	cr_expect_leq((uint64_t)BUSE_MAX_MAX_IO, BUSE_MAX_QUEUE_BUFFERS);
 	cr_expect(BUSE_DEF_MAX_IO >= BUSE_MIN_MAX_IO &&
 		  BUSE_DEF_MAX_IO <= BUSE_MAX_MAX_IO);
-	cr_expect_eq(BUSE_DEF_MAX_IO % 4096, 0);
+	cr_expect_eq(BUSE_DEF_MAX_IO % BUSE_MIN_MAX_IO, 0);
 	cr_expect_leq((uint64_t)BUSE_DEF_DEPTH * BUSE_DEF_MAX_IO,
 		      BUSE_MAX_QUEUE_BUFFERS);
-	cr_expect_eq(BUSE_DEF_BLOCK_SIZE, 512);
-	cr_expect_eq(BUSE_MIN_MAX_IO, 4096);
-	cr_expect_eq(BUSE_MAX_MAX_IO, 4u << 20);
-	/* max_io is a __u32 and so is desc.len */
-	cr_expect_leq((uint64_t)BUSE_MAX_MAX_IO, UINT32_MAX);
+
+	/* requests without data: the largest multiple of the block size
+	 * that fits desc.len, and never less than a data request */
+	for (uint32_t lbs = BUSE_MIN_BLOCK_SIZE; lbs <= BUSE_MAX_BLOCK_SIZE; lbs <<= 1) {
+		uint64_t nodata = BUSE_MAX_NODATA_BYTES(lbs);
+
+		cr_expect_eq(nodata % lbs, 0, "lbs %u", lbs);
+		cr_expect_gt(nodata + lbs, (uint64_t)UINT32_MAX, "lbs %u", lbs);
+		cr_expect_geq(nodata, BUSE_MAX_MAX_IO, "lbs %u", lbs);
+	}
+
+	/* the size: whole blocks of any size, byte offsets fit loff_t */
+	cr_expect_eq(BUSE_MAX_SIZE % BUSE_MAX_BLOCK_SIZE, 0);
+	cr_expect_leq(BUSE_MAX_SIZE, (uint64_t)INT64_MAX);
+	/* timeouts: in jiffies (HZ <= 1000) they fit the block layer's
+	 * unsigned int; the hints fit their __u32 fields */
+	cr_expect_leq((uint64_t)BUSE_MAX_TIMEOUT * 1000, UINT32_MAX);
+	cr_expect_leq((uint64_t)BUSE_MAX_IO_HINT, UINT32_MAX);
+	/* the errnos the uapi passes through are errnos to it */
+	const int passed[] = { EIO, ENOSPC, EOPNOTSUPP, ETIMEDOUT, ENOLINK,
+			       EILSEQ, ENODATA, EBADE };
+	for (size_t i = 0; i < sizeof(passed) / sizeof(passed[0]); i++)
+		cr_expect_leq(passed[i], BUSE_MAX_ERRNO, "errno %d", passed[i]);
+	/* serial: BUSE_SERIAL_MAX characters and a NUL (driver BUILD_BUG_ON) */
+	cr_expect_eq(member_size(struct buse_dev_info, serial), BUSE_SERIAL_MAX + 1);
 }
 
 Test(uapi, device_paths)
@@ -406,122 +478,8 @@ Test(uapi, device_paths)
 	cr_expect_str_eq(BUSE_CTL_DEVICE, "/dev/busectl");
 	snprintf(buf, sizeof(buf), BUSE_BLOCK_DEVICE_FMT, 7u);
 	cr_expect_str_eq(buf, "/dev/buse7");
-	snprintf(buf, sizeof(buf), BUSE_CHAR_DEVICE_FMT, BUSE_MAX_INDEX);
-	cr_expect_str_eq(buf, "/dev/busec65535");
-}
-
-/* ------------------------------------------------------------------------
- * Ring index arithmetic, as the header documents it: free-running __u32
- * indices, slot = index & (entries - 1), fill level = tail - head.
- */
-
-static uint32_t ring_slot(uint32_t idx, uint32_t entries)
-{
-	return idx & (entries - 1);
-}
-
-static uint32_t ring_used(uint32_t head, uint32_t tail)
-{
-	return tail - head;	/* modulo 2^32 */
-}
-
-Test(uapi_ring, slot_and_distance)
-{
-	cr_expect_eq(ring_slot(0, 8), 0);
-	cr_expect_eq(ring_slot(7, 8), 7);
-	cr_expect_eq(ring_slot(8, 8), 0);
-	cr_expect_eq(ring_slot(UINT32_MAX, 8), 7);
-	cr_expect_eq(ring_slot(UINT32_MAX, 1024), 1023);
-	cr_expect_eq(ring_used(5, 5), 0);
-	cr_expect_eq(ring_used(5, 9), 4);
-	/* across the wrap: tail went past UINT32_MAX, head did not */
-	cr_expect_eq(ring_used(UINT32_MAX - 1, 2), 4);
-	cr_expect_eq(ring_used(UINT32_MAX, 0), 1);
-	/* a full ring of 2^k entries wraps consistently: 2^32 % entries == 0 */
-	for (uint32_t e = 1; e <= 1024; e <<= 1)
-		cr_expect_eq(ring_slot(UINT32_MAX, e) + 1, e,
-			     "entries %u: last index maps to the last slot", e);
-}
-
-/* Index -> slot stays continuous across the 2^32 wrap for power-of-two
- * sizes (it would not for other sizes: that is why they are required). */
-Test(uapi_ring, slot_continuous_across_wrap)
-{
-	for (uint32_t e = 1; e <= 1024; e <<= 1) {
-		uint32_t idx = UINT32_MAX - 2 * e;
-
-		for (uint32_t k = 0; k < 4 * e; k++, idx++)
-			cr_assert_eq(ring_slot(idx + 1, e),
-				     (ring_slot(idx, e) + 1) % e,
-				     "entries %u index %u", e, idx);
-	}
-	/* Counter-example with 3 entries: 0xffffffff % 3 == 0, then 0. */
-	cr_expect_eq(UINT32_MAX % 3, 0);
-}
-
-/* Simulate the SQ protocol on a real header and descriptor array: the
- * producer and consumer start just below UINT32_MAX and go well past it,
- * with the ring at every fill level; FIFO order and contents are kept. */
-Test(uapi_ring, sq_wraparound_simulation)
-{
-	enum { ENTRIES = 8 };
-	struct buse_ring_hdr hdr;
-	struct buse_io_desc sq[ENTRIES];
-	uint32_t produced = 0, consumed = 0, seed = 1;
-
-	memset(&hdr, 0, sizeof(hdr));
-	memset(sq, 0, sizeof(sq));
-	hdr.sq_head = hdr.sq_tail = UINT32_MAX - 20;
-
-	while (consumed < 200) {
-		seed = seed * 1103515245u + 12345u;
-		uint32_t burst = (seed >> 16) % (ENTRIES + 1);
-
-		/* produce up to `burst` while not full */
-		for (uint32_t i = 0; i < burst &&
-		     ring_used(hdr.sq_head, hdr.sq_tail) < ENTRIES; i++) {
-			struct buse_io_desc *d = &sq[ring_slot(hdr.sq_tail, ENTRIES)];
-
-			d->tag = (uint16_t)(produced % 1024);
-			d->op = BUSE_OP_WRITE;
-			d->sector = produced;
-			d->len = 4096;
-			hdr.sq_tail++;
-			produced++;
-		}
-		cr_assert_leq(ring_used(hdr.sq_head, hdr.sq_tail), ENTRIES);
-		/* consume some */
-		seed = seed * 1103515245u + 12345u;
-		burst = (seed >> 16) % (ENTRIES + 1);
-		for (uint32_t i = 0; i < burst && hdr.sq_head != hdr.sq_tail; i++) {
-			struct buse_io_desc *d = &sq[ring_slot(hdr.sq_head, ENTRIES)];
-
-			cr_assert_eq(d->sector, consumed, "FIFO order broken");
-			cr_assert_eq(d->tag, consumed % 1024);
-			hdr.sq_head++;
-			consumed++;
-		}
-	}
-	/* the indices really wrapped */
-	cr_expect_lt(hdr.sq_head, 1000u);
-	cr_expect_eq(ring_used(hdr.sq_head, hdr.sq_tail), produced - consumed);
-}
-
-/* CQ side: the server may only write while cq_tail - cq_head < entries. */
-Test(uapi_ring, cq_capacity_check_across_wrap)
-{
-	struct buse_ring_hdr hdr;
-
-	memset(&hdr, 0, sizeof(hdr));
-	hdr.cq_head = UINT32_MAX - 1;
-	hdr.cq_tail = hdr.cq_head + 4;		/* wrapped: tail == 2 */
-	cr_expect_eq(hdr.cq_tail, 2);
-	cr_expect(ring_used(hdr.cq_head, hdr.cq_tail) < 8, "room left");
-	hdr.cq_tail = hdr.cq_head + 8;
-	cr_expect_eq(ring_used(hdr.cq_head, hdr.cq_tail), 8, "full");
-	cr_expect_not(ring_used(hdr.cq_head, hdr.cq_tail) < 8);
-	/* a kernel validating cq_tail rejects a tail behind its head:
-	 * that shows up as a huge distance */
-	hdr.cq_tail = hdr.cq_head - 1;
-	cr_expect_gt(ring_used(hdr.cq_head, hdr.cq_tail), 8u);
+	snprintf(buf, sizeof(buf), BUSE_CHAR_DEVICE_FMT, 12u);
+	cr_expect_str_eq(buf, "/dev/busec12");
+	/* the longest name fits a small path buffer */
+	cr_expect_lt(snprintf(buf, sizeof(buf), BUSE_CHAR_DEVICE_FMT, BUSE_MAX_INDEX), 32);
 }
