@@ -939,6 +939,16 @@ static int add_option(struct add_state *st, const struct arg *a, char *err,
 		if (parse_size_opt("add", o->what, a->name, a->value, &v, err,
 				   errlen) < 0)
 			return -1;
+		if (v > BUSE_MAX_SIZE) {
+			char hi[32];
+
+			return fail(err, errlen,
+				    "add: invalid %s '%s' (%s): at most %llu "
+				    "(%s)", o->what, a->value, a->name,
+				    (unsigned long long)BUSE_MAX_SIZE,
+				    busectl_format_size(BUSE_MAX_SIZE, hi,
+							sizeof(hi)));
+		}
 		set_u64(&st->info, o->off, v);
 		break;
 	case K_BLOCK_SIZE:

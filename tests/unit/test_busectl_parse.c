@@ -208,6 +208,9 @@ Test(busectl_add, bad_size)
 		  "--size", "6K", "--logical-block-size", "4K");
 	ADD_FAILS("'1.5K' (1536 bytes)", "--size", "1.5K",
 		  "--logical-block-size", "1024");
+	/* BUSE_MAX_SIZE (1 EiB) is the driver's limit: a usage error. */
+	ADD_FAILS("invalid size '2E' (--size): at most 1152921504606846976",
+		  "--size", "2E");
 }
 
 Test(busectl_add, bad_block_sizes)
