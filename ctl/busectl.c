@@ -48,11 +48,18 @@ static size_t lookup_bufsize(int name)
 	return n > 0 && n < (1 << 20) ? (size_t)n : 16384;
 }
 
-/* busectl_lookup_fn for users: 0, 1 (no such user) or -errno. */
-static int lookup_user(const char *name, uint32_t *id)
+/*
+ * Looks @name up with getpwnam_r() (@group false) or getgrnam_r(), growing
+ * the buffer on ERANGE.  0 and *id set, 1 if there is no such name, or a
+ * negative errno.
+ */
+static int lookup_name(const char *name, bool group, uint32_t *id)
 {
-	size_t len = lookup_bufsize(_SC_GETPW_R_SIZE_MAX);
-	struct passwd pw, *res;
+	size_t len = lookup_bufsize(group ? _SC_GETGR_R_SIZE_MAX :
+					    _SC_GETPW_R_SIZE_MAX);
+	struct passwd pw, *pres;
+	struct group gr, *gres;
+	bool found;
 	char *buf;
 	int ret;
 
@@ -60,17 +67,20 @@ static int lookup_user(const char *name, uint32_t *id)
 		buf = malloc(len);
 		if (!buf)
 			return -ENOMEM;
-		res = NULL;
-		ret = getpwnam_r(name, &pw, buf, len, &res);
+		pres = NULL;
+		gres = NULL;
+		ret = group ? getgrnam_r(name, &gr, buf, len, &gres) :
+			      getpwnam_r(name, &pw, buf, len, &pres);
 		if (ret != ERANGE || len >= (1 << 20))
 			break;
 		free(buf);
 		len *= 2;
 	}
-	if (res)
-		*id = (uint32_t)pw.pw_uid;
+	found = group ? gres != NULL : pres != NULL;
+	if (found)
+		*id = group ? (uint32_t)gr.gr_gid : (uint32_t)pw.pw_uid;
 	free(buf);
-	if (res)
+	if (found)
 		return 0;
 	/* "not found" is 0 or, from some NSS modules, one of these */
 	if (ret == 0 || ret == ENOENT || ret == ESRCH || ret == EBADF ||
@@ -79,34 +89,15 @@ static int lookup_user(const char *name, uint32_t *id)
 	return -ret;
 }
 
-/* busectl_lookup_fn for groups. */
+/* busectl_lookup_fn for users and groups: 0, 1 (no such name) or -errno. */
+static int lookup_user(const char *name, uint32_t *id)
+{
+	return lookup_name(name, false, id);
+}
+
 static int lookup_group(const char *name, uint32_t *id)
 {
-	size_t len = lookup_bufsize(_SC_GETGR_R_SIZE_MAX);
-	struct group gr, *res;
-	char *buf;
-	int ret;
-
-	for (;;) {
-		buf = malloc(len);
-		if (!buf)
-			return -ENOMEM;
-		res = NULL;
-		ret = getgrnam_r(name, &gr, buf, len, &res);
-		if (ret != ERANGE || len >= (1 << 20))
-			break;
-		free(buf);
-		len *= 2;
-	}
-	if (res)
-		*id = (uint32_t)gr.gr_gid;
-	free(buf);
-	if (res)
-		return 0;
-	if (ret == 0 || ret == ENOENT || ret == ESRCH || ret == EBADF ||
-	    ret == EPERM)
-		return 1;
-	return -ret;
+	return lookup_name(name, true, id);
 }
 
 static int cmd_add(struct busectl_args *a)
