@@ -28,14 +28,14 @@ struct fake_dev *fake_kernel_find(uint32_t index)
 	return NULL;
 }
 
-static int all_zero(const void *p, size_t n)
+bool fake_kernel_zero(const void *p, size_t n)
 {
 	const unsigned char *c = p;
 
 	for (size_t i = 0; i < n; i++)
 		if (c[i])
-			return 0;
-	return 1;
+			return false;
+	return true;
 }
 
 static uint32_t or_default(uint32_t v, uint32_t def)
@@ -49,7 +49,7 @@ static int ctl_add(struct buse_dev_info *d)
 	struct fake_dev *dev;
 	uint32_t lbs, max_nodata;
 
-	if (!all_zero(d->reserved, sizeof(d->reserved)) || d->__pad2)
+	if (!fake_kernel_zero(d->reserved, sizeof(d->reserved)) || d->__pad2)
 		return errno = EINVAL, -1;
 	if (d->index != BUSE_INDEX_ANY && d->index > BUSE_MAX_INDEX)
 		return errno = EINVAL, -1;

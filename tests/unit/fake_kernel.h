@@ -88,6 +88,9 @@ void fake_kernel_on(unsigned long req, fake_kernel_fn fn, void *ctx);
 /* The fake kernel's own answer to req (no hook, no ioctl_errno). */
 int fake_kernel_builtin(int fd, unsigned long req, void *arg);
 
+/* Whether the n bytes at p are all 0 (the driver's !memchr_inv()). */
+bool fake_kernel_zero(const void *p, size_t n);
+
 /* ioctl(2) of the simulated driver on fd. */
 int fake_kernel_ioctl(int fd, unsigned long req, void *arg);
 

@@ -21,16 +21,6 @@
 #include "sys.h"
 #include "fake_kernel.h"
 
-static int all_zero(const void *p, size_t n)
-{
-	const unsigned char *c = p;
-
-	for (size_t i = 0; i < n; i++)
-		if (c[i])
-			return 0;
-	return 1;
-}
-
 /* Whether the ADD request the kernel got had its out-only, padding and
  * reserved fields zeroed. */
 static int add_input_clean(void)
@@ -39,13 +29,13 @@ static int add_input_clean(void)
 
 	return d->state == 0 && d->server_pid == 0 && d->ops == 0 &&
 	       d->__pad1 == 0 && d->__pad2 == 0 &&
-	       all_zero(d->reserved, sizeof(d->reserved));
+	       fake_kernel_zero(d->reserved, sizeof(d->reserved));
 }
 
 static int rm_reserved_zero(void)
 {
-	return all_zero(fake_kernel.last_in.rm.reserved,
-			sizeof(fake_kernel.last_in.rm.reserved));
+	return fake_kernel_zero(fake_kernel.last_in.rm.reserved,
+				sizeof(fake_kernel.last_in.rm.reserved));
 }
 
 /* Adds n devices with the next even indexes (0, 2, 4...). */
@@ -103,8 +93,8 @@ Test(ctl, version)
 	memset(&v, 0xff, sizeof(v));
 	cr_assert_eq(bdus_ctl_version(&v), 0);
 	cr_expect_eq(fake_kernel.last_req, BUSE_CTL_VERSION);
-	cr_expect(all_zero(&fake_kernel.last_in.version,
-			   sizeof(fake_kernel.last_in.version)),
+	cr_expect(fake_kernel_zero(&fake_kernel.last_in.version,
+				   sizeof(fake_kernel.last_in.version)),
 		  "request not zeroed");
 	cr_expect_eq(v.abi_version, BUSE_ABI_VERSION);
 	cr_expect_eq(v.max_queues, 2);
@@ -224,8 +214,8 @@ Test(ctl, info)
 	memset(&d, 0x77, sizeof(d));
 	cr_assert_eq(bdus_ctl_info(9, &d), 0);
 	cr_expect_eq(fake_kernel.last_req, BUSE_CTL_INFO);
-	cr_expect(all_zero((const char *)in + sizeof(in->index),
-			   sizeof(*in) - sizeof(in->index)),
+	cr_expect(fake_kernel_zero((const char *)in + sizeof(in->index),
+				   sizeof(*in) - sizeof(in->index)),
 		  "INFO request must hold only the index");
 	cr_expect_eq(in->index, 9);
 	cr_expect_eq(d.index, 9);
@@ -294,8 +284,8 @@ Test(ctl, list_simple)
 	add_even_devices(3);
 	cr_assert_eq(bdus_ctl_list(&idx, &n), 0);
 	cr_expect_eq(fake_kernel.last_in.list.nr_devices, 0);
-	cr_expect(all_zero(fake_kernel.last_in.list.reserved,
-			   sizeof(fake_kernel.last_in.list.reserved)));
+	cr_expect(fake_kernel_zero(fake_kernel.last_in.list.reserved,
+				   sizeof(fake_kernel.last_in.list.reserved)));
 	cr_assert_eq(n, 3);
 	cr_assert_not_null(idx);
 	cr_expect_eq(idx[0], 0);
