@@ -8,19 +8,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "bdus_ctl.h"
 #include "ctl_internal.h"
-
-static int ctl_sys_ioctl(int fd, unsigned long request, void *arg)
-{
-	return ioctl(fd, request, arg);
-}
-
-BDUS_HIDDEN const char *bdus_ctl__path = BUSE_CTL_DEVICE;
-BDUS_HIDDEN bdus_ctl__ioctl_fn bdus_ctl__ioctl = ctl_sys_ioctl;
+#include "sys.h"
 
 /* Open the control device: an fd, or -errno (-ENOENT: no driver). */
 static int ctl_open(void)
@@ -28,7 +20,7 @@ static int ctl_open(void)
 	int fd;
 
 	do
-		fd = open(bdus_ctl__path, O_RDWR | O_CLOEXEC);
+		fd = open(bdus__ctl_path, O_RDWR | O_CLOEXEC);
 	while (fd < 0 && errno == EINTR);
 	if (fd >= 0)
 		return fd;
@@ -52,7 +44,7 @@ static int ctl_ioctl(unsigned long request, void *arg)
 	fd = ctl_open();
 	if (fd < 0)
 		return fd;
-	ret = bdus_ctl__ioctl(fd, request, arg);
+	ret = bdus__ioctl(fd, request, arg);
 	if (ret < 0)
 		err = errno ? errno : EIO;
 	close(fd);
@@ -151,7 +143,7 @@ int bdus_ctl_list(uint32_t **indexes, size_t *count)
 		memset(&req, 0, sizeof(req));
 		req.indexes = (uintptr_t)buf;
 		req.count = (uint32_t)cap;
-		if (bdus_ctl__ioctl(fd, BUSE_CTL_LIST, &req) < 0) {
+		if (bdus__ioctl(fd, BUSE_CTL_LIST, &req) < 0) {
 			ret = errno ? -errno : -EIO;
 			if (ret == -ENOENT)
 				ret = -ENODEV;

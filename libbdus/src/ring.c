@@ -27,10 +27,10 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <time.h>
 
 #include "ring.h"
+#include "sys.h"
 
 /* Keeps the compiler from re-reading a descriptor after it was copied. */
 #define compiler_barrier() __asm__ __volatile__("" ::: "memory")
@@ -233,10 +233,7 @@ int bdus_queue_run(struct bdus_queue *q, uint32_t flags, struct buse_run *out)
 		memset(&run, 0, sizeof(run));
 		run.queue = q->index;
 		run.flags = flags;
-		if (q->run_hook)
-			ret = q->run_hook(q, &run);
-		else
-			ret = ioctl(q->fd, BUSE_IOC_RUN, &run);
+		ret = bdus__ioctl(q->fd, BUSE_IOC_RUN, &run);
 	} while (ret < 0 && errno == EINTR);
 	ret = ret < 0 ? -errno : 0;
 	if (out)

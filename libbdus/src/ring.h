@@ -98,12 +98,6 @@ struct bdus_queue {
 
 	/* /dev/busecN for BUSE_IOC_RUN from bdus_complete(); -1: none. */
 	int fd;
-	/*
-	 * Tests only: replaces the BUSE_IOC_RUN ioctl in bdus_queue_run()
-	 * (set it and a non-negative fd to emulate the kernel).  Returns
-	 * like ioctl(2): >= 0, or -1 with errno set.
-	 */
-	int (*run_hook)(struct bdus_queue *q, struct buse_run *run);
 
 	struct bdus_slot *slots;		/* [depth] */
 	/* Synchronous completions of the current batch (queue thread only). */
@@ -273,7 +267,7 @@ uint32_t bdus_poll_next(uint32_t poll_us, uint32_t window, bool found,
  * On return q->removed is set if the device was removed (ENODEV), q->err
  * holds a fatal error (-errno, -EPROTO), both are clear if q->stopping
  * was set.  EINVAL with rejected completions (a late answer to a timed-out
- * request) is not fatal.  Needs q->fd >= 0 or q->run_hook.
+ * request) is not fatal.  Needs q->fd >= 0.
  */
 void bdus_queue_loop(struct bdus_queue *q);
 

@@ -32,7 +32,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -44,6 +43,7 @@
 #include "cpulist.h"
 #include "ring.h"
 #include "serve.h"
+#include "sys.h"
 
 /* Linux 5.6; older headers lack them. */
 #ifndef PR_SET_IO_FLUSHER
@@ -409,7 +409,7 @@ static void rescan_partitions(const struct bdus_dev *dev)
 
 	if (fd < 0)
 		return;
-	ioctl(fd, BLKRRPART);
+	bdus__ioctl(fd, BLKRRPART, NULL);
 	close(fd);
 }
 
@@ -449,7 +449,7 @@ static int server_attach(struct bdus_server *s, uint32_t index,
 	memset(&a, 0, sizeof(a));
 	a.size = opts ? opts->size : 0;
 	a.ops = bdus_engine_ops(s->engine);
-	if (ioctl(s->fd, BUSE_IOC_ATTACH, &a) < 0)
+	if (bdus__ioctl(s->fd, BUSE_IOC_ATTACH, &a) < 0)
 		return -errno;
 	if (bdus_attach_check(&a) || a.index != index)
 		return -EPROTO;

@@ -3,7 +3,7 @@
  * test_busectl.c - run the built ctl/busectl (BUSECTL_BIN, set by the
  * Makefile) and check exit codes and messages that need no driver: help,
  * usage errors (exit 2), and "module not loaded" (exit 1) on a host
- * without /dev/busectl.  With fake_driver.c preloaded (a simulated
+ * without /dev/busectl.  With fake_kernel_preload.c preloaded (a simulated
  * /dev/busectl), also the success paths and the driver's errors.
  */
 #include <errno.h>
@@ -22,8 +22,8 @@
 #include <criterion/criterion.h>
 #include <linux/buse.h>
 
-#if !defined(BUSECTL_BIN) || !defined(FAKE_DRIVER_SO)
-#error "BUSECTL_BIN and FAKE_DRIVER_SO must be defined by the Makefile"
+#if !defined(BUSECTL_BIN) || !defined(FAKE_KERNEL_SO)
+#error "BUSECTL_BIN and FAKE_KERNEL_SO must be defined by the Makefile"
 #endif
 
 extern char **environ;
@@ -118,16 +118,16 @@ static void run(struct result *r, ...)
 }
 
 /* The same with the fake driver preloaded; devices: "0,3" (see
- * fake_driver.c), extra: one more "NAME=value" or NULL. */
+ * fake_kernel_preload.c), extra: one more "NAME=value" or NULL. */
 static void run_fake(struct result *r, const char *devices, const char *extra,
 		     ...)
 {
 	char devs[128];
-	const char *env[4] = { "LD_PRELOAD=" FAKE_DRIVER_SO, devs, extra, NULL };
+	const char *env[4] = { "LD_PRELOAD=" FAKE_KERNEL_SO, devs, extra, NULL };
 	va_list ap;
 
-	cr_assert_eq(access(FAKE_DRIVER_SO, R_OK), 0, "%s not built",
-		     FAKE_DRIVER_SO);
+	cr_assert_eq(access(FAKE_KERNEL_SO, R_OK), 0, "%s not built",
+		     FAKE_KERNEL_SO);
 	snprintf(devs, sizeof(devs), "FAKE_BUSE_DEVICES=%s", devices);
 	va_start(ap, extra);
 	run_va(r, env, ap);
@@ -358,7 +358,7 @@ Test(busectl_cli, module_not_loaded)
 }
 
 /* ------------------------------------------------------------------------
- * Against the simulated driver (fake_driver.c)
+ * Against the simulated driver (fake_kernel_preload.c)
  */
 
 Test(busectl_fake, add_prints_the_index)
@@ -438,7 +438,7 @@ Test(busectl_fake, info)
 			 "size_human: 256M\n"
 			 "state: running\n"
 			 "server_pid: 1234\n"
-			 "nr_queues: 1\n" "nr_poll_queues: 0\n"
+			 "nr_queues: 2\n" "nr_poll_queues: 0\n"
 			 "queue_depth: 128\n"
 			 "max_io: 262144\n"
 			 "logical_block_size: 512\n"
@@ -446,11 +446,11 @@ Test(busectl_fake, info)
 			 "read_only: false\n"
 			 "ops: read,write,flush\n"
 			 "flags: -\n"
-			 "io_min: 0\n"
+			 "io_min: 512\n"
 			 "io_opt: 0\n"
-			 "discard_granularity: 0\n"
-			 "max_discard: 0\n"
-			 "max_write_zeroes: 0\n"
+			 "discard_granularity: 512\n"
+			 "max_discard: 4294966784\n"
+			 "max_write_zeroes: 4294966784\n"
 			 "timeout: 0\n"
 			 "recovery_timeout: 0\n"
 			 "owner: -\n"
@@ -466,7 +466,7 @@ Test(busectl_fake, info)
 			 "  \"size\": 268435456,\n"
 			 "  \"state\": \"idle\",\n"
 			 "  \"server_pid\": 0,\n"
-			 "  \"nr_queues\": 1,\n" "  \"nr_poll_queues\": 0,\n"
+			 "  \"nr_queues\": 2,\n" "  \"nr_poll_queues\": 0,\n"
 			 "  \"queue_depth\": 128,\n"
 			 "  \"max_io\": 262144,\n"
 			 "  \"logical_block_size\": 512,\n"
@@ -476,11 +476,11 @@ Test(busectl_fake, info)
 			 "  \"op_names\": [],\n"
 			 "  \"flags\": 0,\n"
 			 "  \"flag_names\": [],\n"
-			 "  \"io_min\": 0,\n"
+			 "  \"io_min\": 512,\n"
 			 "  \"io_opt\": 0,\n"
-			 "  \"discard_granularity\": 0,\n"
-			 "  \"max_discard\": 0,\n"
-			 "  \"max_write_zeroes\": 0,\n"
+			 "  \"discard_granularity\": 512,\n"
+			 "  \"max_discard\": 4294966784,\n"
+			 "  \"max_write_zeroes\": 4294966784,\n"
 			 "  \"timeout\": 0,\n"
 			 "  \"recovery_timeout\": 0,\n"
 			 "  \"serial\": null,\n"
@@ -503,8 +503,8 @@ Test(busectl_fake, list)
 	cr_expect_eq(r->status, 0, "%s", r->err);
 	cr_expect_str_eq(r->out,
 			 "INDEX      SIZE STATE           PID QUEUES  DEPTH   LBS\n"
-			 "0          256M running        1234      1    128   512\n"
-			 "3          256M idle              -      1    128   512\n");
+			 "0          256M running        1234      2    128   512\n"
+			 "3          256M idle              -      2    128   512\n");
 
 	FAKE(r, "", NULL, "list");
 	cr_expect_eq(r->status, 0, "%s", r->err);
@@ -780,7 +780,7 @@ Test(busectl_fake, recovering_state)
 	cr_expect_eq(r->status, 0, "%s", r->err);
 	cr_expect_str_eq(r->out,
 			 "INDEX      SIZE STATE           PID QUEUES  DEPTH   LBS\n"
-			 "0          256M running        1234      1    128   512\n"
-			 "3          256M recovering        -      1    128   512\n");
+			 "0          256M running        1234      2    128   512\n"
+			 "3          256M recovering        -      2    128   512\n");
 	free(r);
 }

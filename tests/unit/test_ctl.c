@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * test_ctl.c - the control API (libbdus/src/ctl.c) against a simulated
- * driver: the control path points at /dev/null and ioctl() is replaced
- * through the hooks of ctl_internal.h.  Criterion runs every test in its
- * own process, so the hooks do not leak between tests.
+ * test_ctl.c - the control API (libbdus/src/ctl.c) against the fake
+ * kernel (fake_kernel.h), which libbdus reaches through sys.h: the control
+ * path points at /dev/null and ioctl() is fake_kernel_ioctl().  Criterion
+ * runs every test in its own process, so nothing leaks between tests.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,123 +18,72 @@
 
 #include "bdus_ctl.h"
 #include "ctl_internal.h"
+#include "sys.h"
+#include "fake_kernel.h"
 
-/* ------------------------------------------------------------------------
- * The fake driver
- */
-
-static struct {
-	unsigned calls;
-	unsigned long last_req;
-	int fail_errno;		/* != 0: every ioctl fails with it */
-	/* LIST */
-	uint32_t nr_devices;	/* reported total */
-	uint32_t grow_by;	/* devices appearing after each LIST */
-	unsigned list_calls;
-	/* what the request looked like on entry */
-	int input_clean;	/* out-only, padding, reserved were zero */
-	struct buse_dev_info in_info;
-	struct buse_ctl_remove in_rm;
-} fake;
-
-static int all_zero(const void *p, size_t n)
+/* Whether the ADD request the kernel got had its out-only, padding and
+ * reserved fields zeroed. */
+static int add_input_clean(void)
 {
-	const unsigned char *c = p;
+	const struct buse_dev_info *d = &fake_kernel.last_in.info;
 
-	for (size_t i = 0; i < n; i++)
-		if (c[i])
-			return 0;
-	return 1;
+	return d->state == 0 && d->server_pid == 0 && d->ops == 0 &&
+	       d->__pad1 == 0 && d->__pad2 == 0 &&
+	       fake_kernel_zero(d->reserved, sizeof(d->reserved));
 }
 
-static int fake_ioctl(int fd, unsigned long req, void *arg)
+static int rm_reserved_zero(void)
 {
-	fake.calls++;
-	fake.last_req = req;
+	return fake_kernel_zero(fake_kernel.last_in.rm.reserved,
+				sizeof(fake_kernel.last_in.rm.reserved));
+}
+
+/* Adds n devices with the next even indexes (0, 2, 4...). */
+static void add_even_devices(uint32_t n)
+{
+	while (n--)
+		cr_assert_not_null(fake_kernel_add(
+			(uint32_t)fake_kernel.nr_devs * 2, 1 << 20));
+}
+
+/* LIST: devices that others add between two LISTs. */
+static uint32_t list_grow_by;
+static unsigned int list_calls;
+
+static int list_then_grow(int fd, unsigned long req, void *arg, void *ctx)
+{
+	int ret = fake_kernel_builtin(fd, req, arg);
+
+	(void)ctx;
 	cr_assert_geq(fd, 0);
-	if (fake.fail_errno) {
-		errno = fake.fail_errno;
-		return -1;
-	}
-	if (req == BUSE_CTL_VERSION) {
-		struct buse_version *v = arg;
-
-		fake.input_clean = all_zero(v, sizeof(*v));
-		v->abi_version = BUSE_ABI_VERSION;
-		v->features = BUSE_FEAT_ALL;
-		v->max_queues = 2;
-		v->max_depth = BUSE_MAX_DEPTH;
-		v->max_io = BUSE_MAX_MAX_IO;
-		v->max_index = BUSE_MAX_INDEX;
-		return 0;
-	}
-	if (req == BUSE_CTL_ADD || req == BUSE_CTL_INFO) {
-		struct buse_dev_info *d = arg;
-
-		fake.in_info = *d;
-		fake.input_clean = d->state == 0 &&
-				   d->server_pid == 0 && d->ops == 0 &&
-				   d->__pad1 == 0 && d->__pad2 == 0 &&
-				   all_zero(d->reserved, sizeof(d->reserved));
-		if (req == BUSE_CTL_INFO)	/* all but the index */
-			fake.input_clean =
-				all_zero((char *)d + sizeof(d->index),
-					 sizeof(*d) - sizeof(d->index));
-		if (d->index == BUSE_INDEX_ANY)
-			d->index = 5;
-		if (!d->logical_block_size)
-			d->logical_block_size = 512;
-		if (!d->physical_block_size)
-			d->physical_block_size = d->logical_block_size;
-		if (!d->nr_queues)
-			d->nr_queues = 1;
-		if (!d->queue_depth)
-			d->queue_depth = 128;
-		if (!d->max_io)
-			d->max_io = 256 << 10;
-		d->state = BUSE_STATE_IDLE;
-		return 0;
-	}
-	if (req == BUSE_CTL_REMOVE) {
-		fake.in_rm = *(struct buse_ctl_remove *)arg;
-		return 0;
-	}
-	if (req == BUSE_CTL_LIST) {
-		struct buse_ctl_list *l = arg;
-		uint32_t *out = (uint32_t *)(uintptr_t)l->indexes;
-
-		fake.list_calls++;
-		fake.input_clean = l->nr_devices == 0 &&
-				   all_zero(l->reserved, sizeof(l->reserved));
-		for (uint32_t i = 0; i < fake.nr_devices && i < l->count; i++)
-			out[i] = i * 2;	/* even indexes exist */
-		l->nr_devices = fake.nr_devices;
-		fake.nr_devices += fake.grow_by;
-		return 0;
-	}
-	errno = ENOTTY;
-	return -1;
+	list_calls++;
+	add_even_devices(list_grow_by);
+	return ret;
 }
 
 static void use_fake(void)
 {
-	memset(&fake, 0, sizeof(fake));
-	bdus_ctl__path = "/dev/null";
-	bdus_ctl__ioctl = fake_ioctl;
+	fake_kernel_install();
+	fake_kernel_on(BUSE_CTL_LIST, list_then_grow, NULL);
 }
 
-TestSuite(ctl, .init = use_fake);
+static void fake_fini(void)
+{
+	fake_kernel_reset();
+}
+
+TestSuite(ctl, .init = use_fake, .fini = fake_fini);
 
 /* ------------------------------------------------------------------------
  * Tests
  */
 
-/* Without the test hooks touched, the real device and ioctl(2) are used. */
+/* Without fake_kernel_install(), the real device and ioctl(2) are used. */
 Test(ctl_defaults, real_device_and_ioctl)
 {
-	cr_expect_str_eq(bdus_ctl__path, BUSE_CTL_DEVICE);
-	cr_expect_not_null((void *)bdus_ctl__ioctl);
-	cr_expect_neq((void *)bdus_ctl__ioctl, (void *)fake_ioctl);
+	cr_expect_str_eq(bdus__ctl_path, BUSE_CTL_DEVICE);
+	cr_expect_not_null((void *)bdus__ioctl);
+	cr_expect_neq((void *)bdus__ioctl, (void *)fake_kernel_ioctl);
 }
 
 Test(ctl, version)
@@ -143,8 +92,10 @@ Test(ctl, version)
 
 	memset(&v, 0xff, sizeof(v));
 	cr_assert_eq(bdus_ctl_version(&v), 0);
-	cr_expect_eq(fake.last_req, BUSE_CTL_VERSION);
-	cr_expect(fake.input_clean, "request not zeroed");
+	cr_expect_eq(fake_kernel.last_req, BUSE_CTL_VERSION);
+	cr_expect(fake_kernel_zero(&fake_kernel.last_in.version,
+				   sizeof(fake_kernel.last_in.version)),
+		  "request not zeroed");
 	cr_expect_eq(v.abi_version, BUSE_ABI_VERSION);
 	cr_expect_eq(v.max_queues, 2);
 	cr_expect_eq(v.features, BUSE_FEAT_ALL);
@@ -154,8 +105,10 @@ Test(ctl, version)
 
 Test(ctl, add_sends_only_input_fields)
 {
+	const struct buse_dev_info *in = &fake_kernel.last_in.info;
 	struct buse_dev_info d;
 
+	add_even_devices(3);		/* 0, 2, 4: 1 is the first free */
 	memset(&d, 0x5a, sizeof(d));	/* garbage everywhere */
 	d.index = BUSE_INDEX_ANY;
 	d.flags = BUSE_DEV_F_READ_ONLY | BUSE_DEV_F_OWNER;
@@ -165,6 +118,7 @@ Test(ctl, add_sends_only_input_fields)
 	d.nr_queues = 2;
 	d.queue_depth = 0;
 	d.max_io = 1 << 20;
+	d.nr_poll_queues = 1;
 	d.io_min = 8192;
 	d.io_opt = 65536;
 	d.max_discard = 1 << 20;
@@ -177,31 +131,33 @@ Test(ctl, add_sends_only_input_fields)
 	memset(d.serial, 0, sizeof(d.serial));
 	memcpy(d.serial, "disk-1", 6);
 	cr_assert_eq(bdus_ctl_add(&d), 0);
-	cr_expect_eq(fake.last_req, BUSE_CTL_ADD);
-	cr_expect(fake.input_clean, "out-only/padding/reserved not zeroed");
+	cr_expect_eq(fake_kernel.last_req, BUSE_CTL_ADD);
+	cr_expect(add_input_clean(), "out-only/padding/reserved not zeroed");
 	/* every in/out field reaches the driver as given */
-	cr_expect_eq(fake.in_info.index, BUSE_INDEX_ANY);
-	cr_expect_eq(fake.in_info.flags, BUSE_DEV_F_READ_ONLY | BUSE_DEV_F_OWNER);
-	cr_expect_eq(fake.in_info.size, 1 << 20);
-	cr_expect_eq(fake.in_info.logical_block_size, 4096);
-	cr_expect_eq(fake.in_info.physical_block_size, 0);
-	cr_expect_eq(fake.in_info.nr_queues, 2);
-	cr_expect_eq(fake.in_info.queue_depth, 0);
-	cr_expect_eq(fake.in_info.max_io, 1 << 20);
-	cr_expect_eq(fake.in_info.io_min, 8192);
-	cr_expect_eq(fake.in_info.io_opt, 65536);
-	cr_expect_eq(fake.in_info.max_discard, 1 << 20);
-	cr_expect_eq(fake.in_info.max_write_zeroes, 2 << 20);
-	cr_expect_eq(fake.in_info.discard_granularity, 4096);
-	cr_expect_eq(fake.in_info.timeout, 30);
-	cr_expect_eq(fake.in_info.recovery_timeout, 60);
-	cr_expect_eq(fake.in_info.owner_uid, 1000);
-	cr_expect_eq(fake.in_info.owner_gid, 100);
-	cr_expect_arr_eq(fake.in_info.serial, d.serial, sizeof(d.serial));
+	cr_expect_eq(in->index, BUSE_INDEX_ANY);
+	cr_expect_eq(in->flags, BUSE_DEV_F_READ_ONLY | BUSE_DEV_F_OWNER);
+	cr_expect_eq(in->size, 1 << 20);
+	cr_expect_eq(in->logical_block_size, 4096);
+	cr_expect_eq(in->physical_block_size, 0);
+	cr_expect_eq(in->nr_queues, 2);
+	cr_expect_eq(in->queue_depth, 0);
+	cr_expect_eq(in->max_io, 1 << 20);
+	cr_expect_eq(in->nr_poll_queues, 1);
+	cr_expect_eq(in->io_min, 8192);
+	cr_expect_eq(in->io_opt, 65536);
+	cr_expect_eq(in->max_discard, 1 << 20);
+	cr_expect_eq(in->max_write_zeroes, 2 << 20);
+	cr_expect_eq(in->discard_granularity, 4096);
+	cr_expect_eq(in->timeout, 30);
+	cr_expect_eq(in->recovery_timeout, 60);
+	cr_expect_eq(in->owner_uid, 1000);
+	cr_expect_eq(in->owner_gid, 100);
+	cr_expect_arr_eq(in->serial, d.serial, sizeof(d.serial));
 	/* the result is copied back whole */
-	cr_expect_eq(d.index, 5);
+	cr_expect_eq(d.index, 1);
 	cr_expect_eq(d.physical_block_size, 4096);
-	cr_expect_eq(d.queue_depth, 128);
+	cr_expect_eq(d.queue_depth, BUSE_DEF_DEPTH);
+	cr_expect_arr_eq(d.serial, "disk-1", 7);
 	cr_expect_eq(d.state, BUSE_STATE_IDLE);
 	cr_expect_eq(d.server_pid, 0);
 	cr_expect_eq(d.__pad2, 0);
@@ -216,44 +172,56 @@ Test(ctl, add_error_leaves_info_alone)
 	memset(&d, 0, sizeof(d));
 	d.index = 1;
 	before = d;
-	fake.fail_errno = EEXIST;
+	fake_kernel.ioctl_errno = EEXIST;
 	cr_expect_eq(bdus_ctl_add(&d), -EEXIST);
 	cr_expect_eq(memcmp(&d, &before, sizeof(d)), 0);
-	fake.fail_errno = EINVAL;
+	fake_kernel.ioctl_errno = EINVAL;
 	cr_expect_eq(bdus_ctl_add(&d), -EINVAL);
-	fake.fail_errno = EPERM;
+	fake_kernel.ioctl_errno = EPERM;
 	cr_expect_eq(bdus_ctl_add(&d), -EPERM);
 }
 
 Test(ctl, remove)
 {
+	cr_assert_not_null(fake_kernel_add(42, 1 << 20));
+	cr_assert_not_null(fake_kernel_add(43, 1 << 20));
+	fake_kernel_find(43)->opened = true;
 	cr_assert_eq(bdus_ctl_remove(42), 0);
-	cr_expect_eq(fake.last_req, BUSE_CTL_REMOVE);
-	cr_expect_eq(fake.in_rm.index, 42);
-	cr_expect_eq(fake.in_rm.flags, 0);
-	cr_expect(all_zero(fake.in_rm.reserved, sizeof(fake.in_rm.reserved)));
+	cr_expect_null(fake_kernel_find(42));
+	cr_expect_eq(fake_kernel.last_req, BUSE_CTL_REMOVE);
+	cr_expect_eq(fake_kernel.last_in.rm.index, 42);
+	cr_expect_eq(fake_kernel.last_in.rm.flags, 0);
+	cr_expect(rm_reserved_zero());
+	cr_expect_eq(bdus_ctl_remove(43), -EBUSY, "43 is open");
 	cr_assert_eq(bdus_ctl_remove_flags(43, BUSE_REMOVE_F_FORCE), 0);
-	cr_expect_eq(fake.in_rm.index, 43);
-	cr_expect_eq(fake.in_rm.flags, BUSE_REMOVE_F_FORCE);
-	cr_expect(all_zero(fake.in_rm.reserved, sizeof(fake.in_rm.reserved)));
-	fake.fail_errno = ENODEV;
+	cr_expect_eq(fake_kernel.last_in.rm.index, 43);
+	cr_expect_eq(fake_kernel.last_in.rm.flags, BUSE_REMOVE_F_FORCE);
+	cr_expect(rm_reserved_zero());
+	cr_expect_null(fake_kernel_find(43));
+	fake_kernel.ioctl_errno = ENODEV;
 	cr_expect_eq(bdus_ctl_remove(43), -ENODEV);
-	fake.fail_errno = EBUSY;
+	fake_kernel.ioctl_errno = EBUSY;
 	cr_expect_eq(bdus_ctl_remove(43), -EBUSY);
 	cr_expect_eq(bdus_ctl_remove_flags(43, 0), -EBUSY);
 }
 
 Test(ctl, info)
 {
+	const struct buse_dev_info *in = &fake_kernel.last_in.info;
 	struct buse_dev_info d;
 
+	cr_assert_not_null(fake_kernel_add(9, 1 << 20));
 	memset(&d, 0x77, sizeof(d));
 	cr_assert_eq(bdus_ctl_info(9, &d), 0);
-	cr_expect_eq(fake.last_req, BUSE_CTL_INFO);
-	cr_expect(fake.input_clean, "INFO request must hold only the index");
-	cr_expect_eq(fake.in_info.index, 9);
+	cr_expect_eq(fake_kernel.last_req, BUSE_CTL_INFO);
+	cr_expect(fake_kernel_zero((const char *)in + sizeof(in->index),
+				   sizeof(*in) - sizeof(in->index)),
+		  "INFO request must hold only the index");
+	cr_expect_eq(in->index, 9);
 	cr_expect_eq(d.index, 9);
-	cr_expect_eq(d.nr_queues, 1);
+	cr_expect_eq(d.size, 1 << 20);
+	cr_expect_eq(d.nr_queues, fake_kernel.max_queues, "one per CPU");
+	cr_expect_eq(bdus_ctl_info(8, &d), -ENODEV);
 	cr_expect_eq(bdus_ctl_info(9, NULL), -EINVAL);
 }
 
@@ -265,7 +233,7 @@ Test(ctl, driver_enoent_becomes_enodev)
 	uint32_t *idx = NULL;
 	size_t n = 0;
 
-	fake.fail_errno = ENOENT;
+	fake_kernel.ioctl_errno = ENOENT;
 	cr_expect_eq(bdus_ctl_info(3, &d), -ENODEV);
 	cr_expect_eq(bdus_ctl_remove(3), -ENODEV);
 	cr_expect_eq(bdus_ctl_list(&idx, &n), -ENODEV);
@@ -279,7 +247,7 @@ Test(ctl, missing_control_device)
 	uint32_t *idx = NULL;
 	size_t n = 0;
 
-	bdus_ctl__path = "/nonexistent/busectl";
+	bdus__ctl_path = "/nonexistent/busectl";
 	memset(&d, 0, sizeof(d));
 	cr_expect_eq(bdus_ctl_version(&v), -ENOENT);
 	cr_expect_eq(bdus_ctl_add(&d), -ENOENT);
@@ -287,7 +255,7 @@ Test(ctl, missing_control_device)
 	cr_expect_eq(bdus_ctl_info(0, &d), -ENOENT);
 	cr_expect_eq(bdus_ctl_list(&idx, &n), -ENOENT);
 	cr_expect_null(idx);
-	cr_expect_eq(fake.calls, 0, "ioctl called without a device");
+	cr_expect_eq(fake_kernel.calls, 0, "ioctl called without a device");
 }
 
 Test(ctl, permission_denied)
@@ -299,7 +267,7 @@ Test(ctl, permission_denied)
 	cr_assert_geq(fd, 0);
 	close(fd);
 	chmod(path, 0);
-	bdus_ctl__path = path;
+	bdus__ctl_path = path;
 	if (geteuid() == 0) {
 		unlink(path);
 		cr_skip_test("root ignores file permissions");
@@ -313,15 +281,17 @@ Test(ctl, list_simple)
 	uint32_t *idx = NULL;
 	size_t n = 99;
 
-	fake.nr_devices = 3;
+	add_even_devices(3);
 	cr_assert_eq(bdus_ctl_list(&idx, &n), 0);
-	cr_expect(fake.input_clean);
+	cr_expect_eq(fake_kernel.last_in.list.nr_devices, 0);
+	cr_expect(fake_kernel_zero(fake_kernel.last_in.list.reserved,
+				   sizeof(fake_kernel.last_in.list.reserved)));
 	cr_assert_eq(n, 3);
 	cr_assert_not_null(idx);
 	cr_expect_eq(idx[0], 0);
 	cr_expect_eq(idx[1], 2);
 	cr_expect_eq(idx[2], 4);
-	cr_expect_eq(fake.list_calls, 1);
+	cr_expect_eq(list_calls, 1);
 	free(idx);
 }
 
@@ -342,10 +312,10 @@ Test(ctl, list_grows_when_devices_appear)
 	size_t n = 0;
 
 	/* more than the first buffer, and 10 more appear after each call */
-	fake.nr_devices = 100;
-	fake.grow_by = 10;
+	add_even_devices(100);
+	list_grow_by = 10;
 	cr_assert_eq(bdus_ctl_list(&idx, &n), 0);
-	cr_expect_geq(fake.list_calls, 2);
+	cr_expect_geq(list_calls, 2);
 	cr_assert_geq(n, 100);
 	for (size_t i = 0; i < n; i++)
 		cr_assert_eq(idx[i], i * 2, "idx[%zu] = %u", i, idx[i]);
@@ -357,10 +327,10 @@ Test(ctl, list_gives_up_when_growth_never_stops)
 	uint32_t *idx = NULL;
 	size_t n = 7;
 
-	fake.nr_devices = 100;
-	fake.grow_by = 1000;	/* always outruns the buffer (cap = nr + 16) */
+	add_even_devices(100);
+	list_grow_by = 1000;	/* always outruns the buffer (cap = nr + 16) */
 	cr_expect_eq(bdus_ctl_list(&idx, &n), -EAGAIN);
-	cr_expect_eq(fake.list_calls, BDUS_CTL_LIST_MAX_TRIES);
+	cr_expect_eq(list_calls, BDUS_CTL_LIST_MAX_TRIES);
 	cr_expect_null(idx);
 	cr_expect_eq(n, 7);
 }
@@ -383,7 +353,7 @@ Test(ctl, fd_not_leaked)
 	close(before);
 	for (int i = 0; i < 50; i++) {
 		bdus_ctl_version(&v);
-		fake.fail_errno = i % 2 ? EINVAL : 0;
+		fake_kernel.ioctl_errno = i % 2 ? EINVAL : 0;
 	}
 	after = dup(0);
 	close(after);

@@ -7,7 +7,10 @@
  * submission ring at sq_off, completion ring at cq_off, buffers at
  * data_off); the test plays the kernel: it writes descriptors and
  * store-releases sq_tail, runs bdus_queue_process(), then reads the
- * completions back.  The queue has no fd, so no ioctl is ever made.
+ * completions back.  The queue has no fd, so no ioctl is ever made,
+ * except by the tests of bdus_queue_run() and the queue loop: their
+ * BUSE_IOC_RUN goes to the fake kernel (fake_kernel.h), which hands it to
+ * this file's emulation (fake_run(), script_run()).
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -18,6 +21,8 @@
 #include <time.h>
 
 #include "abi.h"
+#include "sys.h"
+#include "fake_kernel.h"
 #include "bdus.h"
 #include "ring.h"
 
@@ -64,7 +69,7 @@ struct fake {
 	uint32_t sq_tail;	/* kernel's private copy */
 	uint32_t cq_head;	/* kernel's private copy */
 	uint16_t seq[1024];	/* per tag: seq of its latest issue */
-	/* The emulated BUSE_IOC_RUN (run_hook): what it consumed. */
+	/* The emulated BUSE_IOC_RUN (fake_run()): what it consumed. */
 	struct buse_io_cqe klog[256];
 	unsigned int nklog;
 	unsigned int runs;
@@ -334,10 +339,18 @@ static unsigned int reap(struct buse_io_cqe *out, unsigned int max)
 	return n;
 }
 
+/* The server fd of the queue talking to the fake kernel: never opened. */
+#define FAKE_QUEUE_FD 1000
+
 /* BUSE_IOC_RUN as the queue calls it, without sleeping: consumes all. */
-static int fake_run(struct bdus_queue *q, struct buse_run *run)
+static int fake_run(int fd, unsigned long req, void *arg, void *ctx)
 {
-	cr_assert_eq(q, &fk.q);
+	struct buse_run *run = arg;
+
+	(void)ctx;
+	cr_assert_eq(req, BUSE_IOC_RUN);
+	cr_assert_eq(fd, FAKE_QUEUE_FD);
+	cr_assert_eq(run->queue, fk.q.index);
 	fk.runs++;
 	fk.last_run_flags = run->flags;
 	run->completed = reap(fk.klog + fk.nklog,
@@ -347,11 +360,20 @@ static int fake_run(struct bdus_queue *q, struct buse_run *run)
 	return 0;
 }
 
-/* Lets the queue call fake_run() as it would call the kernel. */
+/*
+ * Lets the queue call fn() as it would call the kernel: fk.q gets a server
+ * fd, and its BUSE_IOC_RUN reaches fn() through the fake kernel.
+ */
+static void attach_run(fake_kernel_fn fn)
+{
+	fake_kernel_install();
+	fake_kernel_on(BUSE_IOC_RUN, fn, NULL);
+	fk.q.fd = FAKE_QUEUE_FD;
+}
+
 static void attach_fake_kernel(void)
 {
-	fk.q.fd = 1000;		/* never used: run_hook replaces the ioctl */
-	fk.q.run_hook = fake_run;
+	attach_run(fake_run);
 }
 
 static void expect_cqe_seq(const struct buse_io_cqe *c, uint16_t tag,
@@ -1329,12 +1351,17 @@ static void script_post_batch(void)
 	sc.posted++;
 }
 
-static int script_run(struct bdus_queue *q, struct buse_run *run)
+static int script_run(int fd, unsigned long req, void *arg, void *ctx)
 {
+	struct buse_run *run = arg;
+	struct bdus_queue *q = &fk.q;
 	unsigned int n = __atomic_load_n(&sc.nruns, __ATOMIC_RELAXED);
 	bool nowait = run->flags & BUSE_RUN_F_NOWAIT;
 
-	cr_assert_eq(q, &fk.q);
+	(void)ctx;
+	cr_assert_eq(req, BUSE_IOC_RUN);
+	cr_assert_eq(fd, FAKE_QUEUE_FD);
+	cr_assert_eq(run->queue, q->index);
 	cr_assert_lt(n, 64);
 	sc.flags[n] = run->flags;
 	run->completed = reap(fk.klog + fk.nklog,
@@ -1365,8 +1392,7 @@ static void script_setup(unsigned int batches, unsigned int size,
 	sc.batches = batches;
 	sc.size = size;
 	sc.post_on_nowait = post_on_nowait;
-	fk.q.fd = 1000;		/* never used: run_hook replaces the ioctl */
-	fk.q.run_hook = script_run;
+	attach_run(script_run);
 	fk.q.poll_us = poll_us;
 }
 
