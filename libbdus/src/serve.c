@@ -438,6 +438,27 @@ static void server_free(struct bdus_server *s)
 	free(s);
 }
 
+/*
+ * Does the driver speak this library's ABI, with the features it needs?
+ * BUSE_FEAT_RING always; BUSE_FEAT_SIZE_BY_SERVER if the server gives the
+ * size at attach (@sets_size).  0, -EPROTO (another ABI, or no rings) or
+ * -EOPNOTSUPP.  A driver that does not answer BUSE_CTL_VERSION (no
+ * /dev/busectl in this mount namespace, say) is left to the attach.
+ */
+static int driver_check(bool sets_size)
+{
+	struct buse_version v;
+
+	if (bdus_ctl_version(&v))
+		return 0;
+	if (v.abi_version != BUSE_ABI_VERSION ||
+	    !(v.features & BUSE_FEAT_RING))
+		return -EPROTO;
+	if (sets_size && !(v.features & BUSE_FEAT_SIZE_BY_SERVER))
+		return -EOPNOTSUPP;
+	return 0;
+}
+
 /* Attach and map.  0 or -errno; s->fd is open on entry. */
 static int server_attach(struct bdus_server *s, uint32_t index,
 			 const struct bdus_opts *opts)
@@ -538,6 +559,9 @@ static int serve(uint32_t index, const struct storage_engine *e, void *ctx,
 		flusher_set = !flusher_err && was_flusher == 0;
 	}
 
+	ret = driver_check(opts && opts->size);
+	if (ret)
+		goto out;
 	s->fd = open(s->dev.server_path, O_RDWR | O_CLOEXEC);
 	if (s->fd < 0) {
 		ret = -errno;

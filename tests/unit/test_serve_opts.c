@@ -27,6 +27,8 @@
 #include "cpulist.h"
 #include "ring.h"
 #include "serve.h"
+#include "sys.h"
+#include "fake_kernel.h"
 
 #ifndef PR_SET_IO_FLUSHER
 #define PR_SET_IO_FLUSHER 57
@@ -686,4 +688,54 @@ Test(io_flusher, warning_other_errors)
 	cr_expect_eq(count_lines(out), 1, "stderr: '%s'", out);
 	cr_expect_not_null(strstr(out, strerror(EINVAL)), "'%s'", out);
 	cr_expect_null(strstr(out, "CAP_SYS_RESOURCE"), "'%s'", out);
+}
+
+/*
+ * bdus_serve() reads BUSE_CTL_VERSION before it opens /dev/busecN: a
+ * driver of another ABI, or one without the features the server needs,
+ * is refused with a clear errno (NO_DEVICE does not exist: -ENOENT means
+ * the check passed).
+ */
+struct version_edit {
+	__u32 abi_delta;
+	__u64 clear;		/* feature bits the "driver" lacks */
+};
+
+static int edited_version(int fd, unsigned long req, void *arg, void *ctx)
+{
+	const struct version_edit *e = ctx;
+	struct buse_version *v = arg;
+	int ret = fake_kernel_builtin(fd, req, arg);
+
+	v->abi_version += e->abi_delta;
+	v->features &= ~e->clear;
+	return ret;
+}
+
+static int serve_with_driver(struct version_edit e, uint64_t size)
+{
+	struct bdus_opts o = { .flags = BDUS_OPT_QUIET | BDUS_OPT_NO_SIGNALS,
+			       .size = size };
+
+	fake_kernel_install();
+	fake_kernel_on(BUSE_CTL_VERSION, edited_version, &e);
+	return serve(&o);
+}
+
+Test(serve_opts, driver_features_read)
+{
+	cr_expect_eq(serve_with_driver((struct version_edit){ 0 }, 0), -ENOENT);
+	cr_expect_eq(serve_with_driver((struct version_edit){ 0 }, 1 << 20),
+		     -ENOENT);
+	cr_expect_eq(serve_with_driver((struct version_edit){ .abi_delta = 1 },
+				       0), -EPROTO);
+	cr_expect_eq(serve_with_driver((struct version_edit){
+				.clear = BUSE_FEAT_RING }, 0), -EPROTO);
+	/* The size is the server's to give only with SIZE_BY_SERVER. */
+	cr_expect_eq(serve_with_driver((struct version_edit){
+				.clear = BUSE_FEAT_SIZE_BY_SERVER }, 0),
+		     -ENOENT);
+	cr_expect_eq(serve_with_driver((struct version_edit){
+				.clear = BUSE_FEAT_SIZE_BY_SERVER }, 1 << 20),
+		     -EOPNOTSUPP);
 }

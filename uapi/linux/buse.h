@@ -255,7 +255,10 @@ struct buse_ring_hdr {
  * Control device: /dev/busectl
  */
 
-/* struct buse_version.features */
+/*
+ * struct buse_version.features: what this driver does.  A server checks
+ * the ones it relies on before it attaches (libbdus does).
+ */
 #define BUSE_FEAT_RING		(1ull << 0)	/* mmapped rings + BUSE_IOC_RUN */
 #define BUSE_FEAT_SIZE_BY_SERVER (1ull << 1)	/* size 0 at ADD, set at ATTACH */
 #define BUSE_FEAT_ALL		(BUSE_FEAT_RING | BUSE_FEAT_SIZE_BY_SERVER)
