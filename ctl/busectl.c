@@ -55,8 +55,8 @@ static size_t lookup_bufsize(int name)
  */
 static int lookup_name(const char *name, bool group, uint32_t *id)
 {
-	size_t len = lookup_bufsize(group ? _SC_GETGR_R_SIZE_MAX :
-					    _SC_GETPW_R_SIZE_MAX);
+	size_t len = lookup_bufsize(group ? _SC_GETGR_R_SIZE_MAX
+					  : _SC_GETPW_R_SIZE_MAX);
 	struct passwd pw, *pres;
 	struct group gr, *gres;
 	bool found;
@@ -69,8 +69,8 @@ static int lookup_name(const char *name, bool group, uint32_t *id)
 			return -ENOMEM;
 		pres = NULL;
 		gres = NULL;
-		ret = group ? getgrnam_r(name, &gr, buf, len, &gres) :
-			      getpwnam_r(name, &pw, buf, len, &pres);
+		ret = group ? getgrnam_r(name, &gr, buf, len, &gres)
+			    : getpwnam_r(name, &pw, buf, len, &pres);
 		if (ret != ERANGE || len >= (1 << 20))
 			break;
 		free(buf);
@@ -129,9 +129,10 @@ static int cmd_add(struct busectl_args *a)
 			", block sizes up to the page size%s)\n",
 			what, bdus_strerror_ctl(ret), v.max_queues, v.max_depth,
 			v.max_io,
-			(info.flags & BUSE_DEV_F_OWNER) ?
-			"; the owner's ids must be mapped in busectl's user "
-			"namespace" : "");
+			(info.flags & BUSE_DEV_F_OWNER)
+				? "; the owner's ids must be mapped in busectl's user "
+				  "namespace"
+				: "");
 		return BUSECTL_EXIT_FAIL;
 	}
 	if (ret < 0)
@@ -197,15 +198,16 @@ static int cmd_list(struct busectl_args *a)
 	for (i = 0; i < count; i++) {
 		ret = bdus_ctl_info(indexes[i], &info);
 		if (ret == -ENODEV)
-			continue;	/* removed since the list was taken */
+			continue; /* removed since the list was taken */
 		if (ret == -EACCES || ret == -EPERM) {
 			/* Another user's device: it exists, no details. */
 			if (a->json) {
 				printf("%s\n", shown ? "," : "");
-				busectl_print_list_hidden_json(stdout,
-							       indexes[i], "  ");
+				busectl_print_list_hidden_json(
+					stdout, indexes[i], "  ");
 			} else {
-				busectl_print_list_hidden_row(stdout, indexes[i]);
+				busectl_print_list_hidden_row(stdout,
+							      indexes[i]);
 			}
 			shown++;
 			continue;
@@ -262,15 +264,26 @@ int main(int argc, char **argv)
 	}
 	if (a.help) {
 		fputs(busectl_usage(a.cmd), stdout);
-		return fflush(stdout) == 0 ? BUSECTL_EXIT_OK : BUSECTL_EXIT_FAIL;
+		return fflush(stdout) == 0 ? BUSECTL_EXIT_OK
+					   : BUSECTL_EXIT_FAIL;
 	}
 
 	switch (a.cmd) {
-	case BUSECTL_CMD_ADD:		status = cmd_add(&a); break;
-	case BUSECTL_CMD_REMOVE:	status = cmd_remove(&a); break;
-	case BUSECTL_CMD_INFO:		status = cmd_info(&a); break;
-	case BUSECTL_CMD_LIST:		status = cmd_list(&a); break;
-	case BUSECTL_CMD_VERSION:	status = cmd_version(&a); break;
+	case BUSECTL_CMD_ADD:
+		status = cmd_add(&a);
+		break;
+	case BUSECTL_CMD_REMOVE:
+		status = cmd_remove(&a);
+		break;
+	case BUSECTL_CMD_INFO:
+		status = cmd_info(&a);
+		break;
+	case BUSECTL_CMD_LIST:
+		status = cmd_list(&a);
+		break;
+	case BUSECTL_CMD_VERSION:
+		status = cmd_version(&a);
+		break;
 	case BUSECTL_CMD_NONE:
 	default:
 		fputs(busectl_usage(BUSECTL_CMD_NONE), stderr);

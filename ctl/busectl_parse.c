@@ -41,7 +41,6 @@ static const char usage_general[] =
 	"Run 'busectl <command> --help' for a command's options.\n"
 	"Exit status: 0 success, 1 the operation failed, 2 bad usage.\n";
 
-
 static const char *add_usage(void);
 
 static const char usage_remove[] =
@@ -59,11 +58,10 @@ static const char usage_list[] =
 	"block size.\n"
 	"  --json      print a JSON array of objects, one per device\n";
 
-static const char usage_info[] =
-	"Usage: busectl info N [--json]\n"
-	"\n"
-	"Show device N as 'key: value' lines.\n"
-	"  --json      print a JSON object instead\n";
+static const char usage_info[] = "Usage: busectl info N [--json]\n"
+				 "\n"
+				 "Show device N as 'key: value' lines.\n"
+				 "  --json      print a JSON object instead\n";
 
 static const char usage_version[] =
 	"Usage: busectl version [--json]\n"
@@ -74,16 +72,23 @@ static const char usage_version[] =
 const char *busectl_usage(enum busectl_cmd cmd)
 {
 	switch (cmd) {
-	case BUSECTL_CMD_ADD:		return add_usage();
-	case BUSECTL_CMD_REMOVE:	return usage_remove;
-	case BUSECTL_CMD_LIST:		return usage_list;
-	case BUSECTL_CMD_INFO:		return usage_info;
-	case BUSECTL_CMD_VERSION:	return usage_version;
+	case BUSECTL_CMD_ADD:
+		return add_usage();
+	case BUSECTL_CMD_REMOVE:
+		return usage_remove;
+	case BUSECTL_CMD_LIST:
+		return usage_list;
+	case BUSECTL_CMD_INFO:
+		return usage_info;
+	case BUSECTL_CMD_VERSION:
+		return usage_version;
 	case BUSECTL_CMD_NONE:
-	default:			return usage_general;
+	default:
+		return usage_general;
 	}
 }
 
+/* clang-format off */
 static const char *const cmd_names[] = {
 	[BUSECTL_CMD_ADD]	= "add",
 	[BUSECTL_CMD_REMOVE]	= "remove",
@@ -91,6 +96,7 @@ static const char *const cmd_names[] = {
 	[BUSECTL_CMD_INFO]	= "info",
 	[BUSECTL_CMD_VERSION]	= "version",
 };
+/* clang-format on */
 
 const char *busectl_cmd_name(enum busectl_cmd cmd)
 {
@@ -113,8 +119,8 @@ static enum busectl_cmd cmd_lookup(const char *name)
  * Parsing helpers
  */
 
-__attribute__((format(printf, 3, 4)))
-static int fail(char *err, size_t errlen, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen,
+						      const char *fmt, ...)
 {
 	va_list ap;
 
@@ -159,23 +165,22 @@ static int is_pow2(uint64_t v)
 	return v && !(v & (v - 1));
 }
 
-
 /* ------------------------------------------------------------------------
  * Option tables
  */
 
 enum opt_kind {
-	K_HELP,		/* -h, --help */
-	K_JSON,		/* list, info, version: --json */
-	K_FORCE,	/* remove: --force */
+	K_HELP,	 /* -h, --help */
+	K_JSON,	 /* list, info, version: --json */
+	K_FORCE, /* remove: --force */
 	/* add: */
-	K_FLAG,		/* sets flag in flags */
-	K_COUNT,	/* an integer in [min, max], a __u32 member */
-	K_SIZE,		/* a size, a __u64 member */
-	K_BLOCK_SIZE,	/* a power of two, BUSE_{MIN,MAX}_BLOCK_SIZE */
-	K_MAX_IO,	/* a multiple of BUSE_MIN_MAX_IO up to BUSE_MAX_MAX_IO */
-	K_SECONDS,	/* 0..BUSE_MAX_TIMEOUT, a __u32 member */
-	K_LBS_MULTIPLE,	/* a multiple of the logical block size in [min, max] */
+	K_FLAG,	      /* sets flag in flags */
+	K_COUNT,      /* an integer in [min, max], a __u32 member */
+	K_SIZE,	      /* a size, a __u64 member */
+	K_BLOCK_SIZE, /* a power of two, BUSE_{MIN,MAX}_BLOCK_SIZE */
+	K_MAX_IO,     /* a multiple of BUSE_MIN_MAX_IO up to BUSE_MAX_MAX_IO */
+	K_SECONDS,    /* 0..BUSE_MAX_TIMEOUT, a __u32 member */
+	K_LBS_MULTIPLE, /* a multiple of the logical block size in [min, max] */
 	K_LBS_POW2,	/* a power of two in [min, max] */
 	K_OWNER,	/* USER[:GROUP] */
 	K_SERIAL,	/* 1..BUSE_SERIAL_MAX of [A-Za-z0-9_.:-] */
@@ -186,40 +191,49 @@ enum opt_kind {
  * is known once every option is: these two stand for it and for
  * BUSE_MAX_NODATA_BYTES() of it.
  */
-#define LIM_LBS		UINT64_MAX
-#define LIM_NODATA	(UINT64_MAX - 1)
+#define LIM_LBS UINT64_MAX
+#define LIM_NODATA (UINT64_MAX - 1)
 
 /* A value that the help text of an option shows: see render_help(). */
 struct help_arg {
 	enum { H_END = 0, H_NUM, H_SIZE, H_POW2_LIST } how;
-	uint64_t v, v2;		/* H_POW2_LIST: from v to v2 */
+	uint64_t v, v2; /* H_POW2_LIST: from v to v2 */
 };
 
-#define H_NUM(x)		{ H_NUM, (x), 0 }
-#define H_SIZE(x)		{ H_SIZE, (x), 0 }
-#define H_POW2_LIST(lo, hi)	{ H_POW2_LIST, (lo), (hi) }
+#define H_NUM(x)              \
+	{                     \
+		H_NUM, (x), 0 \
+	}
+#define H_SIZE(x)              \
+	{                      \
+		H_SIZE, (x), 0 \
+	}
+#define H_POW2_LIST(lo, hi)             \
+	{                               \
+		H_POW2_LIST, (lo), (hi) \
+	}
 
 /* 4G minus the longest request without data: what is left of a __u32. */
-#define NODATA_GAP(lbs)	(((uint64_t)1 << 32) - BUSE_MAX_NODATA_BYTES(lbs))
+#define NODATA_GAP(lbs) (((uint64_t)1 << 32) - BUSE_MAX_NODATA_BYTES(lbs))
 
 /* The first members of an option, designated (the others default to 0). */
-#define OPT(n, s, m, k) .name = (n), .short_name = (s), .metavar = (m), \
-			.kind = (k)
+#define OPT(n, s, m, k) \
+	.name = (n), .short_name = (s), .metavar = (m), .kind = (k)
 
-#define DEV_OFF32(m)	BUSECTL_MEMBER_OFF(struct buse_dev_info, m, 4)
-#define DEV_OFF64(m)	BUSECTL_MEMBER_OFF(struct buse_dev_info, m, 8)
+#define DEV_OFF32(m) BUSECTL_MEMBER_OFF(struct buse_dev_info, m, 4)
+#define DEV_OFF64(m) BUSECTL_MEMBER_OFF(struct buse_dev_info, m, 8)
 
 struct opt_spec {
-	const char *name;	/* without the leading "--" */
-	char short_name;	/* "-x", or 0 */
-	const char *metavar;	/* the value in the help ("SIZE"); NULL: none */
+	const char *name;    /* without the leading "--" */
+	char short_name;     /* "-x", or 0 */
+	const char *metavar; /* the value in the help ("SIZE"); NULL: none */
 	enum opt_kind kind;
-	const char *what;	/* the value in messages: "queue depth" */
-	size_t off;		/* its member of struct buse_dev_info */
-	uint32_t flag;		/* K_FLAG: BUSE_DEV_F_* */
-	uint64_t min, max;	/* K_COUNT, K_LBS_*: the range */
-	const char *zero;	/* K_SECONDS: what 0 means */
-	const char *section;	/* help: a heading before it ("": a blank line) */
+	const char *what;    /* the value in messages: "queue depth" */
+	size_t off;	     /* its member of struct buse_dev_info */
+	uint32_t flag;	     /* K_FLAG: BUSE_DEV_F_* */
+	uint64_t min, max;   /* K_COUNT, K_LBS_*: the range */
+	const char *zero;    /* K_SECONDS: what 0 means */
+	const char *section; /* help: a heading before it ("": a blank line) */
 	/*
 	 * Help: lines after the first are indented under it; each "{}"
 	 * stands for the next of args.
@@ -230,11 +244,27 @@ struct opt_spec {
 
 /* "busectl add": the order of the help. */
 enum add_opt_id {
-	A_SIZE, A_LBS, A_PBS, A_QUEUES, A_POLL_QUEUES, A_DEPTH, A_MAX_IO,
-	A_READ_ONLY, A_ROTATIONAL, A_NO_WRITE_CACHE, A_NO_PARTSCAN,
-	A_IO_MIN, A_IO_OPT, A_MAX_DISCARD, A_MAX_WRITE_ZEROES,
+	A_SIZE,
+	A_LBS,
+	A_PBS,
+	A_QUEUES,
+	A_POLL_QUEUES,
+	A_DEPTH,
+	A_MAX_IO,
+	A_READ_ONLY,
+	A_ROTATIONAL,
+	A_NO_WRITE_CACHE,
+	A_NO_PARTSCAN,
+	A_IO_MIN,
+	A_IO_OPT,
+	A_MAX_DISCARD,
+	A_MAX_WRITE_ZEROES,
 	A_DISCARD_GRANULARITY,
-	A_TIMEOUT, A_RECOVERABLE, A_RECOVERY_TIMEOUT, A_OWNER, A_PARTSCAN,
+	A_TIMEOUT,
+	A_RECOVERABLE,
+	A_RECOVERY_TIMEOUT,
+	A_OWNER,
+	A_PARTSCAN,
 	A_SERIAL,
 	A_HELP,
 	NR_ADD_OPTS
@@ -457,11 +487,12 @@ static const char add_usage_head[] =
 
 struct sbuf {
 	char *buf;
-	size_t len, size;	/* len < size: buf is always a string */
+	size_t len, size; /* len < size: buf is always a string */
 };
 
-__attribute__((format(printf, 2, 3)))
-static void sb_printf(struct sbuf *sb, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void sb_printf(struct sbuf *sb,
+							    const char *fmt,
+							    ...)
 {
 	va_list ap;
 	int n;
@@ -470,8 +501,9 @@ static void sb_printf(struct sbuf *sb, const char *fmt, ...)
 	n = vsnprintf(sb->buf + sb->len, sb->size - sb->len, fmt, ap);
 	va_end(ap);
 	if (n > 0)
-		sb->len += (size_t)n < sb->size - sb->len ?
-			   (size_t)n : sb->size - sb->len - 1;
+		sb->len += (size_t)n < sb->size - sb->len
+				   ? (size_t)n
+				   : sb->size - sb->len - 1;
 }
 
 static void render_arg(struct sbuf *sb, const struct help_arg *a)
@@ -484,12 +516,15 @@ static void render_arg(struct sbuf *sb, const struct help_arg *a)
 		sb_printf(sb, "%" PRIu64, a->v);
 		break;
 	case H_SIZE:
-		sb_printf(sb, "%s", busectl_format_size(a->v, buf, sizeof(buf)));
+		sb_printf(sb, "%s",
+			  busectl_format_size(a->v, buf, sizeof(buf)));
 		break;
-	case H_POW2_LIST:	/* "512, 1024, 2048 or 4096" */
+	case H_POW2_LIST: /* "512, 1024, 2048 or 4096" */
 		for (v = a->v; v <= a->v2; v *= 2)
 			sb_printf(sb, "%s%" PRIu64,
-				  v == a->v ? "" : v == a->v2 ? " or " : ", ",
+				  v == a->v    ? ""
+				  : v == a->v2 ? " or "
+					       : ", ",
 				  v);
 		break;
 	case H_END:
@@ -500,8 +535,7 @@ static void render_arg(struct sbuf *sb, const struct help_arg *a)
 /* text, with each "{}" replaced by the next of args, and each line break
  * followed by indent spaces. */
 static void render_help(struct sbuf *sb, const char *text,
-			const struct help_arg *args, size_t nr_args,
-			int indent)
+			const struct help_arg *args, size_t nr_args, int indent)
 {
 	size_t i = 0;
 
@@ -553,16 +587,16 @@ static const char *add_usage(void)
 
 /* One option or positional argument, as returned by next_arg(). */
 struct arg {
-	const struct opt_spec *opt;	/* NULL: a positional */
-	const char *name;	/* option as typed (without "=value") */
-	const char *value;	/* option's value, or the positional */
+	const struct opt_spec *opt; /* NULL: a positional */
+	const char *name;	    /* option as typed (without "=value") */
+	const char *value;	    /* option's value, or the positional */
 };
 
 struct arg_iter {
 	int argc;
 	char **argv;
 	int i;
-	int no_more_opts;	/* after "--" */
+	int no_more_opts; /* after "--" */
 	const char *cmd;
 	const struct opt_spec *opts;
 	char namebuf[64];
@@ -573,8 +607,8 @@ static const struct opt_spec *find_opt(const struct opt_spec *opts,
 				       const char *name, char c)
 {
 	for (; opts->name; opts++)
-		if (name ? strcmp(opts->name, name) == 0 :
-			   c && opts->short_name == c)
+		if (name ? strcmp(opts->name, name) == 0
+			 : c && opts->short_name == c)
 			return opts;
 	return NULL;
 }
@@ -603,13 +637,14 @@ static int next_arg(struct arg_iter *it, struct arg *a, char *err,
 		a->value = s;
 		return 1;
 	}
-	if (s[1] != '-') {	/* "-x": a short option, without a value */
+	if (s[1] != '-') { /* "-x": a short option, without a value */
 		a->opt = s[2] ? NULL : find_opt(it->opts, NULL, s[1]);
 		a->name = s;
 		if (!a->opt)
 			return fail(err, errlen,
 				    "%s: unknown option '%s' (try 'busectl %s "
-				    "--help')", it->cmd, s, it->cmd);
+				    "--help')",
+				    it->cmd, s, it->cmd);
 		return 1;
 	}
 
@@ -638,8 +673,8 @@ static int next_arg(struct arg_iter *it, struct arg *a, char *err,
 	} else {
 		if (it->i >= it->argc)
 			return fail(err, errlen,
-				    "%s: option '%s' requires a value",
-				    it->cmd, it->namebuf);
+				    "%s: option '%s' requires a value", it->cmd,
+				    it->namebuf);
 		a->value = it->argv[it->i++];
 	}
 	return 1;
@@ -653,7 +688,8 @@ static int wants_help(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--") == 0)
 			return 0;
-		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+		if (strcmp(argv[i], "-h") == 0 ||
+		    strcmp(argv[i], "--help") == 0)
 			return 1;
 	}
 	return 0;
@@ -668,7 +704,8 @@ static int parse_size_opt(const char *cmd, const char *what, const char *opt,
 	if (ret == -ERANGE)
 		return fail(err, errlen,
 			    "%s: %s '%s' (%s) is too large: more than 2^64 - 1 "
-			    "bytes", cmd, what, s, opt);
+			    "bytes",
+			    cmd, what, s, opt);
 	if (ret < 0)
 		return fail(err, errlen,
 			    "%s: invalid %s '%s' (%s): expected a number of "
@@ -701,7 +738,7 @@ static int parse_owner_part(const char *whole, const char *opt,
 	for (i = 0; i < len; i++)
 		if (buf[i] < '0' || buf[i] > '9')
 			break;
-	if (i < len) {		/* a name */
+	if (i < len) { /* a name */
 		memcpy(name, buf, len + 1);
 		*id = 0;
 		return 0;
@@ -804,8 +841,10 @@ int busectl_owner_apply(const struct busectl_owner *o,
 	}
 	/* (uid_t)-1 and (gid_t)-1 are not ids; the latter is BUSE_NO_GROUP */
 	if (uid > BUSECTL_MAX_ID || (o->has_group && gid > BUSECTL_MAX_ID)) {
-		fail(err, errlen, "add: invalid owner (--owner): id out of "
-		     "range (0..%u)", BUSECTL_MAX_ID);
+		fail(err, errlen,
+		     "add: invalid owner (--owner): id out of "
+		     "range (0..%u)",
+		     BUSECTL_MAX_ID);
 		return BUSECTL_EXIT_USAGE;
 	}
 	info->flags |= BUSE_DEV_F_OWNER;
@@ -813,7 +852,6 @@ int busectl_owner_apply(const struct busectl_owner *o,
 	info->owner_gid = gid;
 	return 0;
 }
-
 
 /* ------------------------------------------------------------------------
  * add
@@ -824,7 +862,7 @@ struct add_state {
 	struct buse_dev_info info;
 	struct busectl_owner owner;
 	const char *index_arg;		/* N as typed, or NULL */
-	const char *given[NR_ADD_OPTS];	/* each option's value as typed
+	const char *given[NR_ADD_OPTS]; /* each option's value as typed
 					   ("" for a flag), or NULL */
 	uint64_t size[NR_ADD_OPTS];	/* K_LBS_*: the size, checked later */
 };
@@ -944,7 +982,8 @@ static int add_option(struct add_state *st, const struct arg *a, char *err,
 
 			return fail(err, errlen,
 				    "add: invalid %s '%s' (%s): at most %llu "
-				    "(%s)", o->what, a->value, a->name,
+				    "(%s)",
+				    o->what, a->value, a->name,
 				    (unsigned long long)BUSE_MAX_SIZE,
 				    busectl_format_size(BUSE_MAX_SIZE, hi,
 							sizeof(hi)));
@@ -956,14 +995,14 @@ static int add_option(struct add_state *st, const struct arg *a, char *err,
 		if (parse_size_opt("add", o->what, a->name, a->value, &v, err,
 				   errlen) < 0)
 			return -1;
-		if (o->kind == K_BLOCK_SIZE ?
-		    check_block_size(o, a, v, err, errlen) < 0 :
-		    check_max_io(o, a, v, err, errlen) < 0)
+		if (o->kind == K_BLOCK_SIZE
+			    ? check_block_size(o, a, v, err, errlen) < 0
+			    : check_max_io(o, a, v, err, errlen) < 0)
 			return -1;
 		set_u32(&st->info, o->off, v);
 		break;
 	case K_LBS_MULTIPLE:
-	case K_LBS_POW2:	/* the range depends on the block size: later */
+	case K_LBS_POW2: /* the range depends on the block size: later */
 		if (parse_size_opt("add", o->what, a->name, a->value, &v, err,
 				   errlen) < 0)
 			return -1;
@@ -992,20 +1031,23 @@ static int add_index(struct add_state *st, const char *s, char *err,
 	if (st->index_arg)
 		return fail(err, errlen,
 			    "add: unexpected argument '%s' (the index is "
-			    "already '%s')", s, st->index_arg);
+			    "already '%s')",
+			    s, st->index_arg);
 	st->index_arg = s;
 	if (busectl_parse_index(s, &st->info.index) < 0)
 		return fail(err, errlen,
 			    "add: invalid device index '%s': must be an "
-			    "integer between 0 and %u", s, BUSE_MAX_INDEX);
+			    "integer between 0 and %u",
+			    s, BUSE_MAX_INDEX);
 	return 0;
 }
 
 /* min or max of a K_LBS_* option, for the logical block size lbs. */
 static uint64_t lbs_limit(uint64_t lim, uint64_t lbs)
 {
-	return lim == LIM_LBS ? lbs :
-	       lim == LIM_NODATA ? BUSE_MAX_NODATA_BYTES(lbs) : lim;
+	return lim == LIM_LBS	   ? lbs
+	       : lim == LIM_NODATA ? BUSE_MAX_NODATA_BYTES(lbs)
+				   : lim;
 }
 
 /* A K_LBS_* option, if given, against the logical block size lbs. */
@@ -1019,8 +1061,8 @@ static int check_lbs_size(const struct add_state *st, enum add_opt_id id,
 
 	if (!st->given[id])
 		return 0;
-	if (o->kind == K_LBS_POW2 ? is_pow2(v) && v >= min && v <= max :
-				    v % lbs == 0 && v >= min && v <= max)
+	if (o->kind == K_LBS_POW2 ? is_pow2(v) && v >= min && v <= max
+				  : v % lbs == 0 && v >= min && v <= max)
 		return 0;
 	if (o->max == LIM_NODATA)
 		snprintf(maxname, sizeof(maxname), " (4G - %" PRIu64 ")",
@@ -1035,12 +1077,13 @@ static int check_lbs_size(const struct add_state *st, enum add_opt_id id,
 			    ") and %" PRIu64 "%s",
 			    o->what, st->given[id], o->name, lbs, max, maxname);
 	if (min)
-		return fail(err, errlen,
-			    "add: invalid %s '%s' (--%s): must be a multiple of "
-			    "the logical block size (%" PRIu64 ") between %"
-			    PRIu64 " and %" PRIu64 "%s",
-			    o->what, st->given[id], o->name, lbs, min, max,
-			    maxname);
+		return fail(
+			err, errlen,
+			"add: invalid %s '%s' (--%s): must be a multiple of "
+			"the logical block size (%" PRIu64 ") between %" PRIu64
+			" and %" PRIu64 "%s",
+			o->what, st->given[id], o->name, lbs, min, max,
+			maxname);
 	return fail(err, errlen,
 		    "add: invalid %s '%s' (--%s): must be a multiple of the "
 		    "logical block size (%" PRIu64 ") up to %" PRIu64 "%s",
@@ -1076,8 +1119,9 @@ static int add_cross_checks(struct add_state *st, char *err, size_t errlen)
 	max_io = info->max_io ? info->max_io : BUSE_DEF_MAX_IO;
 	if (depth * max_io > BUSE_MAX_QUEUE_BUFFERS)
 		return fail(err, errlen,
-			    "add: queue depth (%" PRIu64 ") x max I/O size (%"
-			    PRIu64 ") = %" PRIu64 " bytes of buffers per "
+			    "add: queue depth (%" PRIu64
+			    ") x max I/O size (%" PRIu64 ") = %" PRIu64
+			    " bytes of buffers per "
 			    "queue, more than the limit of %llu (%s)",
 			    depth, max_io, depth * max_io,
 			    BUSE_MAX_QUEUE_BUFFERS,
@@ -1088,8 +1132,8 @@ static int add_cross_checks(struct add_state *st, char *err, size_t errlen)
 		if (add_opts[id].kind != K_LBS_MULTIPLE &&
 		    add_opts[id].kind != K_LBS_POW2)
 			continue;
-		if (check_lbs_size(st, (enum add_opt_id)id, lbs, err,
-				   errlen) < 0)
+		if (check_lbs_size(st, (enum add_opt_id)id, lbs, err, errlen) <
+		    0)
 			return -1;
 		set_u32(info, add_opts[id].off, st->size[id]);
 	}
@@ -1105,8 +1149,9 @@ static int add_cross_checks(struct add_state *st, char *err, size_t errlen)
 		/* Numeric ids now; names are resolved by the caller. */
 		info->flags |= BUSE_DEV_F_OWNER;
 		info->owner_uid = st->owner.user[0] ? 0 : st->owner.uid;
-		info->owner_gid = !st->owner.has_group ? BUSE_NO_GROUP :
-				  st->owner.group[0] ? 0 : st->owner.gid;
+		info->owner_gid = !st->owner.has_group ? BUSE_NO_GROUP
+				  : st->owner.group[0] ? 0
+						       : st->owner.gid;
 	}
 	return 0;
 }
@@ -1115,7 +1160,10 @@ int busectl_parse_add(int argc, char **argv, struct buse_dev_info *out,
 		      struct busectl_owner *owner, char *err, size_t errlen)
 {
 	struct arg_iter it = {
-		.argc = argc, .argv = argv, .i = 1, .cmd = "add",
+		.argc = argc,
+		.argv = argv,
+		.i = 1,
+		.cmd = "add",
 		.opts = add_opts,
 	};
 	struct add_state st;
@@ -1128,8 +1176,8 @@ int busectl_parse_add(int argc, char **argv, struct buse_dev_info *out,
 	memset(&st, 0, sizeof(st));
 	st.info.index = BUSE_INDEX_ANY;
 	while ((ret = next_arg(&it, &a, err, errlen)) > 0) {
-		ret = a.opt ? add_option(&st, &a, err, errlen) :
-			      add_index(&st, a.value, err, errlen);
+		ret = a.opt ? add_option(&st, &a, err, errlen)
+			    : add_index(&st, a.value, err, errlen);
 		if (ret < 0)
 			return -1;
 	}
@@ -1151,7 +1199,10 @@ static int parse_simple(enum busectl_cmd cmd, int argc, char **argv,
 	const char *name = busectl_cmd_name(cmd);
 	int want_index = cmd == BUSECTL_CMD_REMOVE || cmd == BUSECTL_CMD_INFO;
 	struct arg_iter it = {
-		.argc = argc, .argv = argv, .i = 1, .cmd = name,
+		.argc = argc,
+		.argv = argv,
+		.i = 1,
+		.cmd = name,
 		.opts = cmd == BUSECTL_CMD_REMOVE ? remove_opts : json_opts,
 	};
 	const char *index_arg = NULL;
@@ -1166,10 +1217,11 @@ static int parse_simple(enum busectl_cmd cmd, int argc, char **argv,
 					    name, a.value);
 			index_arg = a.value;
 			if (busectl_parse_index(a.value, &out->index) < 0)
-				return fail(err, errlen,
-					    "%s: invalid device index '%s': "
-					    "must be an integer between 0 and %u",
-					    name, a.value, BUSE_MAX_INDEX);
+				return fail(
+					err, errlen,
+					"%s: invalid device index '%s': "
+					"must be an integer between 0 and %u",
+					name, a.value, BUSE_MAX_INDEX);
 		} else if (a.opt->kind == K_JSON) {
 			out->json = true;
 		} else if (a.opt->kind == K_FORCE) {
@@ -1186,8 +1238,8 @@ static int parse_simple(enum busectl_cmd cmd, int argc, char **argv,
 	return 0;
 }
 
-int busectl_parse(int argc, char **argv, struct busectl_args *out,
-		  char *err, size_t errlen)
+int busectl_parse(int argc, char **argv, struct busectl_args *out, char *err,
+		  size_t errlen)
 {
 	const char *c;
 	enum busectl_cmd cmd;
@@ -1199,7 +1251,8 @@ int busectl_parse(int argc, char **argv, struct busectl_args *out,
 		err[0] = '\0';
 
 	if (argc < 2)
-		return fail(err, errlen, "missing command (try 'busectl --help')");
+		return fail(err, errlen,
+			    "missing command (try 'busectl --help')");
 	c = argv[1];
 	if (strcmp(c, "--help") == 0 || strcmp(c, "-h") == 0) {
 		out->help = true;
@@ -1242,4 +1295,3 @@ int busectl_parse(int argc, char **argv, struct busectl_args *out,
 	}
 	return parse_simple(cmd, argc - 1, argv + 1, out, err, errlen);
 }
-

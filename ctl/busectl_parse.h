@@ -16,12 +16,12 @@
 #include <linux/buse.h>
 
 /* Exit codes. */
-#define BUSECTL_EXIT_OK		0
-#define BUSECTL_EXIT_FAIL	1	/* the operation failed */
-#define BUSECTL_EXIT_USAGE	2	/* bad command line */
+#define BUSECTL_EXIT_OK 0
+#define BUSECTL_EXIT_FAIL 1  /* the operation failed */
+#define BUSECTL_EXIT_USAGE 2 /* bad command line */
 
 enum busectl_cmd {
-	BUSECTL_CMD_NONE = 0,	/* "busectl --help" / "busectl help" */
+	BUSECTL_CMD_NONE = 0, /* "busectl --help" / "busectl help" */
 	BUSECTL_CMD_ADD,
 	BUSECTL_CMD_REMOVE,
 	BUSECTL_CMD_LIST,
@@ -30,10 +30,10 @@ enum busectl_cmd {
 };
 
 /* Longest user or group name accepted by --owner (LOGIN_NAME_MAX). */
-#define BUSECTL_NAME_MAX	256
+#define BUSECTL_NAME_MAX 256
 
 /* Largest uid or gid --owner accepts. */
-#define BUSECTL_MAX_ID		0xfffffffeu	/* uid/gid; -1 is invalid */
+#define BUSECTL_MAX_ID 0xfffffffeu /* uid/gid; -1 is invalid */
 
 /*
  * "--owner USER[:GROUP]" split up.  A part made only of digits is a
@@ -41,21 +41,21 @@ enum busectl_cmd {
  * getgrnam_r) before calling the driver: see busectl_owner_apply().
  */
 struct busectl_owner {
-	bool set;			/* --owner was given */
-	bool has_group;			/* ":GROUP" was given */
-	char user[BUSECTL_NAME_MAX];	/* a name, or "" when numeric */
-	char group[BUSECTL_NAME_MAX];	/* a name, or "" when numeric/none */
-	uint32_t uid;			/* when user is "" */
-	uint32_t gid;			/* when has_group and group is "" */
+	bool set;		      /* --owner was given */
+	bool has_group;		      /* ":GROUP" was given */
+	char user[BUSECTL_NAME_MAX];  /* a name, or "" when numeric */
+	char group[BUSECTL_NAME_MAX]; /* a name, or "" when numeric/none */
+	uint32_t uid;		      /* when user is "" */
+	uint32_t gid;		      /* when has_group and group is "" */
 };
 
 struct busectl_args {
 	enum busectl_cmd cmd;
-	bool help;		/* print the usage of cmd, and exit 0 */
-	bool json;		/* list, info, version: --json */
-	bool force;		/* remove: --force */
-	uint32_t index;		/* remove, info */
-	struct buse_dev_info info; /* add: ready for bdus_ctl_add() once the
+	bool help;		    /* print the usage of cmd, and exit 0 */
+	bool json;		    /* list, info, version: --json */
+	bool force;		    /* remove: --force */
+	uint32_t index;		    /* remove, info */
+	struct buse_dev_info info;  /* add: ready for bdus_ctl_add() once the
 				      owner's names are resolved */
 	struct busectl_owner owner; /* add: --owner */
 };
@@ -67,8 +67,8 @@ struct busectl_args {
  * with out->help set and out->cmd the command whose help was asked for
  * (BUSECTL_CMD_NONE: the general help).
  */
-int busectl_parse(int argc, char **argv, struct busectl_args *out,
-		  char *err, size_t errlen);
+int busectl_parse(int argc, char **argv, struct busectl_args *out, char *err,
+		  size_t errlen);
 
 /*
  * Parse and validate the arguments of "add" (argv[0] is "add").  Returns

@@ -27,28 +27,28 @@ struct bit_name {
 };
 
 static const struct bit_name op_bits[] = {
-	{ BUSE_OP_BIT(BUSE_OP_READ),		"read" },
-	{ BUSE_OP_BIT(BUSE_OP_WRITE),		"write" },
-	{ BUSE_OP_BIT(BUSE_OP_FLUSH),		"flush" },
-	{ BUSE_OP_BIT(BUSE_OP_DISCARD),		"discard" },
-	{ BUSE_OP_BIT(BUSE_OP_WRITE_ZEROES),	"write_zeroes" },
-	{ BUSE_OP_BIT(BUSE_OP_SECURE_ERASE),	"secure_erase" },
-	{ BUSE_OPS_FUA,				"fua" },
+	{ BUSE_OP_BIT(BUSE_OP_READ), "read" },
+	{ BUSE_OP_BIT(BUSE_OP_WRITE), "write" },
+	{ BUSE_OP_BIT(BUSE_OP_FLUSH), "flush" },
+	{ BUSE_OP_BIT(BUSE_OP_DISCARD), "discard" },
+	{ BUSE_OP_BIT(BUSE_OP_WRITE_ZEROES), "write_zeroes" },
+	{ BUSE_OP_BIT(BUSE_OP_SECURE_ERASE), "secure_erase" },
+	{ BUSE_OPS_FUA, "fua" },
 };
 
 static const struct bit_name dev_flag_bits[] = {
-	{ BUSE_DEV_F_READ_ONLY,		"read_only" },
-	{ BUSE_DEV_F_ROTATIONAL,	"rotational" },
-	{ BUSE_DEV_F_NO_WRITE_CACHE,	"no_write_cache" },
-	{ BUSE_DEV_F_NO_PARTSCAN,	"no_partscan" },
-	{ BUSE_DEV_F_RECOVERABLE,	"recoverable" },
-	{ BUSE_DEV_F_OWNER,		"owner" },
-	{ BUSE_DEV_F_PARTSCAN,		"partscan" },
+	{ BUSE_DEV_F_READ_ONLY, "read_only" },
+	{ BUSE_DEV_F_ROTATIONAL, "rotational" },
+	{ BUSE_DEV_F_NO_WRITE_CACHE, "no_write_cache" },
+	{ BUSE_DEV_F_NO_PARTSCAN, "no_partscan" },
+	{ BUSE_DEV_F_RECOVERABLE, "recoverable" },
+	{ BUSE_DEV_F_OWNER, "owner" },
+	{ BUSE_DEV_F_PARTSCAN, "partscan" },
 };
 
 static const struct bit_name feature_bits[] = {
-	{ BUSE_FEAT_RING,		"ring" },
-	{ BUSE_FEAT_SIZE_BY_SERVER,	"size_by_server" },
+	{ BUSE_FEAT_RING, "ring" },
+	{ BUSE_FEAT_SIZE_BY_SERVER, "size_by_server" },
 };
 
 /* ------------------------------------------------------------------------
@@ -56,14 +56,14 @@ static const struct bit_name feature_bits[] = {
  */
 
 enum val_type {
-	V_NUM,		/* a number in both outputs */
-	V_NUM_DASH,	/* a number; "-" in text when 0 */
-	V_BOOL,		/* true or false in both */
-	V_NULL,		/* "-" in text, null in JSON */
-	V_STR,		/* as is in text, a string in JSON */
-	V_BITS,		/* text: the words joined ("-": none); JSON: num */
-	V_HEX_BITS,	/* text: "0x<num> (<words joined>)"; JSON: num */
-	V_WORDS,	/* text: the words joined; JSON: an array of strings */
+	V_NUM,	    /* a number in both outputs */
+	V_NUM_DASH, /* a number; "-" in text when 0 */
+	V_BOOL,	    /* true or false in both */
+	V_NULL,	    /* "-" in text, null in JSON */
+	V_STR,	    /* as is in text, a string in JSON */
+	V_BITS,	    /* text: the words joined ("-": none); JSON: num */
+	V_HEX_BITS, /* text: "0x<num> (<words joined>)"; JSON: num */
+	V_WORDS,    /* text: the words joined; JSON: an array of strings */
 };
 
 #define MAX_WORDS 64
@@ -71,11 +71,11 @@ enum val_type {
 struct val {
 	enum val_type type;
 	uint64_t num;
-	const char *str;		/* V_STR: len bytes, or up to a NUL */
+	const char *str; /* V_STR: len bytes, or up to a NUL */
 	size_t len;
-	const char *words[MAX_WORDS];	/* V_BITS, V_HEX_BITS, V_WORDS */
+	const char *words[MAX_WORDS]; /* V_BITS, V_HEX_BITS, V_WORDS */
 	size_t nr_words;
-	char buf[64];			/* storage for str or a word */
+	char buf[64]; /* storage for str or a word */
 };
 
 static void set_num(struct val *v, enum val_type type, uint64_t num)
@@ -92,8 +92,8 @@ static void set_str(struct val *v, const char *s, size_t len)
 }
 
 /* V_STR from a format, kept in v->buf. */
-__attribute__((format(printf, 2, 3)))
-static void set_strf(struct val *v, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void set_strf(struct val *v,
+							   const char *fmt, ...)
 {
 	va_list ap;
 
@@ -225,7 +225,7 @@ static void print_json_val(FILE *f, const struct val *v)
 /* Length of the valid UTF-8 sequence that starts s (n > 0 bytes), or 0. */
 static size_t utf8_len(const unsigned char *s, size_t n)
 {
-	unsigned char lo = 0x80, hi = 0xbf;	/* the second byte's range */
+	unsigned char lo = 0x80, hi = 0xbf; /* the second byte's range */
 	size_t len, i;
 
 	if (s[0] < 0x80)
@@ -234,13 +234,13 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 		return 0;
 	len = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
 	if (s[0] == 0xe0)
-		lo = 0xa0;	/* no overlong 3-byte form */
+		lo = 0xa0; /* no overlong 3-byte form */
 	else if (s[0] == 0xed)
-		hi = 0x9f;	/* no surrogates */
+		hi = 0x9f; /* no surrogates */
 	else if (s[0] == 0xf0)
-		lo = 0x90;	/* no overlong 4-byte form */
+		lo = 0x90; /* no overlong 4-byte form */
 	else if (s[0] == 0xf4)
-		hi = 0x8f;	/* nothing above U+10FFFF */
+		hi = 0x8f; /* nothing above U+10FFFF */
 	if (n < len || s[1] < lo || s[1] > hi)
 		return 0;
 	for (i = 2; i < len; i++)
@@ -278,11 +278,11 @@ void busectl_json_string(FILE *f, const char *s, size_t len)
  */
 
 struct field {
-	const char *text;	/* "key" of the text output; NULL: JSON only */
-	const char *json;	/* key in JSON; NULL: text only */
+	const char *text; /* "key" of the text output; NULL: JSON only */
+	const char *json; /* key in JSON; NULL: text only */
 	void (*get)(const void *obj, size_t off, struct val *v);
-	size_t off;		/* for get_u32 */
-	bool words;		/* show the words of the value (V_WORDS) */
+	size_t off; /* for get_u32 */
+	bool words; /* show the words of the value (V_WORDS) */
 };
 
 static void get_u32(const void *obj, size_t off, struct val *v)
@@ -297,8 +297,10 @@ static void get_u32(const void *obj, size_t off, struct val *v)
  * A __u32 member shown under its own name in both outputs.  The array
  * size is negative, and the build fails, if the member is not 4 bytes.
  */
-#define U32_FIELD(type, m)						\
-	{ #m, #m, get_u32, BUSECTL_MEMBER_OFF(type, m, 4), false }
+#define U32_FIELD(type, m)                                             \
+	{                                                              \
+#m, #m, get_u32, BUSECTL_MEMBER_OFF(type, m, 4), false \
+	}
 
 #define DEV_U32(m) U32_FIELD(struct buse_dev_info, m)
 #define VER_U32(m) U32_FIELD(struct buse_version, m)
@@ -429,23 +431,23 @@ static void get_serial(const void *d, size_t off, struct val *v)
  */
 static const struct field dev_fields[] = {
 	DEV_U32(index),
-	{ "path",		"path",		get_path, 0, false },
-	{ "char_path",		"char_path",	get_char_path, 0, false },
-	{ "size",		"size",		get_size, 0, false },
-	{ "size_human",		NULL,		get_size_human, 0, false },
-	{ "state",		"state",	get_state, 0, false },
-	{ "server_pid",		"server_pid",	get_server_pid, 0, false },
+	{ "path", "path", get_path, 0, false },
+	{ "char_path", "char_path", get_char_path, 0, false },
+	{ "size", "size", get_size, 0, false },
+	{ "size_human", NULL, get_size_human, 0, false },
+	{ "state", "state", get_state, 0, false },
+	{ "server_pid", "server_pid", get_server_pid, 0, false },
 	DEV_U32(nr_queues),
 	DEV_U32(nr_poll_queues),
 	DEV_U32(queue_depth),
 	DEV_U32(max_io),
 	DEV_U32(logical_block_size),
 	DEV_U32(physical_block_size),
-	{ "read_only",		"read_only",	get_read_only, 0, false },
-	{ "ops",		"ops",		get_ops, 0, false },
-	{ NULL,			"op_names",	get_ops, 0, true },
-	{ "flags",		"flags",	get_flags, 0, false },
-	{ NULL,			"flag_names",	get_flags, 0, true },
+	{ "read_only", "read_only", get_read_only, 0, false },
+	{ "ops", "ops", get_ops, 0, false },
+	{ NULL, "op_names", get_ops, 0, true },
+	{ "flags", "flags", get_flags, 0, false },
+	{ NULL, "flag_names", get_flags, 0, true },
 	DEV_U32(io_min),
 	DEV_U32(io_opt),
 	DEV_U32(discard_granularity),
@@ -453,10 +455,10 @@ static const struct field dev_fields[] = {
 	DEV_U32(max_write_zeroes),
 	DEV_U32(timeout),
 	DEV_U32(recovery_timeout),
-	{ "owner",		NULL,		get_owner, 0, false },
-	{ "serial",		"serial",	get_serial, 0, false },
-	{ NULL,			"owner_uid",	get_owner_uid, 0, false },
-	{ NULL,			"owner_gid",	get_owner_gid, 0, false },
+	{ "owner", NULL, get_owner, 0, false },
+	{ "serial", "serial", get_serial, 0, false },
+	{ NULL, "owner_uid", get_owner_uid, 0, false },
+	{ NULL, "owner_gid", get_owner_gid, 0, false },
 };
 
 #define VER(obj) ((const struct buse_version *)(obj))
@@ -477,17 +479,17 @@ static void get_features(const void *obj, size_t off, struct val *v)
 
 static const struct field version_fields[] = {
 	VER_U32(abi_version),
-	{ "busectl_abi_version", "busectl_abi_version", get_busectl_abi, 0, false },
-	{ "features",		"features",	 get_features, 0, false },
-	{ NULL,			"feature_names", get_features, 0, true },
+	{ "busectl_abi_version", "busectl_abi_version", get_busectl_abi, 0,
+	  false },
+	{ "features", "features", get_features, 0, false },
+	{ NULL, "feature_names", get_features, 0, true },
 	VER_U32(max_index),
 	VER_U32(max_queues),
 	VER_U32(max_depth),
 	VER_U32(max_io),
 };
 
-static void get_field(const struct field *field, const void *obj,
-		      struct val *v)
+static void get_field(const struct field *field, const void *obj, struct val *v)
 {
 	memset(v, 0, sizeof(*v));
 	field->get(obj, field->off, v);
@@ -528,8 +530,7 @@ static void print_json(FILE *f, const struct field *fields, size_t nr,
 			continue;
 		get_field(&fields[i], obj, &v);
 		fprintf(f, "%s%s  ", first ? "" : ",\n", in);
-		busectl_json_string(f, fields[i].json,
-				    strlen(fields[i].json));
+		busectl_json_string(f, fields[i].json, strlen(fields[i].json));
 		fputs(": ", f);
 		print_json_val(f, &v);
 		first = false;
@@ -565,7 +566,7 @@ char *busectl_format_size(uint64_t size, char *buf, size_t len)
 		snprintf(buf, len, "%" PRIu64 "%c", whole, units[u]);
 		return buf;
 	}
-	tenths = (rem * 10 + unit / 2) / unit;	/* rem < 2^40: no overflow */
+	tenths = (rem * 10 + unit / 2) / unit; /* rem < 2^40: no overflow */
 	if (tenths == 10) {
 		whole++;
 		tenths = 0;
@@ -578,11 +579,16 @@ char *busectl_format_size(uint64_t size, char *buf, size_t len)
 const char *busectl_state_name(uint32_t state)
 {
 	switch (state) {
-	case BUSE_STATE_IDLE:		return "idle";
-	case BUSE_STATE_RUNNING:	return "running";
-	case BUSE_STATE_REMOVING:	return "removing";
-	case BUSE_STATE_RECOVERING:	return "recovering";
-	default:			return "unknown";
+	case BUSE_STATE_IDLE:
+		return "idle";
+	case BUSE_STATE_RUNNING:
+		return "running";
+	case BUSE_STATE_REMOVING:
+		return "removing";
+	case BUSE_STATE_RECOVERING:
+		return "recovering";
+	default:
+		return "unknown";
 	}
 }
 
@@ -628,8 +634,9 @@ void busectl_print_list_row(FILE *f, const struct buse_dev_info *d)
 		snprintf(pid, sizeof(pid), "%" PRId32, d->server_pid);
 	else
 		snprintf(pid, sizeof(pid), "-");
-	fprintf(f, "%-6" PRIu32 " %8s %-10s %8s %6" PRIu32 " %6" PRIu32
-		   " %5" PRIu32 "\n",
+	fprintf(f,
+		"%-6" PRIu32 " %8s %-10s %8s %6" PRIu32 " %6" PRIu32
+		" %5" PRIu32 "\n",
 		d->index, busectl_format_size(d->size, size, sizeof(size)),
 		state_str(d->state, st, sizeof(st)), pid, d->nr_queues,
 		d->queue_depth, d->logical_block_size);
@@ -641,8 +648,7 @@ void busectl_print_list_hidden_row(FILE *f, uint32_t index)
 		"(other's)", "-", "-", "-", "-");
 }
 
-void busectl_print_list_hidden_json(FILE *f, uint32_t index,
-				    const char *in)
+void busectl_print_list_hidden_json(FILE *f, uint32_t index, const char *in)
 {
 	fprintf(f, "%s{\"index\": %" PRIu32 ", \"access\": false}",
 		in ? in : "", index);

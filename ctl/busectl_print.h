@@ -20,8 +20,8 @@
  * array of negative size) unless member m is size bytes: for tables that
  * read or write members through their offsets.
  */
-#define BUSECTL_MEMBER_OFF(type, m, size)				\
-	(offsetof(type, m) +						\
+#define BUSECTL_MEMBER_OFF(type, m, size) \
+	(offsetof(type, m) +              \
 	 0 * sizeof(char[sizeof(((type *)0)->m) == (size) ? 1 : -1]))
 
 /*

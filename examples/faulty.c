@@ -59,7 +59,6 @@
 #include <bdus_cli.h>
 #include <bdus_ctl.h>
 
-
 static const char *prog = "faulty";
 
 enum mode { MODE_FAIL, MODE_DELAY, MODE_DROP };
@@ -79,10 +78,16 @@ static const struct {
 	const char *name;
 	int err;
 } errnos[] = {
-	{ "EIO", EIO }, { "ENOSPC", ENOSPC }, { "EOPNOTSUPP", EOPNOTSUPP },
-	{ "ETIMEDOUT", ETIMEDOUT }, { "ENOLINK", ENOLINK },
-	{ "EILSEQ", EILSEQ }, { "ENOMEM", ENOMEM }, { "EAGAIN", EAGAIN },
-	{ "ENODATA", ENODATA }, { "EBADE", EBADE },
+	{ "EIO", EIO },
+	{ "ENOSPC", ENOSPC },
+	{ "EOPNOTSUPP", EOPNOTSUPP },
+	{ "ETIMEDOUT", ETIMEDOUT },
+	{ "ENOLINK", ENOLINK },
+	{ "EILSEQ", EILSEQ },
+	{ "ENOMEM", ENOMEM },
+	{ "EAGAIN", EAGAIN },
+	{ "ENODATA", ENODATA },
+	{ "EBADE", EBADE },
 };
 
 /* ------------------------------------------------------------------------
@@ -91,19 +96,19 @@ static const struct {
 
 /* A request the engine holds (delay or drop), one per (queue, tag). */
 struct held {
-	const struct bdus_req *req;	/* NULL: free */
-	uint64_t due_ns;		/* CLOCK_MONOTONIC; UINT64_MAX: never */
+	const struct bdus_req *req; /* NULL: free */
+	uint64_t due_ns;	    /* CLOCK_MONOTONIC; UINT64_MAX: never */
 };
 
 struct faulty {
 	/* Configuration (set before serving, read-only afterwards). */
 	enum mode mode;
 	uint64_t every;
-	uint32_t ops;			/* BUSE_OP_BIT()s that count */
-	int err;			/* positive errno for MODE_FAIL */
+	uint32_t ops; /* BUSE_OP_BIT()s that count */
+	int err;      /* positive errno for MODE_FAIL */
 	uint64_t delay_ns;
 	bool verbose;
-	uint32_t index;			/* device being served (set by open) */
+	uint32_t index; /* device being served (set by open) */
 
 	/* The data. */
 	unsigned char *mem;
@@ -111,7 +116,7 @@ struct faulty {
 	size_t page;
 
 	/* Counters (__atomic). */
-	uint64_t seen;			/* requests of the counted ops */
+	uint64_t seen; /* requests of the counted ops */
 	uint64_t requests, faults, cancelled, released;
 
 	/*
@@ -121,15 +126,15 @@ struct faulty {
 	 */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	struct held *held;		/* [nr_queues * depth] */
+	struct held *held; /* [nr_queues * depth] */
 	uint32_t depth, nr_queues;
 	size_t nheld;
-	bool stopping;			/* answer everything, hold nothing */
-	bool quit;			/* the worker must exit */
+	bool stopping; /* answer everything, hold nothing */
+	bool quit;     /* the worker must exit */
 	bool worker_started;
 	pthread_t worker;
-	const struct bdus_dev *dev;	/* from open() to close() */
-	bool stop_requested;		/* a signal came before open() */
+	const struct bdus_dev *dev; /* from open() to close() */
+	bool stop_requested;	    /* a signal came before open() */
 };
 
 static uint64_t now_ns(void)
@@ -195,9 +200,11 @@ static void note(struct faulty *f, const char *what, const struct bdus_req *req)
 {
 	if (!f->verbose)
 		return;
-	fprintf(stderr, "%s: %s %s offset %" PRIu64 " len %" PRIu32
-		" (queue %" PRIu32 " tag %" PRIu32 ")\n", prog, what,
-		op_name(req->op), req->offset, req->len, req->queue, req->tag);
+	fprintf(stderr,
+		"%s: %s %s offset %" PRIu64 " len %" PRIu32 " (queue %" PRIu32
+		" tag %" PRIu32 ")\n",
+		prog, what, op_name(req->op), req->offset, req->len, req->queue,
+		req->tag);
 }
 
 /*
@@ -221,7 +228,8 @@ static bool device_gone(struct faulty *f)
 	struct buse_dev_info info;
 	int ret = bdus_ctl_info(f->index, &info);
 
-	return ret == -ENODEV || (ret == 0 && info.state == BUSE_STATE_REMOVING);
+	return ret == -ENODEV ||
+	       (ret == 0 && info.state == BUSE_STATE_REMOVING);
 }
 
 /*
@@ -450,8 +458,10 @@ static void fl_cancel(void *ctx, const struct bdus_req *req)
 	}
 	pthread_mutex_unlock(&f->lock);
 	__atomic_add_fetch(&f->cancelled, 1, __ATOMIC_RELAXED);
-	fprintf(stderr, "%s: cancelled %s offset %" PRIu64 " len %" PRIu32
-		" (queue %" PRIu32 " tag %" PRIu32 "): the kernel timed it out\n",
+	fprintf(stderr,
+		"%s: cancelled %s offset %" PRIu64 " len %" PRIu32
+		" (queue %" PRIu32 " tag %" PRIu32
+		"): the kernel timed it out\n",
 		prog, op_name(req->op), req->offset, req->len, req->queue,
 		req->tag);
 	if (mine)
@@ -659,11 +669,13 @@ static void summary(void *ctx)
 	char errname[96] = "";
 
 	if (f->mode == MODE_FAIL)
-		snprintf(errname, sizeof(errname), " with %s", strerror(f->err));
-	fprintf(stderr, "%s: %" PRIu64 " requests, %" PRIu64 " faults (%s%s), %"
-		PRIu64 " cancelled by the kernel, %" PRIu64
-		" dropped ones released at the end\n", prog,
-		__atomic_load_n(&f->requests, __ATOMIC_RELAXED),
+		snprintf(errname, sizeof(errname), " with %s",
+			 strerror(f->err));
+	fprintf(stderr,
+		"%s: %" PRIu64 " requests, %" PRIu64 " faults (%s%s), %" PRIu64
+		" cancelled by the kernel, %" PRIu64
+		" dropped ones released at the end\n",
+		prog, __atomic_load_n(&f->requests, __ATOMIC_RELAXED),
 		__atomic_load_n(&f->faults, __ATOMIC_RELAXED),
 		mode_names[f->mode], errname,
 		__atomic_load_n(&f->cancelled, __ATOMIC_RELAXED),

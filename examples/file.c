@@ -87,7 +87,6 @@
 #include <bdus_cli.h>
 #include <bdus_ctl.h>
 
-
 static const char *prog = "file";
 
 /* Bytes of zeroes written at a time when nothing better zeroes a range. */
@@ -104,14 +103,14 @@ static const char *prog = "file";
 /* The step a request is at: what its SQE in flight does. */
 enum step {
 	ST_READ,
-	ST_WRITE,		/* also FUA writes: RWF_DSYNC */
+	ST_WRITE, /* also FUA writes: RWF_DSYNC */
 	ST_FSYNC,
-	ST_DISCARD,		/* regular file: punch */
-	ST_WZ_PUNCH,		/* WRITE_ZEROES: punch (may unmap) */
-	ST_WZ_ZERO,		/* WRITE_ZEROES: zero range (stays allocated) */
-	ST_WZ_PUNCH_KEEP,	/* WRITE_ZEROES, NOUNMAP: punch, then ... */
-	ST_WZ_ALLOC,		/* ... allocate the hole again */
-	ST_WZ_WRITE,		/* WRITE_ZEROES: write zeroes, chunk by chunk */
+	ST_DISCARD,	  /* regular file: punch */
+	ST_WZ_PUNCH,	  /* WRITE_ZEROES: punch (may unmap) */
+	ST_WZ_ZERO,	  /* WRITE_ZEROES: zero range (stays allocated) */
+	ST_WZ_PUNCH_KEEP, /* WRITE_ZEROES, NOUNMAP: punch, then ... */
+	ST_WZ_ALLOC,	  /* ... allocate the hole again */
+	ST_WZ_WRITE,	  /* WRITE_ZEROES: write zeroes, chunk by chunk */
 };
 
 struct fe_queue;
@@ -121,16 +120,16 @@ struct fe_op {
 	struct fe_queue *q;
 	const struct bdus_req *req;
 	enum step step;
-	uint32_t done;		/* bytes transferred (READ/WRITE/WZ_WRITE) */
+	uint32_t done; /* bytes transferred (READ/WRITE/WZ_WRITE) */
 };
 
 struct fe_queue {
 	struct fe_image *img;
 	struct io_uring ring;
-	pthread_mutex_t sq_lock;	/* the ring's submission side */
+	pthread_mutex_t sq_lock; /* the ring's submission side */
 	pthread_t reaper;
 	bool ring_ok, lock_ok, reaper_ok;
-	struct fe_op *ops;		/* [queue_depth], by tag */
+	struct fe_op *ops; /* [queue_depth], by tag */
 };
 
 struct fe_image {
@@ -139,14 +138,14 @@ struct fe_image {
 	int fd;
 	bool is_blk;
 	bool read_only;
-	bool buffered;		/* --buffered: never O_DIRECT */
+	bool buffered; /* --buffered: never O_DIRECT */
 	bool verbose;
-	uint64_t size;		/* the image's size in bytes */
+	uint64_t size; /* the image's size in bytes */
 
 	/* Set up by open(). */
-	bool direct;		/* O_DIRECT is on */
+	bool direct; /* O_DIRECT is on */
 	uint32_t lbs;
-	void *zeroes;		/* ZERO_CHUNK zero bytes, page-aligned */
+	void *zeroes; /* ZERO_CHUNK zero bytes, page-aligned */
 	uint32_t nr_queues;
 	struct fe_queue *queues;
 
@@ -162,8 +161,9 @@ static bool flag_get(const int *f)
 static void flag_set(struct fe_image *img, int *f, const char *what)
 {
 	if (!__atomic_exchange_n(f, 1, __ATOMIC_RELAXED) && img->verbose)
-		fprintf(stderr, "%s: %s: %s is not supported; using a fallback\n",
-			prog, img->path, what);
+		fprintf(stderr,
+			"%s: %s: %s is not supported; using a fallback\n", prog,
+			img->path, what);
 }
 
 /*
@@ -183,7 +183,8 @@ static void prep_step(struct fe_op *op, struct io_uring_sqe *sqe)
 		break;
 	case ST_WRITE:
 		io_uring_prep_write(sqe, fd, (char *)req->buf + op->done,
-				    req->len - op->done, req->offset + op->done);
+				    req->len - op->done,
+				    req->offset + op->done);
 		if (req->flags & BUSE_IO_F_FUA)
 			sqe->rw_flags = RWF_DSYNC;
 		break;
@@ -193,14 +194,14 @@ static void prep_step(struct fe_op *op, struct io_uring_sqe *sqe)
 	case ST_DISCARD:
 	case ST_WZ_PUNCH:
 	case ST_WZ_PUNCH_KEEP:
-		io_uring_prep_fallocate(sqe, fd, FALLOC_FL_PUNCH_HOLE |
-					FALLOC_FL_KEEP_SIZE, (off_t)req->offset,
-					(off_t)req->len);
+		io_uring_prep_fallocate(
+			sqe, fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			(off_t)req->offset, (off_t)req->len);
 		break;
 	case ST_WZ_ZERO:
-		io_uring_prep_fallocate(sqe, fd, FALLOC_FL_ZERO_RANGE |
-					FALLOC_FL_KEEP_SIZE, (off_t)req->offset,
-					(off_t)req->len);
+		io_uring_prep_fallocate(
+			sqe, fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE,
+			(off_t)req->offset, (off_t)req->len);
 		break;
 	case ST_WZ_ALLOC:
 		io_uring_prep_fallocate(sqe, fd, FALLOC_FL_KEEP_SIZE,
@@ -242,8 +243,8 @@ static int submit_step(struct fe_op *op)
 	prep_step(op, sqe);
 	for (;;) {
 		ret = io_uring_submit(&q->ring);
-		if (ret >= 0 || (ret != -EINTR && ret != -EAGAIN &&
-				 ret != -EBUSY))
+		if (ret >= 0 ||
+		    (ret != -EINTR && ret != -EAGAIN && ret != -EBUSY))
 			break;
 		/* Out of kernel memory for a moment (or interrupted): retry. */
 		usleep(1000);
@@ -328,7 +329,7 @@ static void step_done(struct fe_op *op, int res)
 		}
 		op->done += (uint32_t)res;
 		if (op->done < op->req->len) {
-			next_step(op);	/* short transfer: the rest */
+			next_step(op); /* short transfer: the rest */
 			return;
 		}
 		finish(op, 0);
@@ -376,7 +377,7 @@ static void step_done(struct fe_op *op, int res)
 			return;
 		}
 		flag_set(img, &img->no_alloc, "fallocate() (preallocation)");
-		op->step = ST_WZ_WRITE;	/* writing allocates */
+		op->step = ST_WZ_WRITE; /* writing allocates */
 		next_step(op);
 		return;
 	}
@@ -395,16 +396,18 @@ static void *reaper_main(void *arg)
 		ret = io_uring_wait_cqe(&q->ring, &cqe);
 		if (ret < 0) {
 			if (ret != -EINTR && ret != -EAGAIN && !warned) {
-				fprintf(stderr, "%s: waiting for io_uring "
-					"completions: %s (retrying)\n", prog,
-					strerror(-ret));
+				fprintf(stderr,
+					"%s: waiting for io_uring "
+					"completions: %s (retrying)\n",
+					prog, strerror(-ret));
 				warned = true;
 			}
 			if (ret != -EINTR)
 				usleep(10000);
 			continue;
 		}
-		io_uring_for_each_cqe(&q->ring, head, cqe) {
+		io_uring_for_each_cqe(&q->ring, head, cqe)
+		{
 			uint64_t ud = io_uring_cqe_get_data64(cqe);
 
 			n++;
@@ -515,9 +518,10 @@ static void setup_direct(struct fe_image *img)
 	}
 	if (fl < 0 || fcntl(img->fd, F_SETFL, fl | O_DIRECT) < 0) {
 		if (img->verbose)
-			fprintf(stderr, "%s: %s: O_DIRECT not supported (%s); "
-				"using buffered I/O\n", prog, img->path,
-				strerror(errno));
+			fprintf(stderr,
+				"%s: %s: O_DIRECT not supported (%s); "
+				"using buffered I/O\n",
+				prog, img->path, strerror(errno));
 		return;
 	}
 	/* Read one block at an offset that is a multiple of it only. */
@@ -533,9 +537,10 @@ static void setup_direct(struct fe_image *img)
 
 		fcntl(img->fd, F_SETFL, fl);
 		if (img->verbose)
-			fprintf(stderr, "%s: %s: O_DIRECT refuses %u-byte "
-				"blocks (%s); using buffered I/O\n", prog,
-				img->path, img->lbs, strerror(err));
+			fprintf(stderr,
+				"%s: %s: O_DIRECT refuses %u-byte "
+				"blocks (%s); using buffered I/O\n",
+				prog, img->path, img->lbs, strerror(err));
 		return;
 	}
 	img->direct = true;
@@ -555,9 +560,10 @@ static int fe_open(void *ctx, const struct bdus_dev *dev)
 	img->lbs = dev->logical_block_size;
 	if (img->size < dev->size) {
 		/* main() checked; the device may have changed since. */
-		fprintf(stderr, "%s: %s (%" PRIu64 " bytes) is smaller than "
-			"%s (%" PRIu64 " bytes)\n", prog, img->path, img->size,
-			dev->block_path, dev->size);
+		fprintf(stderr,
+			"%s: %s (%" PRIu64 " bytes) is smaller than "
+			"%s (%" PRIu64 " bytes)\n",
+			prog, img->path, img->size, dev->block_path, dev->size);
 		return -EINVAL;
 	}
 	setup_direct(img);
@@ -615,9 +621,11 @@ static int fe_open(void *ctx, const struct bdus_dev *dev)
 		return ret;
 	}
 	if (img->verbose)
-		fprintf(stderr, "%s: serving %s from %s (%s, %s I/O), %u "
-			"queue(s) of %u requests\n", prog, dev->block_path,
-			img->path, img->is_blk ? "block device" : "regular file",
+		fprintf(stderr,
+			"%s: serving %s from %s (%s, %s I/O), %u "
+			"queue(s) of %u requests\n",
+			prog, dev->block_path, img->path,
+			img->is_blk ? "block device" : "regular file",
 			img->direct ? "direct" : "buffered", dev->nr_queues,
 			dev->queue_depth);
 	return 0;
@@ -647,9 +655,10 @@ static void fe_close(void *ctx, const struct bdus_dev *dev)
 			pthread_mutex_unlock(&q->sq_lock);
 			if (ret >= 0)
 				pthread_join(q->reaper, NULL);
-			else	/* cannot happen; leave it, we are exiting */
-				fprintf(stderr, "%s: cannot stop a reaper: %s\n",
-					prog, strerror(-ret));
+			else /* cannot happen; leave it, we are exiting */
+				fprintf(stderr,
+					"%s: cannot stop a reaper: %s\n", prog,
+					strerror(-ret));
 		}
 		if (q->ring_ok)
 			io_uring_queue_exit(&q->ring);
@@ -708,7 +717,7 @@ static void usage(FILE *f, const struct bdus_cli_spec *s)
 		s->prog, s->prog);
 	bdus_cli_usage(f, s);
 	fprintf(f, "A block device IMAGE is opened exclusively (it must not be "
-		"mounted).\n");
+		   "mounted).\n");
 }
 
 /* -B and -v (bdus_cli_spec.parse) into the struct fe_image ctx. */
@@ -779,13 +788,16 @@ static int open_image(struct fe_image *img, uint64_t grow_to)
 		if (err == ENOENT)
 			fprintf(stderr, "%s: (--size SIZE creates it)\n", prog);
 		else if ((err == EACCES || err == EROFS) && !img->read_only)
-			fprintf(stderr, "%s: (a read-only image needs a "
+			fprintf(stderr,
+				"%s: (a read-only image needs a "
 				"read-only device: --create --read-only, or "
-				"busectl add --read-only)\n", prog);
+				"busectl add --read-only)\n",
+				prog);
 		return 1;
 	}
 	if (fstat(fd, &st) < 0) {
-		fprintf(stderr, "%s: %s: %s\n", prog, img->path, strerror(errno));
+		fprintf(stderr, "%s: %s: %s\n", prog, img->path,
+			strerror(errno));
 		close(fd);
 		return 1;
 	}
@@ -796,8 +808,9 @@ static int open_image(struct fe_image *img, uint64_t grow_to)
 		close(fd);
 		fd = open(img->path, flags | O_EXCL);
 		if (fd < 0) {
-			fprintf(stderr, "%s: cannot open %s exclusively: %s%s\n",
-				prog, img->path, strerror(errno),
+			fprintf(stderr,
+				"%s: cannot open %s exclusively: %s%s\n", prog,
+				img->path, strerror(errno),
 				errno == EBUSY ? " (mounted or in use?)" : "");
 			return 1;
 		}
@@ -810,7 +823,8 @@ static int open_image(struct fe_image *img, uint64_t grow_to)
 		img->is_blk = true;
 		img->size = size;
 		if (grow_to > size) {
-			fprintf(stderr, "%s: %s is a block device of %" PRIu64
+			fprintf(stderr,
+				"%s: %s is a block device of %" PRIu64
 				" bytes, smaller than --size (%" PRIu64 ")\n",
 				prog, img->path, size, grow_to);
 			close(fd);
@@ -821,27 +835,34 @@ static int open_image(struct fe_image *img, uint64_t grow_to)
 		img->size = (uint64_t)st.st_size;
 		if (grow_to > img->size) {
 			if (img->read_only) {
-				fprintf(stderr, "%s: %s is shorter than --size "
-					"and opened read-only\n", prog,
-					img->path);
+				fprintf(stderr,
+					"%s: %s is shorter than --size "
+					"and opened read-only\n",
+					prog, img->path);
 				close(fd);
 				return 1;
 			}
 			if (ftruncate(fd, (off_t)grow_to) < 0) {
-				fprintf(stderr, "%s: cannot extend %s to %" PRIu64
-					" bytes: %s\n", prog, img->path,
-					grow_to, strerror(errno));
+				fprintf(stderr,
+					"%s: cannot extend %s to %" PRIu64
+					" bytes: %s\n",
+					prog, img->path, grow_to,
+					strerror(errno));
 				close(fd);
 				return 1;
 			}
 			if (img->verbose)
-				fprintf(stderr, "%s: %s extended to %" PRIu64
-					" bytes\n", prog, img->path, grow_to);
+				fprintf(stderr,
+					"%s: %s extended to %" PRIu64
+					" bytes\n",
+					prog, img->path, grow_to);
 			img->size = grow_to;
 		}
 	} else {
-		fprintf(stderr, "%s: %s is neither a regular file nor a block "
-			"device\n", prog, img->path);
+		fprintf(stderr,
+			"%s: %s is neither a regular file nor a block "
+			"device\n",
+			prog, img->path);
 		close(fd);
 		return 1;
 	}
@@ -858,13 +879,16 @@ static uint64_t image_blocks(const struct fe_image *img, uint32_t lbs)
 	uint64_t size = img->size / lbs * lbs;
 
 	if (!size)
-		fprintf(stderr, "%s: %s (%" PRIu64 " bytes) is smaller than one "
-			"%u-byte block%s\n", prog, img->path, img->size, lbs,
+		fprintf(stderr,
+			"%s: %s (%" PRIu64 " bytes) is smaller than one "
+			"%u-byte block%s\n",
+			prog, img->path, img->size, lbs,
 			img->is_blk ? "" : " (--size SIZE extends it)");
 	else if (size != img->size && img->verbose)
-		fprintf(stderr, "%s: %s: the last %" PRIu64 " bytes (less than "
-			"a block) are not served\n", prog, img->path,
-			img->size - size);
+		fprintf(stderr,
+			"%s: %s: the last %" PRIu64 " bytes (less than "
+			"a block) are not served\n",
+			prog, img->path, img->size - size);
 	return size;
 }
 
@@ -893,28 +917,32 @@ static int serve_existing(const struct bdus_cli *c, struct fe_image *img)
 		img->read_only = info.flags & BUSE_DEV_F_READ_ONLY;
 		if (dev_size && use_size) {
 			if (c->size != dev_size)
-				fprintf(stderr, "%s: device %u already has a "
+				fprintf(stderr,
+					"%s: device %u already has a "
 					"size (%" PRIu64 " bytes); --size "
-					"ignored\n", prog, c->index, dev_size);
+					"ignored\n",
+					prog, c->index, dev_size);
 			use_size = false;
 		}
 	}
 	if (open_image(img, use_size ? c->size : 0))
 		return 1;
-	size = dev_size ? dev_size : use_size ? c->size :
-		image_blocks(img, lbs);
+	size = dev_size	  ? dev_size
+	       : use_size ? c->size
+			  : image_blocks(img, lbs);
 	if (!size)
 		return 1;
 	if (img->size < size) {
-		fprintf(stderr, "%s: %s (%" PRIu64 " bytes) is smaller than "
-			"device %u (%" PRIu64 " bytes)%s\n", prog, img->path,
-			img->size, c->index, size, img->is_blk ? "" :
-			"; extend it (truncate -s) first");
+		fprintf(stderr,
+			"%s: %s (%" PRIu64 " bytes) is smaller than "
+			"device %u (%" PRIu64 " bytes)%s\n",
+			prog, img->path, img->size, c->index, size,
+			img->is_blk ? "" : "; extend it (truncate -s) first");
 		return 1;
 	}
 	opts.size = dev_size ? 0 : size;
-	return bdus_cli_serve_index(c, img->is_blk ? &blkdev_engine :
-				    &file_engine, img, &opts);
+	return bdus_cli_serve_index(
+		c, img->is_blk ? &blkdev_engine : &file_engine, img, &opts);
 }
 
 /*
@@ -935,9 +963,9 @@ static int create_and_serve(const struct bdus_cli *c, struct fe_image *img)
 	info.size = c->have_size ? c->size : image_blocks(img, lbs);
 	if (!info.size)
 		return 1;
-	return bdus_cli_create_and_serve(c, &info, img->is_blk ?
-					 &blkdev_engine : &file_engine, img,
-					 &opts);
+	return bdus_cli_create_and_serve(
+		c, &info, img->is_blk ? &blkdev_engine : &file_engine, img,
+		&opts);
 }
 
 int main(int argc, char **argv)

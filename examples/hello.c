@@ -25,7 +25,9 @@ static int do_write(void *ctx, const void *buf, uint64_t off, uint32_t len,
 }
 
 static const struct storage_engine engine = {
-	.name = "hello", .read = do_read, .write = do_write,
+	.name = "hello",
+	.read = do_read,
+	.write = do_write,
 };
 
 int main(int argc, char **argv)
@@ -33,7 +35,8 @@ int main(int argc, char **argv)
 	struct bdus_opts opts = { .size = 64 << 20 };
 
 	if (argc != 2 || argv[1][0] < '0' || argv[1][0] > '9') {
-		fputs("usage: hello N    (serves /dev/buseN from memory)\n", stderr);
+		fputs("usage: hello N    (serves /dev/buseN from memory)\n",
+		      stderr);
 		return 2;
 	}
 	disk = calloc(1, 64 << 20);

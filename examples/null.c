@@ -35,7 +35,6 @@
 #include <bdus.h>
 #include <bdus_cli.h>
 
-
 /* ------------------------------------------------------------------------
  * The engine
  */
@@ -49,7 +48,7 @@
  */
 struct null_dev {
 	uint32_t depth;
-	uint32_t *dirty;	/* [nr_queues * depth]: bytes to clear */
+	uint32_t *dirty; /* [nr_queues * depth]: bytes to clear */
 };
 
 static int null_open(void *ctx, const struct bdus_dev *dev)
@@ -95,8 +94,8 @@ static int null_read(void *ctx, void *buf, uint64_t offset, uint32_t len,
 	return 0;
 }
 
-static int null_write(void *ctx, const void *buf, uint64_t offset,
-		      uint32_t len, const struct bdus_req *req)
+static int null_write(void *ctx, const void *buf, uint64_t offset, uint32_t len,
+		      const struct bdus_req *req)
 {
 	uint32_t *dirty = null_dirty(ctx, req);
 

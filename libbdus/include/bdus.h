@@ -31,8 +31,9 @@
 #define BDUS_VERSION_MINOR 2
 #define BDUS_VERSION_PATCH 0
 /* The version as one number: MAJOR * 10000 + MINOR * 100 + PATCH. */
-#define BDUS_VERSION (BDUS_VERSION_MAJOR * 10000 + \
-		      BDUS_VERSION_MINOR * 100 + BDUS_VERSION_PATCH)
+#define BDUS_VERSION                                             \
+	(BDUS_VERSION_MAJOR * 10000 + BDUS_VERSION_MINOR * 100 + \
+	 BDUS_VERSION_PATCH)
 
 #ifdef __cplusplus
 extern "C" {
@@ -44,34 +45,34 @@ extern "C" {
 
 /* The device being served; read-only.  bdus(3), "struct bdus_dev". */
 struct bdus_dev {
-	uint32_t index;			/* N in /dev/buseN */
-	uint32_t flags;			/* the device's BUSE_DEV_F_* flags */
-	uint64_t size;			/* capacity in bytes */
-	uint32_t logical_block_size;	/* power of two, >= 512 */
+	uint32_t index;		     /* N in /dev/buseN */
+	uint32_t flags;		     /* the device's BUSE_DEV_F_* flags */
+	uint64_t size;		     /* capacity in bytes */
+	uint32_t logical_block_size; /* power of two, >= 512 */
 	uint32_t physical_block_size;
-	uint32_t nr_queues;		/* hardware queues = serving threads,
+	uint32_t nr_queues;	 /* hardware queues = serving threads,
 					   the polled ones included */
-	uint32_t queue_depth;		/* requests in flight per queue, max */
-	uint32_t max_io;		/* max bytes of one READ/WRITE */
-	uint32_t ops;			/* BUSE_OP_BIT()s (+ BUSE_OPS_FUA) the
+	uint32_t queue_depth;	 /* requests in flight per queue, max */
+	uint32_t max_io;	 /* max bytes of one READ/WRITE */
+	uint32_t ops;		 /* BUSE_OP_BIT()s (+ BUSE_OPS_FUA) the
 					   driver accepted */
-	char block_path[32];		/* "/dev/buseN" */
-	char server_path[32];		/* "/dev/busecN" */
-	uint32_t nr_poll_queues;	/* polled: the last of nr_queues */
+	char block_path[32];	 /* "/dev/buseN" */
+	char server_path[32];	 /* "/dev/busecN" */
+	uint32_t nr_poll_queues; /* polled: the last of nr_queues */
 };
 
 /* One request, owned by the library.  bdus(3), "struct bdus_req". */
 struct bdus_req {
 	const struct bdus_dev *dev;
-	uint64_t offset;	/* bytes; 0 for FLUSH */
-	uint32_t len;		/* bytes; 0 for FLUSH */
-	uint32_t op;		/* enum buse_op */
-	uint32_t flags;		/* BUSE_IO_F_*: the block layer's flags */
-	uint32_t queue;		/* hardware queue, 0 .. dev->nr_queues - 1 */
-	uint32_t tag;		/* 0 .. dev->queue_depth - 1; unique among the
+	uint64_t offset; /* bytes; 0 for FLUSH */
+	uint32_t len;	 /* bytes; 0 for FLUSH */
+	uint32_t op;	 /* enum buse_op */
+	uint32_t flags;	 /* BUSE_IO_F_*: the block layer's flags */
+	uint32_t queue;	 /* hardware queue, 0 .. dev->nr_queues - 1 */
+	uint32_t tag;	 /* 0 .. dev->queue_depth - 1; unique among the
 				   requests of one queue in flight at a time */
 	uint32_t __pad0;
-	void *buf;		/* data buffer for READ/WRITE, NULL otherwise */
+	void *buf; /* data buffer for READ/WRITE, NULL otherwise */
 };
 
 /* Callback result: answered later with bdus_complete(3). */
@@ -87,9 +88,9 @@ struct bdus_req {
  * field's in "Fields and callbacks".
  */
 struct storage_engine {
-	const char *name;	/* for messages; may be NULL */
+	const char *name; /* for messages; may be NULL */
 
-	uint32_t flags;		/* BDUS_ENGINE_F_* */
+	uint32_t flags; /* BDUS_ENGINE_F_* */
 
 	/* Optional: called once before any request; an error aborts. */
 	int (*open)(void *ctx, const struct bdus_dev *dev);
@@ -130,28 +131,28 @@ struct storage_engine {
 
 /* bdus_opts.flags; bdus(3), "Flags". */
 /* Do not handle SIGINT/SIGTERM; stop with bdus_stop(). */
-#define BDUS_OPT_NO_SIGNALS	(1u << 0)
+#define BDUS_OPT_NO_SIGNALS (1u << 0)
 /* No partition rescan of /dev/buseN once serving. */
-#define BDUS_OPT_NO_PARTSCAN	(1u << 1)
+#define BDUS_OPT_NO_PARTSCAN (1u << 1)
 /* mlockall(MCL_CURRENT | MCL_FUTURE) first; see bdus(3) for why and cost. */
-#define BDUS_OPT_MLOCK		(1u << 2)
+#define BDUS_OPT_MLOCK (1u << 2)
 /* Do not pin queue threads to their queue's CPUs. */
-#define BDUS_OPT_NO_PIN		(1u << 3)
+#define BDUS_OPT_NO_PIN (1u << 3)
 /* No warnings on stderr. */
-#define BDUS_OPT_QUIET		(1u << 4)
+#define BDUS_OPT_QUIET (1u << 4)
 /* Pin to the submitting CPU itself, SCHED_BATCH; not with NO_PIN. */
-#define BDUS_OPT_PIN_NEAR	(1u << 5)
+#define BDUS_OPT_PIN_NEAR (1u << 5)
 /* Never poll (see bdus_opts.poll_us); not with poll_us set. */
-#define BDUS_OPT_NO_POLL	(1u << 6)
-#define BDUS_OPT_ALL		(BDUS_OPT_NO_SIGNALS | BDUS_OPT_NO_PARTSCAN | \
-				 BDUS_OPT_MLOCK | BDUS_OPT_NO_PIN | \
-				 BDUS_OPT_QUIET | BDUS_OPT_PIN_NEAR | \
-				 BDUS_OPT_NO_POLL)
+#define BDUS_OPT_NO_POLL (1u << 6)
+#define BDUS_OPT_ALL                                                   \
+	(BDUS_OPT_NO_SIGNALS | BDUS_OPT_NO_PARTSCAN | BDUS_OPT_MLOCK | \
+	 BDUS_OPT_NO_PIN | BDUS_OPT_QUIET | BDUS_OPT_PIN_NEAR |        \
+	 BDUS_OPT_NO_POLL)
 
 /* bdus_opts.poll_us when it is 0 and BDUS_OPT_NO_POLL is not set. */
-#define BDUS_DEFAULT_POLL_US	200u
+#define BDUS_DEFAULT_POLL_US 200u
 /* Largest bdus_opts.poll_us: one second. */
-#define BDUS_MAX_POLL_US	1000000u
+#define BDUS_MAX_POLL_US 1000000u
 
 /*
  * Every serving thread is made an I/O flusher (PR_SET_IO_FLUSHER);
@@ -163,18 +164,18 @@ struct storage_engine {
  * = { .field = ... }.  bdus(3), "OPTIONS".
  */
 struct bdus_opts {
-	uint64_t size;		/* bytes at attach; 0: the device's own */
+	uint64_t size; /* bytes at attach; 0: the device's own */
 
-	uint32_t flags;		/* BDUS_OPT_*; unknown bits: -EINVAL */
+	uint32_t flags; /* BDUS_OPT_*; unknown bits: -EINVAL */
 
-	uint32_t poll_us;	/* longest busy-wait for a request, in us;
+	uint32_t poll_us; /* longest busy-wait for a request, in us;
 				   0: BDUS_DEFAULT_POLL_US */
 
 	/* Optional: called once when the device is served. */
 	void (*on_ready)(const struct bdus_dev *dev, void *arg);
 	void *arg;
 
-	uint64_t reserved[4];	/* must be zero */
+	uint64_t reserved[4]; /* must be zero */
 };
 
 /* Serve device index until stopped; bdus_serve(3). */
@@ -200,8 +201,7 @@ BDUS_API int bdus_create_and_serve_sized(struct buse_dev_info *info,
 
 static inline int bdus_create_and_serve(struct buse_dev_info *info,
 					const struct storage_engine *engine,
-					void *ctx,
-					const struct bdus_opts *opts)
+					void *ctx, const struct bdus_opts *opts)
 {
 	return bdus_create_and_serve_sized(info, engine, sizeof(*engine), ctx,
 					   opts, sizeof(*opts));

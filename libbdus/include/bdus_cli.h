@@ -31,36 +31,36 @@ extern "C" {
 #endif
 
 /* bdus_cli_spec.flags: optional shared options, help and arguments. */
-#define BDUS_CLI_PBS		(1u << 0)	/* -p, --physical-block-size */
-#define BDUS_CLI_READ_ONLY	(1u << 1)	/* -r, --read-only */
-#define BDUS_CLI_TIMEOUT	(1u << 2)	/* -t, --timeout SECONDS */
+#define BDUS_CLI_PBS (1u << 0)	     /* -p, --physical-block-size */
+#define BDUS_CLI_READ_ONLY (1u << 1) /* -r, --read-only */
+#define BDUS_CLI_TIMEOUT (1u << 2)   /* -t, --timeout SECONDS */
 /* Arguments IMAGE N, or --create IMAGE (no --size needed). */
-#define BDUS_CLI_IMAGE		(1u << 3)
+#define BDUS_CLI_IMAGE (1u << 3)
 /* The engine keeps the data in memory (for the help of --mlock). */
-#define BDUS_CLI_IN_MEMORY	(1u << 4)
+#define BDUS_CLI_IN_MEMORY (1u << 4)
 
 /* The first struct option.val free for the program's long-only options. */
-#define BDUS_CLI_OPT_FIRST	512
+#define BDUS_CLI_OPT_FIRST 512
 
 struct bdus_cli_spec;
 
 /* What bdus_cli_parse() found on the command line.  Filled by it only. */
 struct bdus_cli {
-	const struct bdus_cli_spec *spec;	/* as given to the parse */
-	bool create;		/* --create */
-	bool have_size;		/* --size given */
-	bool read_only;		/* --read-only */
-	bool mlock;		/* --mlock */
-	bool no_pin;		/* --no-pin */
-	bool pin_near;		/* --pin-near */
-	uint64_t size;		/* --size, never 0 when given */
+	const struct bdus_cli_spec *spec; /* as given to the parse */
+	bool create;			  /* --create */
+	bool have_size;			  /* --size given */
+	bool read_only;			  /* --read-only */
+	bool mlock;			  /* --mlock */
+	bool no_pin;			  /* --no-pin */
+	bool pin_near;			  /* --pin-near */
+	uint64_t size;			  /* --size, never 0 when given */
 	/* Create-only device options; 0 if not given: the driver's default. */
 	uint32_t queues, poll_queues, depth, max_io, lbs, pbs, timeout;
 	/* --poll-us N: N (at most BDUS_MAX_POLL_US), or no_poll for 0. */
 	uint32_t poll_us;
 	bool no_poll;
-	uint32_t index;		/* N, when not --create */
-	const char *image;	/* IMAGE, with BDUS_CLI_IMAGE */
+	uint32_t index;	   /* N, when not --create */
+	const char *image; /* IMAGE, with BDUS_CLI_IMAGE */
 	/* The spec's, for the serving functions. */
 	const char *prog;
 	unsigned int flags;
@@ -69,8 +69,8 @@ struct bdus_cli {
 
 /* A program's command line: set up once, constant. */
 struct bdus_cli_spec {
-	const char *prog;	/* the program's name, prefixes messages */
-	unsigned int flags;	/* BDUS_CLI_* */
+	const char *prog;   /* the program's name, prefixes messages */
+	unsigned int flags; /* BDUS_CLI_* */
 
 	/* Prints the whole help on f, for --help. */
 	void (*usage)(FILE *f, const struct bdus_cli_spec *s);
@@ -103,9 +103,9 @@ BDUS_API bool bdus_cli_parse_sized(const struct bdus_cli_spec *spec,
 				   char **argv, struct bdus_cli *cli,
 				   size_t cli_size, int *status);
 
-static inline bool bdus_cli_parse(const struct bdus_cli_spec *spec,
-				  void *ctx, int argc, char **argv,
-				  struct bdus_cli *cli, int *status)
+static inline bool bdus_cli_parse(const struct bdus_cli_spec *spec, void *ctx,
+				  int argc, char **argv, struct bdus_cli *cli,
+				  int *status)
 {
 	return bdus_cli_parse_sized(spec, sizeof(*spec), ctx, argc, argv, cli,
 				    sizeof(*cli), status);
@@ -122,19 +122,20 @@ static inline void bdus_cli_usage(FILE *f, const struct bdus_cli_spec *spec)
 
 /* The bdus_opts for serving *cli; bdus_cli_parse(3), "Serving". */
 BDUS_API int bdus_cli_opts_sized(const struct bdus_cli *cli, size_t cli_size,
-				  uint32_t flags, struct bdus_opts *opts,
-				  size_t opts_size);
+				 uint32_t flags, struct bdus_opts *opts,
+				 size_t opts_size);
 
 static inline int bdus_cli_opts(const struct bdus_cli *cli, uint32_t flags,
 				struct bdus_opts *opts)
 {
-	return bdus_cli_opts_sized(cli, sizeof(*cli), flags, opts, sizeof(*opts));
+	return bdus_cli_opts_sized(cli, sizeof(*cli), flags, opts,
+				   sizeof(*opts));
 }
 
 /* The buse_dev_info for creating the device; bdus_cli_parse(3). */
 BDUS_API int bdus_cli_dev_info_sized(const struct bdus_cli *cli,
-				      size_t cli_size,
-				      struct buse_dev_info *info);
+				     size_t cli_size,
+				     struct buse_dev_info *info);
 
 static inline int bdus_cli_dev_info(const struct bdus_cli *cli,
 				    struct buse_dev_info *info)
@@ -149,21 +150,18 @@ BDUS_API int bdus_cli_serve_sized(const struct bdus_cli *cli, size_t cli_size,
 				  uint32_t flags);
 
 static inline int bdus_cli_serve(const struct bdus_cli *cli,
-				 const struct storage_engine *engine,
-				 void *ctx, uint32_t flags)
+				 const struct storage_engine *engine, void *ctx,
+				 uint32_t flags)
 {
-	return bdus_cli_serve_sized(cli, sizeof(*cli), engine,
-				    sizeof(*engine), ctx, flags);
+	return bdus_cli_serve_sized(cli, sizeof(*cli), engine, sizeof(*engine),
+				    ctx, flags);
 }
 
 /* bdus_create_and_serve() with messages; exit status; bdus_cli_parse(3). */
-BDUS_API int bdus_cli_create_and_serve_sized(const struct bdus_cli *cli,
-					     size_t cli_size,
-					     struct buse_dev_info *info,
-					     const struct storage_engine *engine,
-					     size_t engine_size, void *ctx,
-					     const struct bdus_opts *opts,
-					     size_t opts_size);
+BDUS_API int bdus_cli_create_and_serve_sized(
+	const struct bdus_cli *cli, size_t cli_size, struct buse_dev_info *info,
+	const struct storage_engine *engine, size_t engine_size, void *ctx,
+	const struct bdus_opts *opts, size_t opts_size);
 
 static inline int bdus_cli_create_and_serve(const struct bdus_cli *cli,
 					    struct buse_dev_info *info,
@@ -197,8 +195,8 @@ static inline int bdus_cli_serve_index(const struct bdus_cli *cli,
 BDUS_API int bdus_main_sized(int argc, char **argv,
 			     const struct storage_engine *engine,
 			     size_t engine_size,
-			     const struct bdus_cli_spec *spec,
-			     size_t spec_size, void *ctx);
+			     const struct bdus_cli_spec *spec, size_t spec_size,
+			     void *ctx);
 
 static inline int bdus_main(int argc, char **argv,
 			    const struct storage_engine *engine,

@@ -19,8 +19,8 @@ int bdus_version(void)
 
 const char *bdus_version_string(void)
 {
-	return BDUS_STR(BDUS_VERSION_MAJOR) "." BDUS_STR(BDUS_VERSION_MINOR)
-		"." BDUS_STR(BDUS_VERSION_PATCH);
+	return BDUS_STR(BDUS_VERSION_MAJOR) "." BDUS_STR(
+		BDUS_VERSION_MINOR) "." BDUS_STR(BDUS_VERSION_PATCH);
 }
 
 /* given_size >= min_size, else -EINVAL and a message. */
@@ -29,9 +29,10 @@ static int size_check(size_t given_size, size_t min_size, const char *func,
 {
 	if (given_size >= min_size)
 		return 0;
-	fprintf(stderr, "libbdus: %s: struct %s of %zu bytes, smaller than "
-		"its first layout (%zu bytes)\n", func, what, given_size,
-		min_size);
+	fprintf(stderr,
+		"libbdus: %s: struct %s of %zu bytes, smaller than "
+		"its first layout (%zu bytes)\n",
+		func, what, given_size, min_size);
 	return -EINVAL;
 }
 
@@ -50,7 +51,8 @@ int bdus_struct_import(void *own, size_t own_size, const void *given,
 	tail = (const unsigned char *)given + own_size;
 	for (i = own_size; i < given_size; i++, tail++) {
 		if (*tail) {
-			fprintf(stderr, "libbdus: %s: struct %s of %zu bytes "
+			fprintf(stderr,
+				"libbdus: %s: struct %s of %zu bytes "
 				"sets fields past the %zu bytes libbdus %s "
 				"knows (built against a newer bdus.h?)\n",
 				func, what, given_size, own_size,
@@ -77,8 +79,7 @@ int bdus_engine_import(struct storage_engine *own, const void *given,
 		       size_t given_size, const char *func)
 {
 	return bdus_struct_import(own, sizeof(*own), given, given_size,
-				  BDUS_ENGINE_SIZE_0_1, func,
-				  "storage_engine");
+				  BDUS_ENGINE_SIZE_0_1, func, "storage_engine");
 }
 
 int bdus_opts_import(struct bdus_opts *own, const void *given,

@@ -20,8 +20,8 @@
 #define bdus_offsetofend(t, m) (offsetof(t, m) + sizeof(((t *)0)->m))
 
 /* The first published layouts (libbdus 0.1): the smallest accepted. */
-#define BDUS_ENGINE_SIZE_0_1	bdus_offsetofend(struct storage_engine, cancel)
-#define BDUS_OPTS_SIZE_0_1	bdus_offsetofend(struct bdus_opts, reserved)
+#define BDUS_ENGINE_SIZE_0_1 bdus_offsetofend(struct storage_engine, cancel)
+#define BDUS_OPTS_SIZE_0_1 bdus_offsetofend(struct bdus_opts, reserved)
 
 /*
  * Copies the caller's struct `given` (given_size bytes) into `own`

@@ -21,32 +21,47 @@
 #include "bdus_ctl.h"
 
 /* Long-only options. */
-enum { OPT_POLL_US = 256, OPT_MLOCK, OPT_NO_PIN, OPT_PIN_NEAR, OPT_POLL_QUEUES };
+enum {
+	OPT_POLL_US = 256,
+	OPT_MLOCK,
+	OPT_NO_PIN,
+	OPT_PIN_NEAR,
+	OPT_POLL_QUEUES
+};
 
 /* The shared options, in the order of the help. */
 static const struct {
 	struct option opt;
-	const char *shortopt;	/* for getopt's string; NULL: long only */
-	unsigned int needs;	/* the BDUS_CLI_* flag that enables it, or 0 */
+	const char *shortopt; /* for getopt's string; NULL: long only */
+	unsigned int needs;   /* the BDUS_CLI_* flag that enables it, or 0 */
 	bool create_only;
 } shared[] = {
 	{ { "size", required_argument, NULL, 's' }, "s:", 0, false },
 	{ { "create", no_argument, NULL, 'c' }, "c", 0, false },
 	{ { "queues", required_argument, NULL, 'q' }, "q:", 0, true },
-	{ { "poll-queues", required_argument, NULL, OPT_POLL_QUEUES }, NULL, 0,
+	{ { "poll-queues", required_argument, NULL, OPT_POLL_QUEUES },
+	  NULL,
+	  0,
 	  true },
 	{ { "depth", required_argument, NULL, 'd' }, "d:", 0, true },
 	{ { "max-io", required_argument, NULL, 'm' }, "m:", 0, true },
-	{ { "logical-block-size", required_argument, NULL, 'b' }, "b:", 0,
+	{ { "logical-block-size", required_argument, NULL, 'b' },
+	  "b:",
+	  0,
 	  true },
-	{ { "physical-block-size", required_argument, NULL, 'p' }, "p:",
-	  BDUS_CLI_PBS, true },
-	{ { "read-only", no_argument, NULL, 'r' }, "r", BDUS_CLI_READ_ONLY,
+	{ { "physical-block-size", required_argument, NULL, 'p' },
+	  "p:",
+	  BDUS_CLI_PBS,
 	  true },
-	{ { "timeout", required_argument, NULL, 't' }, "t:", BDUS_CLI_TIMEOUT,
+	{ { "read-only", no_argument, NULL, 'r' },
+	  "r",
+	  BDUS_CLI_READ_ONLY,
 	  true },
-	{ { "poll-us", required_argument, NULL, OPT_POLL_US }, NULL, 0,
-	  false },
+	{ { "timeout", required_argument, NULL, 't' },
+	  "t:",
+	  BDUS_CLI_TIMEOUT,
+	  true },
+	{ { "poll-us", required_argument, NULL, OPT_POLL_US }, NULL, 0, false },
 	{ { "mlock", no_argument, NULL, OPT_MLOCK }, NULL, 0, false },
 	{ { "no-pin", no_argument, NULL, OPT_NO_PIN }, NULL, 0, false },
 	{ { "pin-near", no_argument, NULL, OPT_PIN_NEAR }, NULL, 0, false },
@@ -56,7 +71,8 @@ static const struct {
 #define NSHARED (sizeof(shared) / sizeof(shared[0]))
 
 /* What a size option expects (bdus_parse_size()). */
-#define SIZE_SYNTAX "expected a number of bytes with an optional suffix " \
+#define SIZE_SYNTAX                                                     \
+	"expected a number of bytes with an optional suffix "           \
 	"K, M, G, T, P, E (or KiB .. EiB: powers of 1024) or KB .. EB " \
 	"(powers of 1000), e.g. 256M"
 
@@ -167,7 +183,9 @@ static void print_create_only(const struct bdus_cli_spec *s)
 			continue;
 		k++;
 		fprintf(stderr, "--%s%s", shared[i].opt.name,
-			k == n ? "" : k + 1 == n ? " and " : ", ");
+			k == n	     ? ""
+			: k + 1 == n ? " and "
+				     : ", ");
 	}
 	fprintf(stderr, " need --create\n");
 }
@@ -181,15 +199,18 @@ static int parse_args(const struct bdus_cli_spec *s, struct bdus_cli *c,
 	const char *index;
 
 	if (c->no_pin && c->pin_near) {
-		fprintf(stderr, "%s: --no-pin and --pin-near contradict each "
-			"other\n", s->prog);
+		fprintf(stderr,
+			"%s: --no-pin and --pin-near contradict each "
+			"other\n",
+			s->prog);
 		return -1;
 	}
 	if (c->create) {
 		if (image && n != 1) {
-			fprintf(stderr, "%s: %s\n", s->prog, n ? "--create "
-				"takes IMAGE only, no device index" :
-				"missing IMAGE");
+			fprintf(stderr, "%s: %s\n", s->prog,
+				n ? "--create "
+				    "takes IMAGE only, no device index"
+				  : "missing IMAGE");
 			return -1;
 		}
 		if (image) {
@@ -209,10 +230,10 @@ static int parse_args(const struct bdus_cli_spec *s, struct bdus_cli *c,
 	}
 	if (n != (image ? 2 : 1)) {
 		fprintf(stderr, "%s: %s\n", s->prog,
-			n > (image ? 2 : 1) ? "too many arguments" :
-			image ? "missing IMAGE and device index N (or --create "
-				"IMAGE)" :
-			"missing device index N (or --create)");
+			n > (image ? 2 : 1) ? "too many arguments"
+			: image ? "missing IMAGE and device index N (or --create "
+				  "IMAGE)"
+				: "missing device index N (or --create)");
 		return -1;
 	}
 	if (image)
@@ -254,11 +275,12 @@ static void print_invalid(const struct bdus_cli_spec *s,
 	else
 		fprintf(stderr, "%s: invalid value for -%c", s->prog, opt);
 	fprintf(stderr, ": '%s' (%s)\n", optarg ? optarg : "",
-		err == -ERANGE && opt == 's' ?
-			"too large: more than 2^64 - 1 bytes" :
-		err == -ERANGE ? "too large" :
-		err == -EDOM ? "must not be 0" :
-		valid ? valid : "not a valid number");
+		err == -ERANGE && opt == 's'
+			? "too large: more than 2^64 - 1 bytes"
+		: err == -ERANGE ? "too large"
+		: err == -EDOM	 ? "must not be 0"
+		: valid		 ? valid
+				 : "not a valid number");
 }
 
 /*
@@ -321,9 +343,9 @@ static bool cli_parse(const struct bdus_cli_spec *s,
 		*status = 1;
 		return false;
 	}
-	optind = 0;	/* a fresh scan, even after an earlier one */
-	while ((opt = getopt_long(argc, argv, shortopts, longopts,
-				  NULL)) != -1) {
+	optind = 0; /* a fresh scan, even after an earlier one */
+	while ((opt = getopt_long(argc, argv, shortopts, longopts, NULL)) !=
+	       -1) {
 		const char *valid = NULL;
 		int i = shared_index(s, opt);
 
@@ -334,7 +356,7 @@ static bool cli_parse(const struct bdus_cli_spec *s,
 			return false;
 		}
 		if (opt == '?')
-			goto bad;	/* getopt said why */
+			goto bad; /* getopt said why */
 		if (i >= 0) {
 			ret = parse_shared(c, opt, optarg);
 			create_only |= shared[i].create_only;
@@ -342,8 +364,8 @@ static bool cli_parse(const struct bdus_cli_spec *s,
 			    opt == 'p')
 				valid = SIZE_SYNTAX;
 		} else {
-			ret = s->parse ? s->parse(ctx, opt, optarg, &valid) :
-			      -EINVAL;
+			ret = s->parse ? s->parse(ctx, opt, optarg, &valid)
+				       : -EINVAL;
 		}
 		if (ret) {
 			print_invalid(s, longopts, opt, ret, valid);
@@ -368,9 +390,11 @@ bad:
 
 static void cli_usage(FILE *f, const struct bdus_cli_spec *s)
 {
-	fprintf(f, "  -s, --size SIZE          %s", s->help_size ? s->help_size :
-		"capacity (e.g. 256M, 1G); when serving N,\n"
-		"                           used only if the device has no size\n");
+	fprintf(f, "  -s, --size SIZE          %s",
+		s->help_size
+			? s->help_size
+			: "capacity (e.g. 256M, 1G); when serving N,\n"
+			  "                           used only if the device has no size\n");
 	fprintf(f,
 		"  -c, --create             create a new device (first free index)\n"
 		"  -q, --queues Q           hardware queues (with --create; default:\n"
@@ -381,11 +405,13 @@ static void cli_usage(FILE *f, const struct bdus_cli_spec *s)
 		"  -m, --max-io SIZE        largest request (with --create)\n"
 		"  -b, --logical-block-size SIZE   (with --create)\n");
 	if (s->flags & BDUS_CLI_PBS)
-		fprintf(f, "  -p, --physical-block-size SIZE  (with --create)\n");
+		fprintf(f,
+			"  -p, --physical-block-size SIZE  (with --create)\n");
 	if (s->flags & BDUS_CLI_READ_ONLY)
-		fprintf(f, "  -r, --read-only          %s", s->help_read_only ?
-			s->help_read_only :
-			"create a read-only device (with --create)\n");
+		fprintf(f, "  -r, --read-only          %s",
+			s->help_read_only
+				? s->help_read_only
+				: "create a read-only device (with --create)\n");
 	if (s->flags & BDUS_CLI_TIMEOUT)
 		fprintf(f,
 			"  -t, --timeout SECONDS    the kernel fails requests unanswered for\n"
@@ -399,9 +425,11 @@ static void cli_usage(FILE *f, const struct bdus_cli_spec *s)
 		"      --mlock              lock the server's memory (mlockall): it then\n"
 		"                           never waits for paging, e.g. when swap or\n"
 		"                           its own binary lives on the device%s\n",
-		s->flags & BDUS_CLI_IN_MEMORY ? "; the\n"
-		"                           whole device's memory is then allocated\n"
-		"                           (and locked) at start" : "");
+		s->flags & BDUS_CLI_IN_MEMORY
+			? "; the\n"
+			  "                           whole device's memory is then allocated\n"
+			  "                           (and locked) at start"
+			: "");
 	fprintf(f,
 		"      --no-pin             do not pin queue thread q to the CPUs that\n"
 		"                           submit to hardware queue q\n"
@@ -515,9 +543,9 @@ static int cli_create_and_serve(const struct bdus_cli *c,
 		return 1;
 	}
 	if (ret) {
-		fprintf(stderr, "%s: serving " BUSE_BLOCK_DEVICE_FMT
-			" failed: %s\n", c->prog, info->index,
-			serve_strerror(c, ret));
+		fprintf(stderr,
+			"%s: serving " BUSE_BLOCK_DEVICE_FMT " failed: %s\n",
+			c->prog, info->index, serve_strerror(c, ret));
 		return 1;
 	}
 	return 0;
@@ -532,8 +560,9 @@ static int cli_serve_index(const struct bdus_cli *c,
 	if (c->served)
 		c->served(ctx);
 	if (ret) {
-		fprintf(stderr, "%s: cannot serve " BUSE_BLOCK_DEVICE_FMT
-			": %s\n", c->prog, c->index, serve_strerror(c, ret));
+		fprintf(stderr,
+			"%s: cannot serve " BUSE_BLOCK_DEVICE_FMT ": %s\n",
+			c->prog, c->index, serve_strerror(c, ret));
 		return 1;
 	}
 	return 0;
@@ -561,7 +590,8 @@ static int cli_serve(const struct bdus_cli *c,
 			return 1;
 		}
 		if (ret == 0 && info.size && info.size != c->size)
-			fprintf(stderr, "%s: device %u already has a size "
+			fprintf(stderr,
+				"%s: device %u already has a size "
 				"(%" PRIu64 " bytes); --size ignored\n",
 				c->prog, c->index, (uint64_t)info.size);
 		/* If we cannot ask (not allowed), let the attach decide. */
@@ -575,8 +605,8 @@ static int cli_serve(const struct bdus_cli *c,
  */
 
 /* The first layouts of the structs of bdus_cli.h (libbdus 0.2). */
-#define CLI_SIZE_0_2	bdus_offsetofend(struct bdus_cli, served)
-#define SPEC_SIZE_0_2	bdus_offsetofend(struct bdus_cli_spec, served)
+#define CLI_SIZE_0_2 bdus_offsetofend(struct bdus_cli, served)
+#define SPEC_SIZE_0_2 bdus_offsetofend(struct bdus_cli_spec, served)
 
 static int spec_import(struct bdus_cli_spec *own, const void *given,
 		       size_t given_size, const char *func)
@@ -599,9 +629,9 @@ static int cli_import(struct bdus_cli *own, const void *given,
 static int serve_import(const char *func, struct bdus_cli *c,
 			const struct bdus_cli *cli, size_t cli_size,
 			struct storage_engine *e,
-			const struct storage_engine *engine,
-			size_t engine_size, struct bdus_opts *o,
-			const struct bdus_opts *opts, size_t opts_size)
+			const struct storage_engine *engine, size_t engine_size,
+			struct bdus_opts *o, const struct bdus_opts *opts,
+			size_t opts_size)
 {
 	if (!cli || !engine || cli_import(c, cli, cli_size, func) ||
 	    bdus_engine_import(e, engine, engine_size, func) ||
@@ -622,8 +652,9 @@ bool bdus_cli_parse_sized(const struct bdus_cli_spec *spec, size_t spec_size,
 	/* Zeroes *cli, or says why its size is refused. */
 	memset(&c, 0, sizeof(c));
 	if (!spec || !cli || spec_import(&s, spec, spec_size, func) ||
-	    bdus_struct_export(cli, cli_size, &c, sizeof(c), CLI_SIZE_0_2,
-			       func, "bdus_cli") || !s.prog || !s.usage) {
+	    bdus_struct_export(cli, cli_size, &c, sizeof(c), CLI_SIZE_0_2, func,
+			       "bdus_cli") ||
+	    !s.prog || !s.usage) {
 		*status = 1;
 		return false;
 	}
@@ -668,8 +699,7 @@ int bdus_cli_dev_info_sized(const struct bdus_cli *cli, size_t cli_size,
 	return 0;
 }
 
-int bdus_cli_create_and_serve_sized(const struct bdus_cli *cli,
-				    size_t cli_size,
+int bdus_cli_create_and_serve_sized(const struct bdus_cli *cli, size_t cli_size,
 				    struct buse_dev_info *info,
 				    const struct storage_engine *engine,
 				    size_t engine_size, void *ctx,
@@ -680,9 +710,9 @@ int bdus_cli_create_and_serve_sized(const struct bdus_cli *cli,
 	struct bdus_opts o;
 	struct bdus_cli c;
 
-	if (!info || serve_import("bdus_cli_create_and_serve", &c, cli,
-				  cli_size, &e, engine, engine_size, &o, opts,
-				  opts_size))
+	if (!info ||
+	    serve_import("bdus_cli_create_and_serve", &c, cli, cli_size, &e,
+			 engine, engine_size, &o, opts, opts_size))
 		return 1;
 	return cli_create_and_serve(&c, info, &e, ctx, opts ? &o : NULL);
 }
@@ -696,8 +726,8 @@ int bdus_cli_serve_index_sized(const struct bdus_cli *cli, size_t cli_size,
 	struct bdus_opts o;
 	struct bdus_cli c;
 
-	if (serve_import("bdus_cli_serve_index", &c, cli, cli_size, &e,
-			 engine, engine_size, &o, opts, opts_size))
+	if (serve_import("bdus_cli_serve_index", &c, cli, cli_size, &e, engine,
+			 engine_size, &o, opts, opts_size))
 		return 1;
 	return cli_serve_index(&c, &e, ctx, opts ? &o : NULL);
 }
@@ -715,10 +745,9 @@ int bdus_cli_serve_sized(const struct bdus_cli *cli, size_t cli_size,
 	return cli_serve(&c, &e, ctx, flags);
 }
 
-int bdus_main_sized(int argc, char **argv,
-		    const struct storage_engine *engine, size_t engine_size,
-		    const struct bdus_cli_spec *spec, size_t spec_size,
-		    void *ctx)
+int bdus_main_sized(int argc, char **argv, const struct storage_engine *engine,
+		    size_t engine_size, const struct bdus_cli_spec *spec,
+		    size_t spec_size, void *ctx)
 {
 	struct bdus_cli c;
 	int status;
@@ -726,6 +755,5 @@ int bdus_main_sized(int argc, char **argv,
 	if (!bdus_cli_parse_sized(spec, spec_size, ctx, argc, argv, &c,
 				  sizeof(c), &status))
 		return status;
-	return bdus_cli_serve_sized(&c, sizeof(c), engine, engine_size, ctx,
-				    0);
+	return bdus_cli_serve_sized(&c, sizeof(c), engine, engine_size, ctx, 0);
 }

@@ -49,7 +49,7 @@ int bdus_parse_cpu_list(const char *s, cpu_set_t *set, size_t setsize)
 	CPU_ZERO_S(setsize, set);
 	s = skip_blanks(s);
 	if (!*s)
-		return 0;		/* an empty list */
+		return 0; /* an empty list */
 	for (;;) {
 		ret = parse_cpu(&s, &a);
 		if (ret)
@@ -73,7 +73,7 @@ int bdus_parse_cpu_list(const char *s, cpu_set_t *set, size_t setsize)
 			break;
 		if (*s != ',')
 			return -EINVAL;
-		s = skip_blanks(s + 1);	/* an item must follow */
+		s = skip_blanks(s + 1); /* an item must follow */
 	}
 	return CPU_COUNT_S(setsize, set);
 }
@@ -150,6 +150,6 @@ int bdus_queue_cpu_plan(cpu_set_t *set, const cpu_set_t *allowed,
 {
 	CPU_AND_S(setsize, set, set, allowed);
 	if (CPU_COUNT_S(setsize, set) == 1 && !near)
-		CPU_XOR_S(setsize, set, set, allowed);	/* the other CPUs */
+		CPU_XOR_S(setsize, set, set, allowed); /* the other CPUs */
 	return CPU_COUNT_S(setsize, set);
 }

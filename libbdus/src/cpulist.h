@@ -15,10 +15,10 @@
 #include <stdint.h>
 
 /* CPU numbers at or above this are refused (the kernel's NR_CPUS is less). */
-#define BDUS_CPULIST_MAX_CPU	65536u
+#define BDUS_CPULIST_MAX_CPU 65536u
 
 /* Longest cpu_list file read (sysfs attributes are at most one page). */
-#define BDUS_CPULIST_MAX_LEN	65536u
+#define BDUS_CPULIST_MAX_LEN 65536u
 
 /*
  * Parses a CPU list into set (setsize bytes, as for CPU_ALLOC_SIZE()),

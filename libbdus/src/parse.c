@@ -34,7 +34,8 @@ static int unit_power(char c)
 
 int bdus_parse_size(const char *s, uint64_t *out)
 {
-	const char *p, *int_start, *int_end, *frac_start = NULL, *frac_end = NULL;
+	const char *p, *int_start, *int_end, *frac_start = NULL,
+					     *frac_end = NULL;
 	uint64_t mult = 1, value = 0, frac = 0;
 	unsigned base = 1024;
 	int power = 0, i;
@@ -48,14 +49,14 @@ int bdus_parse_size(const char *s, uint64_t *out)
 		p++;
 	int_end = p;
 	if (int_end == int_start)
-		return -EINVAL;			/* empty, sign, space, '.5', junk */
+		return -EINVAL; /* empty, sign, space, '.5', junk */
 	if (*p == '.') {
 		frac_start = ++p;
 		while (is_digit(*p))
 			p++;
 		frac_end = p;
 		if (frac_end == frac_start)
-			return -EINVAL;		/* "1." */
+			return -EINVAL; /* "1." */
 	}
 	if (*p) {
 		power = unit_power(*p);
@@ -63,19 +64,19 @@ int bdus_parse_size(const char *s, uint64_t *out)
 			/* As util-linux: "iB" with a lower-case i, B or b. */
 			p++;
 			if (p[0] == 'i' && to_lower(p[1]) == 'b')
-				p += 2;			/* KiB: 1024 */
+				p += 2; /* KiB: 1024 */
 			else if (to_lower(p[0]) == 'b') {
-				base = 1000;		/* KB: 1000 */
+				base = 1000; /* KB: 1000 */
 				p++;
 			}
 		} else if (to_lower(*p) == 'b') {
-			power = 0;			/* "512B": bytes */
+			power = 0; /* "512B": bytes */
 			p++;
 		} else {
 			return -EINVAL;
 		}
 		if (*p)
-			return -EINVAL;		/* trailing junk */
+			return -EINVAL; /* trailing junk */
 	}
 	/* base^power <= 1024^6 = 2^60: fits. */
 	for (i = 0; i < power; i++)

@@ -81,7 +81,8 @@ int bdus_engine_check(const struct storage_engine *e)
 
 int bdus_attach_check(const struct buse_attach *a)
 {
-	uint64_t sq_len, cq_len, data_len, hdr_len = sizeof(struct buse_ring_hdr);
+	uint64_t sq_len, cq_len, data_len,
+		hdr_len = sizeof(struct buse_ring_hdr);
 
 	/* Up to BUSE_MAX_QUEUES of each kind, the polled ones last. */
 	if (a->nr_queues < 1 || a->nr_queues > 2 * BUSE_MAX_QUEUES ||
@@ -92,7 +93,8 @@ int bdus_attach_check(const struct buse_attach *a)
 	if (a->queue_depth < 1 || a->queue_depth > BUSE_MAX_DEPTH ||
 	    a->queue_depth > 65536)
 		return -EPROTO;
-	if (!is_pow2(a->logical_block_size) || a->logical_block_size < BUSE_MIN_BLOCK_SIZE ||
+	if (!is_pow2(a->logical_block_size) ||
+	    a->logical_block_size < BUSE_MIN_BLOCK_SIZE ||
 	    a->logical_block_size > BUSE_MAX_BLOCK_SIZE)
 		return -EPROTO;
 	/* A multiple of the page size: every tag's buffer is page-aligned. */
@@ -262,7 +264,7 @@ static int32_t req_result(const struct bdus_queue *q,
 static uint32_t cq_room(struct bdus_queue *q)
 {
 	uint32_t used = q->cq_tail -
-		__atomic_load_n(&q->hdr->cq_head, __ATOMIC_ACQUIRE);
+			__atomic_load_n(&q->hdr->cq_head, __ATOMIC_ACQUIRE);
 
 	/* A cq_head ahead of cq_tail (used > entries) is no room either. */
 	return used <= q->cq_entries ? q->cq_entries - used : 0;
@@ -298,7 +300,8 @@ static int cq_push(struct bdus_queue *q, const struct buse_io_cqe *cqes,
 			q->cq[(q->cq_tail + i) & (q->cq_entries - 1)] = cqes[i];
 		q->cq_tail += room;
 		/* The entries (and READ data) before the index. */
-		__atomic_store_n(&q->hdr->cq_tail, q->cq_tail, __ATOMIC_RELEASE);
+		__atomic_store_n(&q->hdr->cq_tail, q->cq_tail,
+				 __ATOMIC_RELEASE);
 		cqes += room;
 		n -= room;
 	}
@@ -348,11 +351,10 @@ int bdus_complete(const struct bdus_req *req, int result)
 	do {
 		if (BDUS_SLOT_STATUS(old) == BDUS_SLOT_IDLE)
 			return -EINVAL;
-	} while (!__atomic_compare_exchange_n(&slot->state, &old,
-					      BDUS_SLOT_WORD(BDUS_SLOT_IDLE,
-							     BDUS_SLOT_SEQ(old)),
-					      false, __ATOMIC_ACQ_REL,
-					      __ATOMIC_ACQUIRE));
+	} while (!__atomic_compare_exchange_n(
+		&slot->state, &old,
+		BDUS_SLOT_WORD(BDUS_SLOT_IDLE, BDUS_SLOT_SEQ(old)), false,
+		__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE));
 
 	/*
 	 * Also for a cancelled issue: the kernel has failed it already, and
@@ -457,19 +459,19 @@ static int call_engine(struct bdus_queue *q, const struct bdus_req *req)
 	case BUSE_OP_FLUSH:
 		return e->flush ? e->flush(q->ctx, req) : -EOPNOTSUPP;
 	case BUSE_OP_DISCARD:
-		return e->discard ?
-			e->discard(q->ctx, req->offset, req->len, req) :
-			-EOPNOTSUPP;
+		return e->discard
+			       ? e->discard(q->ctx, req->offset, req->len, req)
+			       : -EOPNOTSUPP;
 	case BUSE_OP_WRITE_ZEROES:
-		return e->write_zeroes ?
-			e->write_zeroes(q->ctx, req->offset, req->len, req) :
-			-EOPNOTSUPP;
+		return e->write_zeroes ? e->write_zeroes(q->ctx, req->offset,
+							 req->len, req)
+				       : -EOPNOTSUPP;
 	case BUSE_OP_SECURE_ERASE:
-		return e->secure_erase ?
-			e->secure_erase(q->ctx, req->offset, req->len, req) :
-			-EOPNOTSUPP;
+		return e->secure_erase ? e->secure_erase(q->ctx, req->offset,
+							 req->len, req)
+				       : -EOPNOTSUPP;
 	default:
-		return -EIO;	/* not reached: desc_check() */
+		return -EIO; /* not reached: desc_check() */
 	}
 }
 
@@ -484,10 +486,10 @@ static void cancel_issue(struct bdus_queue *q, struct bdus_slot *slot,
 	uint32_t busy = BDUS_SLOT_WORD(BDUS_SLOT_BUSY, seq);
 
 	/* Fails if already completed (or cancelled): nothing to do. */
-	if (!__atomic_compare_exchange_n(&slot->state, &busy,
-					 BDUS_SLOT_WORD(BDUS_SLOT_CANCELLED, seq),
-					 false, __ATOMIC_ACQ_REL,
-					 __ATOMIC_ACQUIRE))
+	if (!__atomic_compare_exchange_n(
+		    &slot->state, &busy,
+		    BDUS_SLOT_WORD(BDUS_SLOT_CANCELLED, seq), false,
+		    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 		return;
 	if (q->engine->cancel)
 		q->engine->cancel(q->ctx, &slot->req);
@@ -541,8 +543,8 @@ static void dispatch(struct bdus_queue *q, const struct buse_io_desc *d)
 	req->len = d->op == BUSE_OP_FLUSH ? 0 : d->len;
 	req->op = d->op;
 	req->flags = d->flags;
-	req->buf = is_data_op(d->op) ?
-		q->data + (size_t)d->tag * q->max_io : NULL;
+	req->buf = is_data_op(d->op) ? q->data + (size_t)d->tag * q->max_io
+				     : NULL;
 	/* Release: req's fields before the engine's threads see it busy. */
 	__atomic_store_n(&slot->state, BDUS_SLOT_WORD(BDUS_SLOT_BUSY, d->seq),
 			 __ATOMIC_RELEASE);
@@ -573,7 +575,7 @@ int bdus_queue_process(struct bdus_queue *q)
 	uint32_t head = q->sq_head;
 	/* The descriptors (and WRITE data) up to tail are visible after this. */
 	uint32_t tail = __atomic_load_n(&q->hdr->sq_tail, __ATOMIC_ACQUIRE);
-	uint32_t n = tail - head;	/* free-running: wraps correctly */
+	uint32_t n = tail - head; /* free-running: wraps correctly */
 	int ret;
 
 	q->batch_cqes = 0;
@@ -620,7 +622,7 @@ static bool cq_owed(const struct bdus_queue *q)
 {
 	return !q->polled &&
 	       __atomic_load_n(&q->hdr->cq_tail, __ATOMIC_RELAXED) !=
-	       __atomic_load_n(&q->hdr->cq_head, __ATOMIC_RELAXED);
+		       __atomic_load_n(&q->hdr->cq_head, __ATOMIC_RELAXED);
 }
 
 static bool sq_empty(const struct bdus_queue *q)
@@ -669,8 +671,9 @@ uint32_t bdus_poll_next(uint32_t poll_us, uint32_t window, bool found,
 		return window / 2;
 	}
 	/* The sleep includes the thread's own wake-up, which spinning saves. */
-	return waited_ns <= (uint64_t)poll_us * 1000u * BDUS_POLL_REOPEN ?
-		poll_us : 0;
+	return waited_ns <= (uint64_t)poll_us * 1000u * BDUS_POLL_REOPEN
+		       ? poll_us
+		       : 0;
 }
 
 /*
@@ -690,7 +693,7 @@ static int loop_run(struct bdus_queue *q, uint32_t flags, struct buse_run *run)
 	__atomic_store_n(&q->sleeping, 0, __ATOMIC_RELAXED);
 
 	if (ret == -ENODEV) {
-		q->removed = true;	/* device removed */
+		q->removed = true; /* device removed */
 		return 1;
 	}
 	if (!run_went_through(ret, run)) {
@@ -745,8 +748,8 @@ void bdus_queue_loop(struct bdus_queue *q)
 				q->poll_hits++;
 			else
 				q->poll_misses++;
-			q->poll_window = bdus_poll_next(q->poll_us,
-							q->poll_window, found, 0);
+			q->poll_window = bdus_poll_next(
+				q->poll_us, q->poll_window, found, 0);
 			/* Nothing came: sleep (a KICK or removal wakes it). */
 			if (!found && loop_run(q, 0, &run))
 				break;

@@ -33,7 +33,7 @@ _Static_assert(sizeof(struct buse_attach) == 128, "buse_attach size");
 _Static_assert(sizeof(struct buse_run) == 40, "buse_run size");
 
 #define bdus_container_of(ptr, type, member) \
-	((type *)(void *)((char *)(uintptr_t)(ptr) - offsetof(type, member)))
+	((type *)(void *)((char *)(uintptr_t)(ptr)-offsetof(type, member)))
 
 /*
  * bdus_slot.state: the status in the low 16 bits, the seq of the issue
@@ -41,14 +41,14 @@ _Static_assert(sizeof(struct buse_run) == 40, "buse_run size");
  * both (a CANCEL or completion for an older issue never matches).
  */
 enum {
-	BDUS_SLOT_IDLE = 0,		/* not with the engine */
-	BDUS_SLOT_BUSY = 1,		/* with the engine, not completed */
-	BDUS_SLOT_CANCELLED = 2,	/* with the engine, but the kernel gave
+	BDUS_SLOT_IDLE = 0,	 /* not with the engine */
+	BDUS_SLOT_BUSY = 1,	 /* with the engine, not completed */
+	BDUS_SLOT_CANCELLED = 2, /* with the engine, but the kernel gave
 					   up on it: its completion is dropped */
 };
-#define BDUS_SLOT_WORD(status, seq)	((uint32_t)(status) | (uint32_t)(seq) << 16)
-#define BDUS_SLOT_STATUS(word)		((word) & 0xffffu)
-#define BDUS_SLOT_SEQ(word)		((uint16_t)((word) >> 16))
+#define BDUS_SLOT_WORD(status, seq) ((uint32_t)(status) | (uint32_t)(seq) << 16)
+#define BDUS_SLOT_STATUS(word) ((word)&0xffffu)
+#define BDUS_SLOT_SEQ(word) ((uint16_t)((word) >> 16))
 
 struct bdus_queue;
 
@@ -66,13 +66,13 @@ struct bdus_slot {
 
 struct bdus_queue {
 	/* Geometry, validated by bdus_queue_init(). */
-	uint32_t index;			/* hardware queue number */
+	uint32_t index; /* hardware queue number */
 	uint32_t depth;
 	uint32_t max_io;
-	uint32_t lbs;			/* logical block size */
+	uint32_t lbs; /* logical block size */
 	uint32_t sq_entries;
 	uint32_t cq_entries;
-	uint64_t size;			/* device size in bytes */
+	uint64_t size; /* device size in bytes */
 	bool read_only;
 	/*
 	 * A polled queue (HCTX_TYPE_POLL): the submitters that poll it end
@@ -90,8 +90,8 @@ struct bdus_queue {
 	unsigned char *data;
 
 	/* Private index copies: shared memory is only written, not trusted. */
-	uint32_t sq_head;		/* queue thread only */
-	uint32_t cq_tail;		/* under cq_lock */
+	uint32_t sq_head; /* queue thread only */
+	uint32_t cq_tail; /* under cq_lock */
 
 	const struct storage_engine *engine;
 	void *ctx;
@@ -99,9 +99,9 @@ struct bdus_queue {
 	/* /dev/busecN for BUSE_IOC_RUN from bdus_complete(); -1: none. */
 	int fd;
 
-	struct bdus_slot *slots;		/* [depth] */
+	struct bdus_slot *slots; /* [depth] */
 	/* Synchronous completions of the current batch (queue thread only). */
-	struct buse_io_cqe *pending;		/* [sq_entries] */
+	struct buse_io_cqe *pending; /* [sq_entries] */
 	uint32_t npending;
 
 	/* Serialises the completion ring's producers. */
@@ -114,7 +114,7 @@ struct bdus_queue {
 	 * Decremented, and draining read, under cq_lock.
 	 */
 	int async_inflight;
-	bool draining;			/* under cq_lock */
+	bool draining; /* under cq_lock */
 	bool locks_init;
 
 	/*
@@ -124,8 +124,8 @@ struct bdus_queue {
 	 */
 	uint32_t poll_us;
 	uint32_t poll_window;
-	uint64_t poll_hits;		/* batches found without sleeping */
-	uint64_t poll_misses;		/* spins that found nothing */
+	uint64_t poll_hits;   /* batches found without sleeping */
+	uint64_t poll_misses; /* spins that found nothing */
 	/* Completions the last bdus_queue_process() published itself. */
 	uint32_t batch_cqes;
 
@@ -138,17 +138,17 @@ struct bdus_queue {
 	int sleeping;
 
 	/* Set by whoever stops the queue (serve.c); read by the loop. */
-	int stopping;			/* __atomic */
+	int stopping; /* __atomic */
 	/* Set by bdus_queue_loop() when it returns. */
-	int err;			/* thread's fatal error, -errno */
-	bool removed;			/* thread saw ENODEV */
+	int err;      /* thread's fatal error, -errno */
+	bool removed; /* thread saw ENODEV */
 
 	/* Used by serve.c only. */
 	void *server;
 	pthread_t thread;
 	bool thread_started;
-	cpu_set_t *cpus;		/* CPU_ALLOC()ed; NULL: do not pin */
-	size_t cpus_size;		/* bytes, for the CPU_*_S() macros */
+	cpu_set_t *cpus;  /* CPU_ALLOC()ed; NULL: do not pin */
+	size_t cpus_size; /* bytes, for the CPU_*_S() macros */
 };
 
 /*
@@ -206,9 +206,9 @@ int bdus_queue_run(struct bdus_queue *q, uint32_t flags, struct buse_run *out);
 
 /* bdus_queue_spin() results. */
 enum {
-	BDUS_SPIN_EMPTY = 0,	/* the window elapsed, no descriptor came */
-	BDUS_SPIN_WORK = 1,	/* descriptors are pending (sq_tail moved) */
-	BDUS_SPIN_STOP = 2,	/* q->stopping was set */
+	BDUS_SPIN_EMPTY = 0, /* the window elapsed, no descriptor came */
+	BDUS_SPIN_WORK = 1,  /* descriptors are pending (sq_tail moved) */
+	BDUS_SPIN_STOP = 2,  /* q->stopping was set */
 	/*
 	 * The submission ring is empty but completions (of requests an
 	 * engine completed with bdus_complete()) wait for a hand-over; not
@@ -245,7 +245,7 @@ int bdus_queue_spin(struct bdus_queue *q, uint32_t window_us);
  * half, and so on: about 2 * poll_us in all) and sleeps as it would
  * without polling.  0 when poll_us is 0.
  */
-#define BDUS_POLL_REOPEN	4
+#define BDUS_POLL_REOPEN 4
 uint32_t bdus_poll_next(uint32_t poll_us, uint32_t window, bool found,
 			uint64_t waited_ns);
 

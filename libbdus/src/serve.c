@@ -47,24 +47,24 @@
 
 /* Linux 5.6; older headers lack them. */
 #ifndef PR_SET_IO_FLUSHER
-#define PR_SET_IO_FLUSHER	57
+#define PR_SET_IO_FLUSHER 57
 #endif
 #ifndef PR_GET_IO_FLUSHER
-#define PR_GET_IO_FLUSHER	58
+#define PR_GET_IO_FLUSHER 58
 #endif
 
 struct bdus_server {
-	struct bdus_dev dev;		/* handed out; bdus_stop() maps it back */
+	struct bdus_dev dev; /* handed out; bdus_stop() maps it back */
 	const struct storage_engine *engine;
 	void *ctx;
-	int fd;				/* /dev/busecN */
-	int evfd;			/* stop requests, thread exits */
-	int stop;			/* __atomic: bdus_stop() was called */
-	uint32_t opt_flags;		/* bdus_opts.flags */
-	uint32_t poll_us;		/* bdus_opts.poll_us */
-	uint32_t nr_queues;		/* initialised queues */
-	struct bdus_queue *queues;	/* [dev.nr_queues] */
-	void **areas;			/* [dev.nr_queues], NULL if not mapped */
+	int fd;			   /* /dev/busecN */
+	int evfd;		   /* stop requests, thread exits */
+	int stop;		   /* __atomic: bdus_stop() was called */
+	uint32_t opt_flags;	   /* bdus_opts.flags */
+	uint32_t poll_us;	   /* bdus_opts.poll_us */
+	uint32_t nr_queues;	   /* initialised queues */
+	struct bdus_queue *queues; /* [dev.nr_queues] */
+	void **areas;		   /* [dev.nr_queues], NULL if not mapped */
 	size_t map_size;
 };
 
@@ -84,7 +84,8 @@ static int opts_check(const struct bdus_opts *opts)
 	if ((opts->flags & ~BDUS_OPT_ALL) || opts->poll_us > BDUS_MAX_POLL_US)
 		return -EINVAL;
 	/* Two contrary placements. */
-	if ((opts->flags & BDUS_OPT_NO_PIN) && (opts->flags & BDUS_OPT_PIN_NEAR))
+	if ((opts->flags & BDUS_OPT_NO_PIN) &&
+	    (opts->flags & BDUS_OPT_PIN_NEAR))
 		return -EINVAL;
 	/* A window and no polling. */
 	if ((opts->flags & BDUS_OPT_NO_POLL) && opts->poll_us)
@@ -150,7 +151,7 @@ static void signals_end(struct sigstate *ss)
  */
 
 /* Per process: the failure to become an I/O flusher is reported once. */
-static int io_flusher_warned;	/* __atomic */
+static int io_flusher_warned; /* __atomic */
 
 /*
  * Failing to become an I/O flusher is not fatal: without CAP_SYS_RESOURCE
@@ -166,9 +167,11 @@ void bdus_warn_io_flusher(const char *block_path, uint32_t opt_flags, int err)
 	    __atomic_exchange_n(&io_flusher_warned, 1, __ATOMIC_RELAXED))
 		return;
 	msg = strerror_r(-err, buf, sizeof(buf));
-	fprintf(stderr, "libbdus: %s: cannot make the server an I/O flusher "
+	fprintf(stderr,
+		"libbdus: %s: cannot make the server an I/O flusher "
 		"(PR_SET_IO_FLUSHER: %s%s); memory reclaim may deadlock on "
-		"the device\n", block_path, msg,
+		"the device\n",
+		block_path, msg,
 		err == -EPERM ? "; needs CAP_SYS_RESOURCE" : "");
 }
 
@@ -391,7 +394,7 @@ static int wait_for_stop(struct bdus_server *s, int sigfd)
 
 			if (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
 				return 0;
-			continue;	/* spurious */
+			continue; /* spurious */
 		}
 		if (pfd[0].revents) {
 			uint64_t v;
@@ -451,8 +454,7 @@ static int driver_check(bool sets_size)
 
 	if (bdus_ctl_version(&v))
 		return 0;
-	if (v.abi_version != BUSE_ABI_VERSION ||
-	    !(v.features & BUSE_FEAT_RING))
+	if (v.abi_version != BUSE_ABI_VERSION || !(v.features & BUSE_FEAT_RING))
 		return -EPROTO;
 	if (sets_size && !(v.features & BUSE_FEAT_SIZE_BY_SERVER))
 		return -EOPNOTSUPP;
@@ -517,7 +519,7 @@ static int server_result(const struct bdus_server *s)
 
 	for (i = 0; i < s->nr_queues; i++) {
 		if (s->queues[i].removed)
-			return 0;	/* removal explains any other error */
+			return 0; /* removal explains any other error */
 		if (!err)
 			err = s->queues[i].err;
 	}
@@ -681,9 +683,8 @@ int bdus_create_and_serve_sized(struct buse_dev_info *info,
  * against its bdus.h: bdus_serve@BDUS_0.1 and bdus_create_and_serve@
  * BDUS_0.1 in libbdus.so.  Their structs have the 0.1 layouts.
  */
-BDUS_API int bdus_serve_0_1(uint32_t index,
-			    const struct storage_engine *engine, void *ctx,
-			    const struct bdus_opts *opts);
+BDUS_API int bdus_serve_0_1(uint32_t index, const struct storage_engine *engine,
+			    void *ctx, const struct bdus_opts *opts);
 BDUS_API int bdus_create_and_serve_0_1(struct buse_dev_info *info,
 				       const struct storage_engine *engine,
 				       void *ctx, const struct bdus_opts *opts);

@@ -66,11 +66,11 @@
 
 #include "rawring.h"
 
-#define NFIX		4	/* fixture devices 0..3 */
-#define MAX_SRV		4
-#define MAX_MAPS	6
-#define MAX_EXTRA	6	/* devices beyond the fixtures */
-#define MAP_BUDGET	(8u << 20)	/* attach only if depth * max_io fits */
+#define NFIX 4 /* fixture devices 0..3 */
+#define MAX_SRV 4
+#define MAX_MAPS 6
+#define MAX_EXTRA 6	      /* devices beyond the fixtures */
+#define MAP_BUDGET (8u << 20) /* attach only if depth * max_io fits */
 
 static uint64_t rng;
 static bool verbose, root;
@@ -79,7 +79,7 @@ static int unexpected;
 
 static struct {
 	uint64_t total, ctl, srv, mmaps, mapped, opens, opened, attaches,
-		 attached, runs, cqes, added, removed, reopens, timers;
+		attached, runs, cqes, added, removed, reopens, timers;
 } st;
 
 /* ------------------------------------------------------------------------
@@ -117,20 +117,24 @@ static void randbytes(void *p, size_t n)
 static uint32_t r32(void)
 {
 	static const uint32_t v[] = {
-		0, 1, 2, 3, 4, 7, 8, 15, 16, 63, 64, 65, 127, 128, 511, 512, 513,
-		1023, 1024, 1025, 4095, 4096, 4097, 8192, 65535, 65536,
-		0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff,
+		0,     1,     2,	  3,	      4,	  7,
+		8,     15,    16,	  63,	      64,	  65,
+		127,   128,   511,	  512,	      513,	  1023,
+		1024,  1025,  4095,	  4096,	      4097,	  8192,
+		65535, 65536, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff,
 	};
 
-	return chance(70) ? v[below(sizeof(v) / sizeof(v[0]))] : (uint32_t)rnd();
+	return chance(70) ? v[below(sizeof(v) / sizeof(v[0]))]
+			  : (uint32_t)rnd();
 }
 
 static uint64_t r64(void)
 {
 	static const uint64_t v[] = {
-		0, 512, 4096, 1 << 20, 16 << 20, 1ull << 32, 1ull << 40,
-		1ull << 60, (1ull << 60) + 512, 1ull << 63, UINT64_MAX,
-		UINT64_MAX - 511,
+		0,	    512,	4096,
+		1 << 20,    16 << 20,	1ull << 32,
+		1ull << 40, 1ull << 60, (1ull << 60) + 512,
+		1ull << 63, UINT64_MAX, UINT64_MAX - 511,
 	};
 
 	return chance(60) ? v[below(sizeof(v) / sizeof(v[0]))] : rnd();
@@ -179,23 +183,25 @@ static void check(const char *what, long ret, int err, int exact,
 	int got = ret < 0 ? err : 0;
 
 	if (got == EINTR)
-		return;		/* our timer may interrupt anything */
+		return; /* our timer may interrupt anything */
 	if (exact >= 0) {
 		if (got != exact)
-			report("%s: %s, expected %s", what, got ? strerror(got) : "success",
+			report("%s: %s, expected %s", what,
+			       got ? strerror(got) : "success",
 			       exact ? strerror(exact) : "success");
 		return;
 	}
 	if (!got ? ok_success : in_set(set, got))
 		return;
-	report("%s: %s", what, got ? strerror(got) : "success (expected an error)");
+	report("%s: %s", what,
+	       got ? strerror(got) : "success (expected an error)");
 }
 
 /* ------------------------------------------------------------------------
  * Argument buffers: two read-write pages, a read-only page, a hole.
  */
 
-static unsigned char *arena;	/* [0, 2p) rw, [2p, 3p) ro, [3p, 4p) none */
+static unsigned char *arena; /* [0, 2p) rw, [2p, 3p) ro, [3p, 4p) none */
 
 static void arena_init(void)
 {
@@ -222,14 +228,22 @@ static void *good_buf(size_t size)
  * must then fail with EFAULT (writable=false: a read-only page, on which
  * a command may succeed in part).
  */
-static bool straddles;	/* set by bad_ptr(): the struct's start is readable */
+static bool straddles; /* set by bad_ptr(): the struct's start is readable */
 
 static void *bad_ptr(size_t size, bool *readonly)
 {
 	static const uintptr_t bad[] = {
-		0, 1, 8, 4095, 0xffff888000000000ull, 0xffffffff81000000ull,
-		0xffffffffff600000ull, 0x8000000000000000ull, UINTPTR_MAX,
-		UINTPTR_MAX - 7, 0x00007ffffffff000ull,
+		0,
+		1,
+		8,
+		4095,
+		0xffff888000000000ull,
+		0xffffffff81000000ull,
+		0xffffffffff600000ull,
+		0x8000000000000000ull,
+		UINTPTR_MAX,
+		UINTPTR_MAX - 7,
+		0x00007ffffffff000ull,
 	};
 	uint32_t k = below(sizeof(bad) / sizeof(bad[0]) + 3);
 
@@ -238,11 +252,11 @@ static void *bad_ptr(size_t size, bool *readonly)
 	if (k < sizeof(bad) / sizeof(bad[0]))
 		return (void *)bad[k];
 	if (k == sizeof(bad) / sizeof(bad[0]))
-		return arena + 3 * page;			/* no access */
+		return arena + 3 * page; /* no access */
 	if (k == sizeof(bad) / sizeof(bad[0]) + 1)
-		return arena + 3 * page - size / 2;		/* straddles */
+		return arena + 3 * page - size / 2; /* straddles */
 	*readonly = true;
-	return arena + 2 * page + 64;				/* read-only */
+	return arena + 2 * page + 64; /* read-only */
 }
 
 /* ------------------------------------------------------------------------
@@ -255,7 +269,7 @@ struct dev {
 };
 
 static int ctl_fd = -1;
-static uint32_t extra[MAX_EXTRA + 64];	/* indexes we added beyond fixtures */
+static uint32_t extra[MAX_EXTRA + 64]; /* indexes we added beyond fixtures */
 static unsigned nextra;
 
 static void ctl_open(void)
@@ -264,7 +278,8 @@ static void ctl_open(void)
 		close(ctl_fd);
 	ctl_fd = open(BUSE_CTL_DEVICE, chance(80) ? O_RDWR : O_RDONLY);
 	if (ctl_fd < 0) {
-		fprintf(stdout, "fuzz: open %s: %s\n", BUSE_CTL_DEVICE, strerror(errno));
+		fprintf(stdout, "fuzz: open %s: %s\n", BUSE_CTL_DEVICE,
+			strerror(errno));
 		exit(2);
 	}
 }
@@ -302,7 +317,7 @@ static void fixture_info(uint32_t i, struct buse_dev_info *d)
 		d->queue_depth = 4;
 		d->max_io = 4096;
 		break;
-	case 1:		/* recoverable: no I/O child on it */
+	case 1: /* recoverable: no I/O child on it */
 		d->size = 8 << 20;
 		d->nr_queues = 2;
 		d->queue_depth = 8;
@@ -343,7 +358,8 @@ static void ensure_fixtures(void)
 		if (ctl(BUSE_CTL_ADD, &d) == 0)
 			st.added++;
 		else if (errno != EEXIST && errno != EINTR && errno != ENODEV)
-			report("re-creating fixture %u: %s", i, strerror(errno));
+			report("re-creating fixture %u: %s", i,
+			       strerror(errno));
 	}
 }
 
@@ -396,8 +412,8 @@ static uint32_t pick_index(void)
  */
 
 static const unsigned long ctl_cmds[] = {
-	BUSE_CTL_VERSION, BUSE_CTL_ADD, BUSE_CTL_REMOVE, BUSE_CTL_INFO,
-	BUSE_CTL_LIST,
+	BUSE_CTL_VERSION, BUSE_CTL_ADD,	 BUSE_CTL_REMOVE,
+	BUSE_CTL_INFO,	  BUSE_CTL_LIST,
 };
 static const unsigned long srv_cmds[] = { BUSE_IOC_ATTACH, BUSE_IOC_RUN };
 
@@ -414,7 +430,8 @@ static bool skip_cmd(uint32_t cmd)
 {
 	uint32_t type = _IOC_TYPE(cmd);
 
-	if (type == 'X' || type == 0x94 || type == 'f' || type == BUSE_IOCTL_MAGIC)
+	if (type == 'X' || type == 0x94 || type == 'f' ||
+	    type == BUSE_IOCTL_MAGIC)
 		return true;
 	return cmd == FIOCLEX || cmd == FIONCLEX || cmd == FIONBIO ||
 	       cmd == FIOASYNC || cmd == FIOQSIZE || cmd == FIGETBSZ ||
@@ -424,18 +441,27 @@ static bool skip_cmd(uint32_t cmd)
 /* A command near the real ones: magic 0xbe, any dir, nr and size. */
 static unsigned long near_cmd(void)
 {
-	static const uint32_t nrs[] = { 0, 1, 2, 3, 4, 5, 0x3f, 0x40, 0x41, 0x42, 0xff };
+	static const uint32_t nrs[] = { 0,    1,    2,	  3,	4,   5,
+					0x3f, 0x40, 0x41, 0x42, 0xff };
 	static const uint32_t sizes[] = {
-		sizeof(struct buse_version), sizeof(struct buse_dev_info),
-		sizeof(struct buse_ctl_remove), sizeof(struct buse_ctl_list),
-		sizeof(struct buse_attach), sizeof(struct buse_run), 0, 1, 4, 8,
+		sizeof(struct buse_version),
+		sizeof(struct buse_dev_info),
+		sizeof(struct buse_ctl_remove),
+		sizeof(struct buse_ctl_list),
+		sizeof(struct buse_attach),
+		sizeof(struct buse_run),
+		0,
+		1,
+		4,
+		8,
 	};
 	uint32_t size = sizes[below(sizeof(sizes) / sizeof(sizes[0]))];
 
 	if (chance(50))
 		size += below(17) - 8;
 	return _IOC(below(4), BUSE_IOCTL_MAGIC,
-		    chance(80) ? nrs[below(sizeof(nrs) / sizeof(nrs[0]))] : below(256),
+		    chance(80) ? nrs[below(sizeof(nrs) / sizeof(nrs[0]))]
+			       : below(256),
 		    size & _IOC_SIZEMASK);
 }
 
@@ -452,41 +478,68 @@ static void fill_ctl_arg(unsigned long cmd, void *arg, size_t size)
 	if (cmd == BUSE_CTL_ADD) {
 		struct buse_dev_info *d = arg;
 
-		d->index = chance(50) ? (uint32_t)(8 + below(8)) :
-			   chance(50) ? pick_index() : BUSE_INDEX_ANY;
-		if (chance(30)) d->flags = r32();
-		if (chance(60)) d->size = chance(50) ? (uint64_t)below(64) << 20 : r64();
-		if (chance(30)) d->logical_block_size = r32();
-		if (chance(30)) d->physical_block_size = r32();
-		if (chance(30)) d->nr_queues = chance(70) ? below(4) : r32();
-		if (chance(30)) d->queue_depth = chance(70) ? below(1100) : r32();
-		if (chance(30)) d->max_io = chance(70) ? below(300) * 4096 : r32();
-		if (chance(15)) d->io_min = r32();
-		if (chance(15)) d->io_opt = r32();
-		if (chance(15)) d->max_discard = r32();
-		if (chance(15)) d->max_write_zeroes = r32();
-		if (chance(15)) d->discard_granularity = r32();
-		if (chance(20)) d->timeout = chance(50) ? below(5) : r32();
-		if (chance(20)) d->recovery_timeout = chance(50) ? below(5) : r32();
-		if (chance(20)) d->owner_uid = r32();
-		if (chance(20)) d->owner_gid = r32();
-		if (chance(10)) d->state = r32();
-		if (chance(10)) d->server_pid = (int32_t)r32();
-		if (chance(20)) d->nr_poll_queues = chance(70) ? below(4) : r32();
-		if (chance(5)) d->__pad2 = r32();
-		if (chance(5)) d->reserved[0] = r64();
+		d->index = chance(50)	? (uint32_t)(8 + below(8))
+			   : chance(50) ? pick_index()
+					: BUSE_INDEX_ANY;
+		if (chance(30))
+			d->flags = r32();
+		if (chance(60))
+			d->size = chance(50) ? (uint64_t)below(64) << 20
+					     : r64();
+		if (chance(30))
+			d->logical_block_size = r32();
+		if (chance(30))
+			d->physical_block_size = r32();
+		if (chance(30))
+			d->nr_queues = chance(70) ? below(4) : r32();
+		if (chance(30))
+			d->queue_depth = chance(70) ? below(1100) : r32();
+		if (chance(30))
+			d->max_io = chance(70) ? below(300) * 4096 : r32();
+		if (chance(15))
+			d->io_min = r32();
+		if (chance(15))
+			d->io_opt = r32();
+		if (chance(15))
+			d->max_discard = r32();
+		if (chance(15))
+			d->max_write_zeroes = r32();
+		if (chance(15))
+			d->discard_granularity = r32();
+		if (chance(20))
+			d->timeout = chance(50) ? below(5) : r32();
+		if (chance(20))
+			d->recovery_timeout = chance(50) ? below(5) : r32();
+		if (chance(20))
+			d->owner_uid = r32();
+		if (chance(20))
+			d->owner_gid = r32();
+		if (chance(10))
+			d->state = r32();
+		if (chance(10))
+			d->server_pid = (int32_t)r32();
+		if (chance(20))
+			d->nr_poll_queues = chance(70) ? below(4) : r32();
+		if (chance(5))
+			d->__pad2 = r32();
+		if (chance(5))
+			d->reserved[0] = r64();
 		/* A serial: random bytes (mostly invalid) or none. */
-		if (chance(5)) d->serial[below(16)] = (uint8_t)r32();
+		if (chance(5))
+			d->serial[below(16)] = (uint8_t)r32();
 		/* Valid devices are slow to add: keep most adds invalid. */
 		if (!chance(3) && !d->reserved[0])
 			d->reserved[0] = 1 + below(1000);
 	} else if (cmd == BUSE_CTL_REMOVE) {
 		struct buse_ctl_remove *r = arg;
 
-		r->index = chance(99) ? (chance(50) ? (uint32_t)rnd() : 16 + below(1000)) :
-			   pick_index();
-		if (chance(30)) r->flags = r32();
-		if (chance(10)) r->reserved[below(2)] = r64();
+		r->index = chance(99) ? (chance(50) ? (uint32_t)rnd()
+						    : 16 + below(1000))
+				      : pick_index();
+		if (chance(30))
+			r->flags = r32();
+		if (chance(10))
+			r->reserved[below(2)] = r64();
 	} else if (cmd == BUSE_CTL_INFO) {
 		struct buse_dev_info *d = arg;
 
@@ -499,10 +552,14 @@ static void fill_ctl_arg(unsigned long cmd, void *arg, size_t size)
 		uint32_t *room = (uint32_t *)((unsigned char *)arg + 64);
 
 		l->count = chance(70) ? below(17) : r32();
-		l->indexes = l->count <= 16 ? (uintptr_t)room : (uintptr_t)(arena + 3 * page);
-		if (chance(10)) l->indexes = r64();
-		if (chance(10)) l->reserved[below(2)] = r64();
-		if (chance(10)) l->nr_devices = r32();
+		l->indexes = l->count <= 16 ? (uintptr_t)room
+					    : (uintptr_t)(arena + 3 * page);
+		if (chance(10))
+			l->indexes = r64();
+		if (chance(10))
+			l->reserved[below(2)] = r64();
+		if (chance(10))
+			l->nr_devices = r32();
 	} else {
 		if (mode < 6)
 			randbytes(arg, size);
@@ -528,7 +585,8 @@ static void op_ctl(void)
 		do {
 			cmd = (uint32_t)rnd();
 		} while (skip_cmd(cmd));
-		ret = ctl(cmd, chance(50) ? good_buf(256) : (void *)(uintptr_t)rnd());
+		ret = ctl(cmd, chance(50) ? good_buf(256)
+					  : (void *)(uintptr_t)rnd());
 		err = errno;
 		snprintf(what, sizeof(what), "busectl ioctl 0x%08x", cmd);
 		check(what, ret, err, -1, true, ANY);
@@ -542,7 +600,8 @@ static void op_ctl(void)
 		randbytes(arg, 256);
 		ret = ctl(cmd, arg);
 		err = errno;
-		snprintf(what, sizeof(what), "busectl ioctl 0x%08lx (bad size/dir/nr)", cmd);
+		snprintf(what, sizeof(what),
+			 "busectl ioctl 0x%08lx (bad size/dir/nr)", cmd);
 		check(what, ret, err, ENOTTY, false, NULL);
 	} else if (kind < 30) {
 		/* A valid command, a bad pointer. */
@@ -551,20 +610,23 @@ static void op_ctl(void)
 		void *p = bad_ptr(ctl_size(cmd), &ro);
 
 		if (ro && cmd == BUSE_CTL_ADD)
-			return;	/* could add a device and lose its index */
+			return; /* could add a device and lose its index */
 		ret = ctl(cmd, p);
 		err = errno;
-		snprintf(what, sizeof(what), "busectl cmd %lu with pointer %p%s",
-			 _IOC_NR(cmd), p, ro ? " (read-only)" : "");
+		snprintf(what, sizeof(what),
+			 "busectl cmd %lu with pointer %p%s", _IOC_NR(cmd), p,
+			 ro ? " (read-only)" : "");
 		if (!root && cmd == BUSE_CTL_ADD)
 			check(what, ret, err, EPERM, false, NULL);
-		else if (ro)	/* readable: REMOVE of index 0 may work */
+		else if (ro) /* readable: REMOVE of index 0 may work */
 			check(what, ret, err, -1, cmd == BUSE_CTL_REMOVE,
-			      ERRS(EFAULT, EINVAL, ENODEV, EACCES, EPERM, EBUSY));
+			      ERRS(EFAULT, EINVAL, ENODEV, EACCES, EPERM,
+				   EBUSY));
 		else if (straddles && cmd == BUSE_CTL_INFO)
 			/* INFO reads the index alone first: it may be refused
 			 * before the rest is touched. */
-			check(what, ret, err, -1, false, ERRS(EFAULT, EINVAL, ENODEV, EACCES));
+			check(what, ret, err, -1, false,
+			      ERRS(EFAULT, EINVAL, ENODEV, EACCES));
 		else
 			check(what, ret, err, EFAULT, false, NULL);
 		if (ret == 0 && cmd == BUSE_CTL_REMOVE) {
@@ -605,12 +667,13 @@ static void op_ctl(void)
 			return;
 		}
 		check(what, ret, err, -1, true,
-		      ERRS(EINVAL, EFAULT, ENODEV, EEXIST, ENOSPC, ENOMEM, EPERM,
-			   EACCES, EBUSY));
+		      ERRS(EINVAL, EFAULT, ENODEV, EEXIST, ENOSPC, ENOMEM,
+			   EPERM, EACCES, EBUSY));
 		if (ret == 0 && cmd == BUSE_CTL_ADD) {
 			note_added(((struct buse_dev_info *)arg)->index);
 			if (verbose)
-				printf("added device %u\n", ((struct buse_dev_info *)arg)->index);
+				printf("added device %u\n",
+				       ((struct buse_dev_info *)arg)->index);
 			if (nextra > MAX_EXTRA)
 				trim_extra(MAX_EXTRA / 2);
 		}
@@ -633,7 +696,7 @@ struct map {
 };
 
 struct srv {
-	int fd;			/* -1: free slot */
+	int fd; /* -1: free slot */
 	uint32_t index;
 	bool know_info;
 	struct buse_dev_info info;
@@ -688,14 +751,20 @@ static void srv_close(struct srv *s)
 
 static void srv_open(struct srv *s)
 {
-	static const int flags[] = { O_RDWR, O_RDWR, O_RDWR, O_RDONLY, O_WRONLY,
-				     O_RDWR | O_NONBLOCK, O_RDWR | O_CLOEXEC };
+	static const int flags[] = { O_RDWR,
+				     O_RDWR,
+				     O_RDWR,
+				     O_RDONLY,
+				     O_WRONLY,
+				     O_RDWR | O_NONBLOCK,
+				     O_RDWR | O_CLOEXEC };
 	uint32_t index = pick_index();
 
 	memset(s, 0, sizeof(*s));
 	s->fd = -1;
 	st.opens++;
-	s->fd = rawring_open(index, flags[below(sizeof(flags) / sizeof(flags[0]))]);
+	s->fd = rawring_open(index,
+			     flags[below(sizeof(flags) / sizeof(flags[0]))]);
 	if (s->fd < 0) {
 		check("open busecN", -1, errno, -1, true,
 		      ERRS(ENOENT, ENODEV, EBUSY, EACCES, EPERM, ENXIO));
@@ -735,20 +804,25 @@ static void srv_attach(struct srv *s)
 		a->size = s->info.size + (chance(50) ? 512 : -512);
 	else
 		a->size = r64();
-	a->ops = chance(50) ? (uint32_t)rnd() : chance(50) ? BUSE_OPS_ALL | BUSE_OPS_FUA : 0;
+	a->ops = chance(50)   ? (uint32_t)rnd()
+		 : chance(50) ? BUSE_OPS_ALL | BUSE_OPS_FUA
+			      : 0;
 	/* Unknown flags (all of them: none is defined) are cleared. */
-	if (chance(50)) a->flags = chance(50) ? 1u : r32();
-	if (chance(8)) a->reserved[below(6)] = r64();
-	if (chance(20)) {	/* garbage in the output fields is ignored */
+	if (chance(50))
+		a->flags = chance(50) ? 1u : r32();
+	if (chance(8))
+		a->reserved[below(6)] = r64();
+	if (chance(20)) { /* garbage in the output fields is ignored */
 		a->index = r32();
 		a->map_size = r64();
 		a->sq_entries = r32();
 		a->nr_poll_queues = r32();
 	}
-	valid = !a->reserved[0] && !a->reserved[1] &&
-		!a->reserved[2] && !a->reserved[3] && !a->reserved[4] && !a->reserved[5];
+	valid = !a->reserved[0] && !a->reserved[1] && !a->reserved[2] &&
+		!a->reserved[3] && !a->reserved[4] && !a->reserved[5];
 	if (valid && !small_enough(s)) {
-		a->reserved[0] = 1;	/* no huge ring allocations: refused early */
+		a->reserved[0] =
+			1; /* no huge ring allocations: refused early */
 		valid = false;
 	}
 
@@ -758,7 +832,7 @@ static void srv_attach(struct srv *s)
 		void *p = bad_ptr(sizeof(*a), &ro);
 
 		if (ro)
-			return;	/* may attach without telling us */
+			return; /* may attach without telling us */
 		ret = srv_ioctl(s, BUSE_IOC_ATTACH, p);
 		check("ATTACH, bad pointer", ret, errno, EFAULT, false, NULL);
 		return;
@@ -782,12 +856,17 @@ static void srv_attach(struct srv *s)
 		if (!a->nr_queues || a->nr_queues > 2 * BUSE_MAX_QUEUES ||
 		    a->nr_poll_queues >= a->nr_queues ||
 		    a->map_size > MAP_BUDGET + (1u << 20) ||
-		    a->cq_off + (uint64_t)a->cq_entries * sizeof(struct buse_io_cqe) > a->data_off ||
-		    a->sq_off + (uint64_t)a->sq_entries * sizeof(struct buse_io_desc) > a->data_off ||
+		    a->cq_off + (uint64_t)a->cq_entries *
+					    sizeof(struct buse_io_cqe) >
+			    a->data_off ||
+		    a->sq_off + (uint64_t)a->sq_entries *
+					    sizeof(struct buse_io_desc) >
+			    a->data_off ||
 		    a->data_off > a->map_size)
 			report("ATTACH returned a bad geometry: %u queues, map %llu, sq_off %u cq_off %u data_off %llu",
-			       a->nr_queues, (unsigned long long)a->map_size, a->sq_off,
-			       a->cq_off, (unsigned long long)a->data_off);
+			       a->nr_queues, (unsigned long long)a->map_size,
+			       a->sq_off, a->cq_off,
+			       (unsigned long long)a->data_off);
 	}
 }
 
@@ -802,8 +881,9 @@ static void srv_run(struct srv *s)
 	int err;
 
 	memset(r, 0, sizeof(*r));
-	r->queue = chance(70) && s->attached ? below(s->a.nr_queues + 1) :
-		   chance(50) ? below(4) : r32();
+	r->queue = chance(70) && s->attached ? below(s->a.nr_queues + 1)
+		   : chance(50)		     ? below(4)
+					     : r32();
 	if (k < 700)
 		r->flags = BUSE_RUN_F_NOWAIT;
 	else if (k < 850)
@@ -813,9 +893,10 @@ static void srv_run(struct srv *s)
 	else if (k < 997)
 		r->flags = r32() | BUSE_RUN_F_NOWAIT;
 	else
-		block = true;	/* may sleep: a timer cuts it short */
-	if (chance(5)) r->reserved[below(2)] = r64();
-	if (chance(10)) {	/* the output fields' input is ignored */
+		block = true; /* may sleep: a timer cuts it short */
+	if (chance(5))
+		r->reserved[below(2)] = r64();
+	if (chance(10)) { /* the output fields' input is ignored */
 		r->__pad0 = r32();
 		r->completed = r32();
 		r->pending = r32();
@@ -843,11 +924,12 @@ static void srv_run(struct srv *s)
 			memset(&it, 0, sizeof(it));
 			setitimer(ITIMER_REAL, &it, NULL);
 		}
-		if (ro)	/* read: fine; the answer cannot be written back */
+		if (ro) /* read: fine; the answer cannot be written back */
 			check("RUN, read-only struct", ret, err, -1, false,
 			      ERRS(EFAULT, EINVAL, ENXIO, ENODEV));
 		else
-			check("RUN, bad pointer", ret, err, EFAULT, false, NULL);
+			check("RUN, bad pointer", ret, err, EFAULT, false,
+			      NULL);
 		return;
 	}
 	if (block) {
@@ -862,8 +944,8 @@ static void srv_run(struct srv *s)
 		memset(&it, 0, sizeof(it));
 		setitimer(ITIMER_REAL, &it, NULL);
 	}
-	snprintf(what, sizeof(what), "RUN queue %u flags 0x%x on busec%u", r->queue,
-		 r->flags, s->index);
+	snprintf(what, sizeof(what), "RUN queue %u flags 0x%x on busec%u",
+		 r->queue, r->flags, s->index);
 	if (!valid)
 		check(what, ret, err, EINVAL, false, NULL);
 	else if (!s->attached)
@@ -875,18 +957,31 @@ static void srv_run(struct srv *s)
 static void srv_mmap(struct srv *s)
 {
 	static const int prots[] = {
-		PROT_READ | PROT_WRITE, PROT_READ | PROT_WRITE, PROT_READ | PROT_WRITE,
-		PROT_READ, PROT_WRITE, PROT_READ | PROT_WRITE | PROT_EXEC, PROT_EXEC,
+		PROT_READ | PROT_WRITE,
+		PROT_READ | PROT_WRITE,
+		PROT_READ | PROT_WRITE,
+		PROT_READ,
+		PROT_WRITE,
+		PROT_READ | PROT_WRITE | PROT_EXEC,
+		PROT_EXEC,
 		PROT_NONE,
 	};
 	static const int flags[] = {
-		MAP_SHARED, MAP_SHARED, MAP_SHARED, MAP_PRIVATE, MAP_SHARED_VALIDATE,
-		MAP_SHARED | MAP_POPULATE, MAP_SHARED | MAP_NORESERVE,
+		MAP_SHARED,
+		MAP_SHARED,
+		MAP_SHARED,
+		MAP_PRIVATE,
+		MAP_SHARED_VALIDATE,
+		MAP_SHARED | MAP_POPULATE,
+		MAP_SHARED | MAP_NORESERVE,
 		MAP_PRIVATE | MAP_POPULATE,
 	};
-	uint64_t msize = s->attached ? s->a.map_size : (uint64_t)page * (1 + below(64));
+	uint64_t msize = s->attached ? s->a.map_size
+				     : (uint64_t)page * (1 + below(64));
 	uint32_t nq = s->attached ? s->a.nr_queues : 1;
-	uint32_t q = chance(70) ? below(nq) : chance(50) ? nq + below(3) : below(70);
+	uint32_t q = chance(70)	  ? below(nq)
+		     : chance(50) ? nq + below(3)
+				  : below(70);
 	uint64_t len, off = BUSE_QUEUE_MMAP_OFFSET(q);
 	uint32_t k = below(100);
 	int prot = prots[below(8)], fl = flags[below(8)];
@@ -908,14 +1003,14 @@ static void srv_mmap(struct srv *s)
 	else if (k < 84)
 		len = (uint64_t)page;
 	else if (k < 89)
-		len = 1ull << (30 + below(18));	/* 1 G .. 128 T */
+		len = 1ull << (30 + below(18)); /* 1 G .. 128 T */
 	else
 		len = (uint64_t)page * below(4096);
 	k = below(100);
 	if (k < 10)
 		off += (uint64_t)page * (1 + below(16));
 	else if (k < 15)
-		off += 1 + below((uint32_t)page - 1);	/* unaligned */
+		off += 1 + below((uint32_t)page - 1); /* unaligned */
 	else if (k < 20)
 		off = rnd() & ~(uint64_t)(page - 1);
 	else if (k < 23)
@@ -927,32 +1022,38 @@ static void srv_mmap(struct srv *s)
 	st.mmaps++;
 	m = mmap(NULL, (size_t)len, prot, fl, s->fd, (off_t)off);
 	err = errno;
-	snprintf(what, sizeof(what), "mmap(len %#llx, prot %#x, flags %#x, off %#llx) on busec%u%s",
-		 (unsigned long long)len, prot, fl, (unsigned long long)off, s->index,
-		 s->attached ? "" : " (not attached)");
+	snprintf(what, sizeof(what),
+		 "mmap(len %#llx, prot %#x, flags %#x, off %#llx) on busec%u%s",
+		 (unsigned long long)len, prot, fl, (unsigned long long)off,
+		 s->index, s->attached ? "" : " (not attached)");
 	if (m == MAP_FAILED) {
 		if (!len)
 			check(what, -1, err, EINVAL, false, NULL);
-		else if (s->attached && good_len && good_off && (fl & MAP_TYPE) == MAP_PRIVATE)
-			check(what, -1, err, -1, false, ERRS(EINVAL, EACCES, EPERM));
-		else if (s->attached && good_len && good_off && (prot & PROT_EXEC))
+		else if (s->attached && good_len && good_off &&
+			 (fl & MAP_TYPE) == MAP_PRIVATE)
+			check(what, -1, err, -1, false,
+			      ERRS(EINVAL, EACCES, EPERM));
+		else if (s->attached && good_len && good_off &&
+			 (prot & PROT_EXEC))
 			/* EPERM from the driver; EACCES if /dev is noexec;
 			 * EINVAL without VM_SHARED (an O_RDONLY fd). */
-			check(what, -1, err, -1, false, ERRS(EPERM, EACCES, EINVAL));
+			check(what, -1, err, -1, false,
+			      ERRS(EPERM, EACCES, EINVAL));
 		else
 			check(what, -1, err, -1, false,
-			      ERRS(EINVAL, ENXIO, ENOMEM, EACCES, EPERM, EOVERFLOW,
-				   ENODEV, EAGAIN, EBADF));
+			      ERRS(EINVAL, ENXIO, ENOMEM, EACCES, EPERM,
+				   EOVERFLOW, ENODEV, EAGAIN, EBADF));
 		return;
 	}
 	/* Success must be a correct request. */
-	if (!s->attached || !good_len || !good_off || (fl & MAP_TYPE) == MAP_PRIVATE ||
-	    (prot & PROT_EXEC))
+	if (!s->attached || !good_len || !good_off ||
+	    (fl & MAP_TYPE) == MAP_PRIVATE || (prot & PROT_EXEC))
 		report("%s succeeded", what);
 	/* Nor may it become executable later. */
-	if (chance(10) && mprotect(m, (size_t)len, PROT_READ | PROT_EXEC) == 0) {
+	if (chance(10) &&
+	    mprotect(m, (size_t)len, PROT_READ | PROT_EXEC) == 0) {
 		report("%s: mprotect(PROT_EXEC) succeeded", what);
-		mprotect(m, (size_t)len, prot);	/* go on as before */
+		mprotect(m, (size_t)len, prot); /* go on as before */
 	}
 	st.mapped++;
 	if (s->nmaps == MAX_MAPS || !good_len) {
@@ -984,7 +1085,8 @@ static void srv_munmap(struct srv *s)
 	m = &s->maps[i];
 	if (chance(30) && m->len > (size_t)page) {
 		/* Part of it, then the rest. */
-		size_t cut = (size_t)page * (1 + below((uint32_t)(m->len / page - 1)));
+		size_t cut = (size_t)page *
+			     (1 + below((uint32_t)(m->len / page - 1)));
 
 		if (chance(50)) {
 			munmap(m->addr, cut);
@@ -1009,20 +1111,21 @@ static void srv_mremap(struct srv *s)
 		return;
 	m = &s->maps[below(s->nmaps)];
 	switch (below(3)) {
-	case 0:		/* grow: VM_DONTEXPAND says no */
-		p = mremap(m->addr, m->len, m->len + (size_t)page, MREMAP_MAYMOVE);
+	case 0: /* grow: VM_DONTEXPAND says no */
+		p = mremap(m->addr, m->len, m->len + (size_t)page,
+			   MREMAP_MAYMOVE);
 		if (p != MAP_FAILED) {
 			report("mremap grew a ring mapping");
 			m->addr = p;
 			m->len += (size_t)page;
 		}
 		break;
-	case 1:		/* move */
+	case 1: /* move */
 		p = mremap(m->addr, m->len, m->len, MREMAP_MAYMOVE);
 		if (p != MAP_FAILED)
 			m->addr = p;
 		break;
-	default:	/* shrink: it no longer covers the rings; drop it */
+	default: /* shrink: it no longer covers the rings; drop it */
 		len = (size_t)page;
 		p = mremap(m->addr, m->len, len, 0);
 		if (p != MAP_FAILED) {
@@ -1077,30 +1180,37 @@ static void srv_scribble(struct srv *s)
 	h = rg.hdr;
 	switch (below(6)) {
 	case 0:
-		__atomic_store_n(&h->cq_tail, (uint32_t)rnd(), __ATOMIC_RELEASE);
+		__atomic_store_n(&h->cq_tail, (uint32_t)rnd(),
+				 __ATOMIC_RELEASE);
 		break;
 	case 1:
-		__atomic_store_n(&h->cq_tail, h->cq_head + below(2 * s->a.cq_entries + 2) - 1,
+		__atomic_store_n(&h->cq_tail,
+				 h->cq_head + below(2 * s->a.cq_entries + 2) -
+					 1,
 				 __ATOMIC_RELEASE);
 		break;
 	case 2:
 		n = 1 + below(s->a.cq_entries);
 		for (i = 0; i < n; i++) {
-			struct buse_io_cqe *c = rawring_cq_slot(&rg, h->cq_tail + i);
+			struct buse_io_cqe *c = rawring_cq_slot(&rg,
+								h->cq_tail + i);
 
-			c->tag = chance(50) ? (uint16_t)below(s->a.queue_depth + 2) : (uint16_t)rnd();
+			c->tag = chance(50)
+					 ? (uint16_t)below(s->a.queue_depth + 2)
+					 : (uint16_t)rnd();
 			c->seq = (uint16_t)(chance(50) ? below(4) : rnd());
 			c->result = (int32_t)r32();
 		}
 		__atomic_store_n(&h->cq_tail, h->cq_tail + n, __ATOMIC_RELEASE);
 		st.cqes += n;
 		break;
-	case 3:		/* the kernel's own indices: ignored by it */
+	case 3: /* the kernel's own indices: ignored by it */
 		h->sq_tail = (uint32_t)rnd();
 		h->cq_head = (uint32_t)rnd();
 		break;
-	case 4:		/* sq_head: the kernel may hold requests back meanwhile */
-		__atomic_store_n(&h->sq_head, (uint32_t)rnd(), __ATOMIC_RELEASE);
+	case 4: /* sq_head: the kernel may hold requests back meanwhile */
+		__atomic_store_n(&h->sq_head, (uint32_t)rnd(),
+				 __ATOMIC_RELEASE);
 		break;
 	default:
 		randbytes(m->addr, sizeof(*h));
@@ -1152,7 +1262,7 @@ static void srv_serve(struct srv *s)
 		else
 			c->result = (int32_t)r32();
 		n++;
-		if (chance(5) && n < s->a.cq_entries) {	/* the same again */
+		if (chance(5) && n < s->a.cq_entries) { /* the same again */
 			*rawring_cq_slot(&rg, ctail + n) = *c;
 			n++;
 		}
@@ -1189,14 +1299,16 @@ static void srv_junk(struct srv *s)
 		randbytes(arg, 256);
 		ret = srv_ioctl(s, cmd, arg);
 		err = errno;
-		snprintf(what, sizeof(what), "busecN ioctl 0x%08lx (bad size/dir/nr)", cmd);
+		snprintf(what, sizeof(what),
+			 "busecN ioctl 0x%08lx (bad size/dir/nr)", cmd);
 		check(what, ret, err, ENOTTY, false, NULL);
 	} else {
 		/* The control commands on a server fd. */
 		unsigned long cmd = ctl_cmds[below(5)];
 
 		ret = srv_ioctl(s, cmd, good_buf(256));
-		check("control command on busecN", ret, errno, ENOTTY, false, NULL);
+		check("control command on busecN", ret, errno, ENOTTY, false,
+		      NULL);
 	}
 }
 
@@ -1268,7 +1380,9 @@ static void io_child(uint64_t seed)
 		}
 		for (i = 0; i < 4; i++) {
 			size_t len = chance(80) ? 4096 : 65536;
-			off_t off = (off_t)(below((uint32_t)((size - len) / 4096)) * 4096ull);
+			off_t off =
+				(off_t)(below((uint32_t)((size - len) / 4096)) *
+					4096ull);
 
 			if (index == 0 && chance(50))
 				(void)!pwrite(fd, buf, len, off);
@@ -1286,7 +1400,8 @@ static void io_child(uint64_t seed)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: fuzz [--seed S] [--count N] [--max-seconds T] [--no-io] [--verbose]\n");
+	fprintf(f,
+		"usage: fuzz [--seed S] [--count N] [--max-seconds T] [--no-io] [--verbose]\n");
 }
 
 int main(int argc, char **argv)
@@ -1300,21 +1415,37 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	uint64_t seed = 1, count = 100000, max_secs = 300, t0, elapsed, next_note;
+	uint64_t seed = 1, count = 100000, max_secs = 300, t0, elapsed,
+		 next_note;
 	bool io = true;
 	pid_t child = -1;
 	unsigned i;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "s:n:t:Nvh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "s:n:t:Nvh", longopts, NULL)) !=
+	       -1) {
 		switch (opt) {
-		case 's': seed = strtoull(optarg, NULL, 0); break;
-		case 'n': count = strtoull(optarg, NULL, 0); break;
-		case 't': max_secs = strtoull(optarg, NULL, 0); break;
-		case 'N': io = false; break;
-		case 'v': verbose = true; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 's':
+			seed = strtoull(optarg, NULL, 0);
+			break;
+		case 'n':
+			count = strtoull(optarg, NULL, 0);
+			break;
+		case 't':
+			max_secs = strtoull(optarg, NULL, 0);
+			break;
+		case 'N':
+			io = false;
+			break;
+		case 'v':
+			verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (optind != argc) {
@@ -1329,7 +1460,7 @@ int main(int argc, char **argv)
 	root = geteuid() == 0;
 	page = sysconf(_SC_PAGESIZE);
 	signal(SIGPIPE, SIG_IGN);
-	rawring_on_signal(SIGALRM, on_alarm);	/* a blocking RUN returns EINTR */
+	rawring_on_signal(SIGALRM, on_alarm); /* a blocking RUN returns EINTR */
 	arena_init();
 	for (i = 0; i < MAX_SRV; i++)
 		srvs[i].fd = -1;
@@ -1355,11 +1486,13 @@ int main(int argc, char **argv)
 		else
 			op_srv();
 		if (st.total >= next_note) {
-			printf("fuzz: %llu calls after %.1f s\n", (unsigned long long)st.total,
+			printf("fuzz: %llu calls after %.1f s\n",
+			       (unsigned long long)st.total,
 			       (double)(rawring_now_ns() - t0) / 1e9);
 			next_note += count / 10;
 		}
-		if ((st.total & 1023) == 0 && rawring_now_ns() - t0 > max_secs * 1000000000ull)
+		if ((st.total & 1023) == 0 &&
+		    rawring_now_ns() - t0 > max_secs * 1000000000ull)
 			break;
 	}
 	elapsed = rawring_now_ns() - t0;
@@ -1377,7 +1510,8 @@ int main(int argc, char **argv)
 		/* Every device: ours, and any a random add made. */
 		trim_extra(0);
 		for (idx = 0; idx < 64; idx++)
-			if (rawring_remove(ctl_fd, idx, BUSE_REMOVE_F_FORCE) == 0)
+			if (rawring_remove(ctl_fd, idx, BUSE_REMOVE_F_FORCE) ==
+			    0)
 				st.removed++;
 	} else {
 		uint32_t idx;
@@ -1397,10 +1531,11 @@ int main(int argc, char **argv)
 			r = rawring_remove(ctl_fd, idx, BUSE_REMOVE_F_FORCE);
 			if (mine && r == 0) {
 				st.removed++;
-				printf("fuzz: removed device %u as its owner\n", idx);
+				printf("fuzz: removed device %u as its owner\n",
+				       idx);
 			} else if (mine) {
-				report("the owner's remove of device %u: %s", idx,
-				       strerror(errno));
+				report("the owner's remove of device %u: %s",
+				       idx, strerror(errno));
 			} else if (r == 0 || errno != EPERM) {
 				report("remove of device %u (not ours): %s, expected %s",
 				       idx, r ? strerror(errno) : "success",

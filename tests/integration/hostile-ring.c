@@ -103,8 +103,8 @@ struct client {
  * inherit the server's fd and ring mapping, which keep the server
  * attached for as long as the client lives.
  */
-static void client_start(struct client *c, unsigned n, bool write, uint64_t block,
-			 unsigned char fill)
+static void client_start(struct client *c, unsigned n, bool write,
+			 uint64_t block, unsigned char fill)
 {
 	char a_n[16], a_w[4], a_b[24], a_f[8], a_fd[16];
 	int p[2];
@@ -123,8 +123,8 @@ static void client_start(struct client *c, unsigned n, bool write, uint64_t bloc
 		snprintf(a_b, sizeof(a_b), "%llu", (unsigned long long)block);
 		snprintf(a_f, sizeof(a_f), "%u", fill);
 		snprintf(a_fd, sizeof(a_fd), "%d", p[1]);
-		execl("/proc/self/exe", "hostile-ring", "--client", a_n, a_w, a_b, a_f,
-		      a_fd, (char *)NULL);
+		execl("/proc/self/exe", "hostile-ring", "--client", a_n, a_w,
+		      a_b, a_f, a_fd, (char *)NULL);
 		_exit(127);
 	}
 	close(p[1]);
@@ -138,7 +138,10 @@ static int client_main(char **argv)
 	bool write = atoi(argv[1]) != 0;
 	uint64_t block = strtoull(argv[2], NULL, 10);
 	int fill = atoi(argv[3]), out = atoi(argv[4]), fd;
-	struct { long ret; int err; } r;
+	struct {
+		long ret;
+		int err;
+	} r;
 	char path[64];
 	void *buf;
 
@@ -154,7 +157,9 @@ static int client_main(char **argv)
 	else
 		r.ret = pread(fd, buf, BLK, (off_t)(block * BLK));
 	r.err = r.ret < 0 ? errno : 0;
-	return write_all_ok(out, &r, sizeof(r)) && write_all_ok(out, buf, BLK) ? 0 : 1;
+	return write_all_ok(out, &r, sizeof(r)) && write_all_ok(out, buf, BLK)
+		       ? 0
+		       : 1;
 }
 
 /* Reads len bytes; false on EOF or error. */
@@ -179,13 +184,17 @@ static bool read_all(int fd, void *buf, size_t len)
 static bool client_wait(struct client *c, int ms)
 {
 	struct pollfd pfd = { .fd = c->rfd, .events = POLLIN };
-	struct { long ret; int err; } r;
+	struct {
+		long ret;
+		int err;
+	} r;
 
 	if (c->done)
 		return true;
 	if (poll(&pfd, 1, ms) <= 0)
 		return false;
-	if (!read_all(c->rfd, &r, sizeof(r)) || !read_all(c->rfd, c->data, BLK)) {
+	if (!read_all(c->rfd, &r, sizeof(r)) ||
+	    !read_all(c->rfd, c->data, BLK)) {
 		r.ret = -1;
 		r.err = EPIPE;
 	}
@@ -213,12 +222,14 @@ static void client_reap(struct client *c)
  */
 
 struct ring {
-	struct rawring rr;	/* queue 0 of device n; rr.store: its data */
+	struct rawring rr; /* queue 0 of device n; rr.store: its data */
 	unsigned n;
 	/* Ask for attach flag bit 0 (no longer defined: must be cleared). */
 	bool old_flag;
 	/* CANCEL notices seen. */
-	struct { uint16_t tag, seq; } cancels[64];
+	struct {
+		uint16_t tag, seq;
+	} cancels[64];
 	unsigned ncancels;
 };
 
@@ -245,7 +256,8 @@ static void ring_attach(struct ring *rg)
 		die("ATTACH %s: flags %#x returned, expected 0", path, a.flags);
 	if (a.nr_queues != 1 || a.queue_depth < 2 || a.size < (4u << 20))
 		die("device %u: want 1 queue, depth >= 2, >= 4 MiB (has %u, %u, %llu)",
-		    rg->n, a.nr_queues, a.queue_depth, (unsigned long long)a.size);
+		    rg->n, a.nr_queues, a.queue_depth,
+		    (unsigned long long)a.size);
 	rg->rr.a = a;
 	ring_map(rg);
 	rawring_sync(&rg->rr);
@@ -274,7 +286,8 @@ static int run(struct ring *rg, struct buse_run *r)
 	return rawring_run(rg->rr.fd, 0, BUSE_RUN_F_NOWAIT, r);
 }
 
-static void answer(struct ring *rg, const struct buse_io_desc *d, const char *what)
+static void answer(struct ring *rg, const struct buse_io_desc *d,
+		   const char *what)
 {
 	struct buse_run r;
 	int ret;
@@ -282,8 +295,9 @@ static void answer(struct ring *rg, const struct buse_io_desc *d, const char *wh
 	push(rg, d->tag, d->seq, rawring_serve_mem(&rg->rr, d));
 	ret = run(rg, &r);
 	if (ret || r.rejected || r.completed != 1)
-		fail("%s: honest completion: RUN %s, completed %u, rejected %u", what,
-		     ret ? strerror(-ret) : "ok", r.completed, r.rejected);
+		fail("%s: honest completion: RUN %s, completed %u, rejected %u",
+		     what, ret ? strerror(-ret) : "ok", r.completed,
+		     r.rejected);
 }
 
 /*
@@ -291,7 +305,8 @@ static void answer(struct ring *rg, const struct buse_io_desc *d, const char *wh
  * 1, or 0.  Never answers anything.  While the ring is empty it calls RUN
  * if fetch, or only looks at the ring.
  */
-static int next_request(struct ring *rg, struct buse_io_desc *d, int ms, bool fetch)
+static int next_request(struct ring *rg, struct buse_io_desc *d, int ms,
+			bool fetch)
 {
 	uint64_t end = now_ms() + (uint64_t)ms;
 	struct buse_run r;
@@ -324,15 +339,16 @@ static int take(struct ring *rg, struct buse_io_desc *d, int ms)
 }
 
 /* Takes the request of client c (op, block), answering others honestly. */
-static bool take_for(struct ring *rg, struct buse_io_desc *d, int op, uint64_t block,
-		     int ms, const char *what)
+static bool take_for(struct ring *rg, struct buse_io_desc *d, int op,
+		     uint64_t block, int ms, const char *what)
 {
 	uint64_t end = now_ms() + (uint64_t)ms;
 
 	while (now_ms() < end) {
 		if (!take(rg, d, (int)(end - now_ms())))
 			break;
-		if (d->op == op && d->sector == block * (BLK / 512) && d->len == BLK)
+		if (d->op == op && d->sector == block * (BLK / 512) &&
+		    d->len == BLK)
 			return true;
 		answer(rg, d, "unrelated request");
 	}
@@ -342,14 +358,15 @@ static bool take_for(struct ring *rg, struct buse_io_desc *d, int op, uint64_t b
 }
 
 /* One client I/O served honestly; checks its outcome. */
-static void honest_io(struct ring *rg, bool write, uint64_t block, unsigned char fill,
-		      const char *what)
+static void honest_io(struct ring *rg, bool write, uint64_t block,
+		      unsigned char fill, const char *what)
 {
 	struct client c;
 	struct buse_io_desc d;
 
 	client_start(&c, rg->n, write, block, fill);
-	if (take_for(rg, &d, write ? BUSE_OP_WRITE : BUSE_OP_READ, block, 5000, what))
+	if (take_for(rg, &d, write ? BUSE_OP_WRITE : BUSE_OP_READ, block, 5000,
+		     what))
 		answer(rg, &d, what);
 	if (!client_wait(&c, 5000)) {
 		fail("%s: the client did not finish", what);
@@ -357,23 +374,29 @@ static void honest_io(struct ring *rg, bool write, uint64_t block, unsigned char
 		return;
 	}
 	if (c.ret != BLK)
-		fail("%s: the client got %ld (%s)", what, c.ret, strerror(c.err));
-	else if (!write && (c.data[0] != fill || memcmp(c.data, c.data + 1, BLK - 1)))
-		fail("%s: wrong data (0x%02x, expected 0x%02x)", what, c.data[0], fill);
+		fail("%s: the client got %ld (%s)", what, c.ret,
+		     strerror(c.err));
+	else if (!write &&
+		 (c.data[0] != fill || memcmp(c.data, c.data + 1, BLK - 1)))
+		fail("%s: wrong data (0x%02x, expected 0x%02x)", what,
+		     c.data[0], fill);
 }
 
 /* The batch queued in the ring must be refused: EINVAL, rejected > 0. */
-static bool expect_rejected(struct ring *rg, const char *what, uint32_t want_completed)
+static bool expect_rejected(struct ring *rg, const char *what,
+			    uint32_t want_completed)
 {
 	struct buse_run r;
 	int ret = run(rg, &r);
 
 	if (ret == -EINVAL && r.rejected > 0 && r.completed == want_completed) {
-		ok("%s: EINVAL, completed %u, rejected %u", what, r.completed, r.rejected);
+		ok("%s: EINVAL, completed %u, rejected %u", what, r.completed,
+		   r.rejected);
 		return true;
 	}
 	fail("%s: RUN %s, completed %u, rejected %u; expected EINVAL, completed %u, rejected > 0",
-	     what, ret ? strerror(-ret) : "ok", r.completed, r.rejected, want_completed);
+	     what, ret ? strerror(-ret) : "ok", r.completed, r.rejected,
+	     want_completed);
 	return false;
 }
 
@@ -399,8 +422,9 @@ static bool hold_read(struct ring *rg, struct client *c, uint64_t block,
 }
 
 /* Answers the held READ with fill bytes; the client must get them. */
-static void release_read(struct ring *rg, struct client *c, const struct buse_io_desc *d,
-			 unsigned char fill, const char *what)
+static void release_read(struct ring *rg, struct client *c,
+			 const struct buse_io_desc *d, unsigned char fill,
+			 const char *what)
 {
 	struct buse_run r;
 	int ret;
@@ -409,14 +433,17 @@ static void release_read(struct ring *rg, struct client *c, const struct buse_io
 	push(rg, d->tag, d->seq, 0);
 	ret = run(rg, &r);
 	if (ret || r.completed != 1)
-		fail("%s: the honest answer: RUN %s, completed %u, rejected %u", what,
-		     ret ? strerror(-ret) : "ok", r.completed, r.rejected);
+		fail("%s: the honest answer: RUN %s, completed %u, rejected %u",
+		     what, ret ? strerror(-ret) : "ok", r.completed,
+		     r.rejected);
 	if (!client_wait(c, 5000)) {
-		fail("%s: the READ did not complete after the honest answer", what);
+		fail("%s: the READ did not complete after the honest answer",
+		     what);
 		client_reap(c);
 		return;
 	}
-	if (c->ret != BLK || c->data[0] != fill || memcmp(c->data, c->data + 1, BLK - 1))
+	if (c->ret != BLK || c->data[0] != fill ||
+	    memcmp(c->data, c->data + 1, BLK - 1))
 		fail("%s: the READ got %ld (%s), data 0x%02x; expected 4096 bytes of 0x%02x",
 		     what, c->ret, strerror(c->err), c->data[0], fill);
 	else
@@ -434,7 +461,7 @@ enum { TAG_HELD, TAG_ABS, TAG_OTHER };
 
 struct bogus {
 	const char *what;
-	int tag_mode;		/* TAG_*: the held tag, tag, or one not in flight */
+	int tag_mode; /* TAG_*: the held tag, tag, or one not in flight */
 	uint16_t tag;
 	int seq_delta;
 	int32_t result;
@@ -461,7 +488,8 @@ static void check_bogus(struct ring *rg)
 		{ "result -4096 (negative length)", TAG_HELD, 0, 0, -4096 },
 		{ "result -4097 (negative length)", TAG_HELD, 0, 0, -4097 },
 		{ "result -65536 (negative length)", TAG_HELD, 0, 0, -65536 },
-		{ "result INT32_MIN (negative length)", TAG_HELD, 0, 0, INT32_MIN },
+		{ "result INT32_MIN (negative length)", TAG_HELD, 0, 0,
+		  INT32_MIN },
 	};
 	struct client c = { .pid = 0 };
 	struct buse_io_desc d = { .tag = 0 };
@@ -470,9 +498,10 @@ static void check_bogus(struct ring *rg)
 
 	for (i = 0; i < sizeof(list) / sizeof(list[0]); i++) {
 		const struct bogus *b = &list[i];
-		uint16_t tag = b->tag_mode == TAG_ABS ? b->tag :
-			       b->tag_mode == TAG_OTHER ? (uint16_t)((d.tag + 1) % depth) :
-			       d.tag;
+		uint16_t tag = b->tag_mode == TAG_ABS ? b->tag
+			       : b->tag_mode == TAG_OTHER
+				       ? (uint16_t)((d.tag + 1) % depth)
+				       : d.tag;
 		char what[96];
 
 		if (!held) {
@@ -485,7 +514,8 @@ static void check_bogus(struct ring *rg)
 				tag = (uint16_t)((d.tag + 1) % depth);
 		}
 		push(rg, tag, (uint16_t)(d.seq + b->seq_delta), b->result);
-		snprintf(what, sizeof(what), "held READ, completion with %s", b->what);
+		snprintf(what, sizeof(what), "held READ, completion with %s",
+			 b->what);
 		expect_rejected(rg, what, 0);
 		if (!outstanding(&c, what))
 			held = false;
@@ -506,7 +536,8 @@ static void check_twice(struct ring *rg)
 		return;
 	release_read(rg, &c, &d, 0x3c, "complete twice, first answer");
 	push(rg, d.tag, d.seq, 0);
-	expect_rejected(rg, "the same tag and seq once more, in a later RUN", 0);
+	expect_rejected(rg, "the same tag and seq once more, in a later RUN",
+			0);
 	push(rg, d.tag, d.seq, 0);
 	push(rg, d.tag, d.seq, -EIO);
 	expect_rejected(rg, "the same tag and seq twice more in one batch", 0);
@@ -536,12 +567,15 @@ static void check_twice(struct ring *rg)
 	if (d.seq == first.seq)
 		fail("tag %u issued again with the same seq %u", d.tag, d.seq);
 	push(rg, first.tag, first.seq, 0);
-	expect_rejected(rg, "the previous issue's (tag, seq) while the tag is reissued", 0);
+	expect_rejected(
+		rg, "the previous issue's (tag, seq) while the tag is reissued",
+		0);
 	if (outstanding(&c, "stale seq"))
 		release_read(rg, &c, &d, 0x77, "stale seq");
 release:
 	for (i = 0; i < nheld; i++)
-		release_read(rg, &others[i], &od[i], 0x11, "stale seq: a READ holding another tag");
+		release_read(rg, &others[i], &od[i], 0x11,
+			     "stale seq: a READ holding another tag");
 }
 
 static void check_never_issued(struct ring *rg)
@@ -553,8 +587,10 @@ static void check_never_issued(struct ring *rg)
 	for (t = 0; t < rg->rr.a.queue_depth; t++)
 		push(rg, (uint16_t)t, (uint16_t)(t * 7 + 3), 0);
 	ret = run(rg, &r);
-	if (ret == -EINVAL && r.rejected == rg->rr.a.queue_depth && r.completed == 0)
-		ok("every tag completed, none issued: all %u rejected", r.rejected);
+	if (ret == -EINVAL && r.rejected == rg->rr.a.queue_depth &&
+	    r.completed == 0)
+		ok("every tag completed, none issued: all %u rejected",
+		   r.rejected);
 	else
 		fail("every tag completed, none issued: RUN %s, completed %u, rejected %u",
 		     ret ? strerror(-ret) : "ok", r.completed, r.rejected);
@@ -572,9 +608,11 @@ static void check_indices(struct ring *rg)
 	head = __atomic_load_n(&rg->rr.hdr->cq_head, __ATOMIC_ACQUIRE);
 	__atomic_store_n(&rg->rr.hdr->cq_tail, head - 1, __ATOMIC_RELEASE);
 	expect_rejected(rg, "cq_tail = cq_head - 1", 0);
-	__atomic_store_n(&rg->rr.hdr->cq_tail, head + rg->rr.a.cq_entries + 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&rg->rr.hdr->cq_tail, head + rg->rr.a.cq_entries + 1,
+			 __ATOMIC_RELEASE);
 	expect_rejected(rg, "cq_tail = cq_head + cq_entries + 1", 0);
-	__atomic_store_n(&rg->rr.hdr->cq_tail, head + 0x80000000u, __ATOMIC_RELEASE);
+	__atomic_store_n(&rg->rr.hdr->cq_tail, head + 0x80000000u,
+			 __ATOMIC_RELEASE);
 	expect_rejected(rg, "cq_tail = cq_head + 2^31", 0);
 	if (__atomic_load_n(&rg->rr.hdr->cq_head, __ATOMIC_ACQUIRE) != head)
 		fail("the kernel moved cq_head on a refused cq_tail");
@@ -583,10 +621,13 @@ static void check_indices(struct ring *rg)
 	/* A whole ring of zeroed entries: each one refused. */
 	memset(rg->rr.cq, 0, rg->rr.a.cq_entries * sizeof(*rg->rr.cq));
 	rg->rr.cq_tail += rg->rr.a.cq_entries;
-	__atomic_store_n(&rg->rr.hdr->cq_tail, rg->rr.cq_tail, __ATOMIC_RELEASE);
+	__atomic_store_n(&rg->rr.hdr->cq_tail, rg->rr.cq_tail,
+			 __ATOMIC_RELEASE);
 	ret = run(rg, &r);
-	if (ret == -EINVAL && r.rejected == rg->rr.a.cq_entries && r.completed == 0)
-		ok("a full ring of zeroed completions: all %u rejected", r.rejected);
+	if (ret == -EINVAL && r.rejected == rg->rr.a.cq_entries &&
+	    r.completed == 0)
+		ok("a full ring of zeroed completions: all %u rejected",
+		   r.rejected);
 	else
 		fail("a full ring of zeroed completions: RUN %s, completed %u, rejected %u",
 		     ret ? strerror(-ret) : "ok", r.completed, r.rejected);
@@ -604,28 +645,33 @@ static void check_indices(struct ring *rg)
 	{
 		uint64_t end = now_ms() + 5000;
 
-		while (__atomic_load_n(&rg->rr.hdr->sq_tail, __ATOMIC_ACQUIRE) == saved &&
+		while (__atomic_load_n(&rg->rr.hdr->sq_tail,
+				       __ATOMIC_ACQUIRE) == saved &&
 		       now_ms() < end)
 			usleep(2000);
 	}
-	if (__atomic_load_n(&rg->rr.hdr->sq_tail, __ATOMIC_ACQUIRE) != saved + 1)
+	if (__atomic_load_n(&rg->rr.hdr->sq_tail, __ATOMIC_ACQUIRE) !=
+	    saved + 1)
 		fail("sq_head ahead of sq_tail: the kernel held the request back (sq_tail %#x, expected %#x)",
 		     rg->rr.hdr->sq_tail, saved + 1);
 	else
 		ok("sq_head ahead of sq_tail: the kernel posts the request anyway");
 	ret = run(rg, &r);
 	if (ret == -EINVAL && r.rejected >= 1)
-		ok("sq_head ahead of sq_tail: RUN says EINVAL, rejected %u", r.rejected);
+		ok("sq_head ahead of sq_tail: RUN says EINVAL, rejected %u",
+		   r.rejected);
 	else
 		fail("sq_head ahead of sq_tail: RUN %s, rejected %u; expected EINVAL",
 		     ret ? strerror(-ret) : "ok", r.rejected);
 	__atomic_store_n(&rg->rr.hdr->sq_head, saved, __ATOMIC_RELEASE);
-	if (take_for(rg, &d, BUSE_OP_READ, 70, 5000, "after restoring sq_head")) {
+	if (take_for(rg, &d, BUSE_OP_READ, 70, 5000,
+		     "after restoring sq_head")) {
 		answer(rg, &d, "after restoring sq_head");
 		if (client_wait(&c, 5000) && c.ret == BLK && c.data[0] == 0x70)
 			ok("sq_head restored: the READ posted meanwhile was served");
 		else
-			fail("sq_head restored: the READ got %ld (%s)", c.ret, strerror(c.err));
+			fail("sq_head restored: the READ got %ld (%s)", c.ret,
+			     strerror(c.err));
 	}
 	client_reap(&c);
 
@@ -635,28 +681,33 @@ static void check_indices(struct ring *rg)
 	rg->rr.hdr->cq_head = 0xdeadbeef;
 	ret = run(rg, &r);
 	if (ret)
-		fail("RUN with garbage in sq_tail and cq_head: %s", strerror(-ret));
-	if (__atomic_load_n(&rg->rr.hdr->cq_head, __ATOMIC_ACQUIRE) != rg->rr.cq_tail)
+		fail("RUN with garbage in sq_tail and cq_head: %s",
+		     strerror(-ret));
+	if (__atomic_load_n(&rg->rr.hdr->cq_head, __ATOMIC_ACQUIRE) !=
+	    rg->rr.cq_tail)
 		fail("the kernel kept the garbage cq_head (%#x, expected %#x)",
 		     rg->rr.hdr->cq_head, rg->rr.cq_tail);
 	client_start(&c, rg->n, false, 70, 0);
 	{
 		uint64_t end = now_ms() + 5000;
 
-		while (__atomic_load_n(&rg->rr.hdr->sq_tail, __ATOMIC_ACQUIRE) != saved + 1 &&
+		while (__atomic_load_n(&rg->rr.hdr->sq_tail,
+				       __ATOMIC_ACQUIRE) != saved + 1 &&
 		       now_ms() < end)
 			usleep(2000);
 	}
-	if (__atomic_load_n(&rg->rr.hdr->sq_tail, __ATOMIC_ACQUIRE) != saved + 1)
+	if (__atomic_load_n(&rg->rr.hdr->sq_tail, __ATOMIC_ACQUIRE) !=
+	    saved + 1)
 		fail("the kernel's sq_tail did not come back after garbage (%#x, expected %#x)",
 		     rg->rr.hdr->sq_tail, saved + 1);
-	if (take_for(rg, &d, BUSE_OP_READ, 70, 5000, "garbage sq_tail/cq_head")) {
+	if (take_for(rg, &d, BUSE_OP_READ, 70, 5000,
+		     "garbage sq_tail/cq_head")) {
 		answer(rg, &d, "garbage sq_tail/cq_head");
 		if (client_wait(&c, 5000) && c.ret == BLK && c.data[0] == 0x70)
 			ok("garbage in sq_tail and cq_head: ignored, the READ was served");
 		else
-			fail("after garbage sq_tail/cq_head: the READ got %ld (%s)", c.ret,
-			     strerror(c.err));
+			fail("after garbage sq_tail/cq_head: the READ got %ld (%s)",
+			     c.ret, strerror(c.err));
 	}
 	client_reap(&c);
 }
@@ -677,12 +728,13 @@ static void check_munmap(struct ring *rg)
 		ret = run(rg, &r);
 		if (ret || r.completed != 1)
 			fail("munmap then RUN: %s, completed %u, rejected %u",
-			     ret ? strerror(-ret) : "ok", r.completed, r.rejected);
+			     ret ? strerror(-ret) : "ok", r.completed,
+			     r.rejected);
 		if (client_wait(&c, 5000) && c.ret == BLK && c.data[0] == 0x5e)
 			ok("an answer written before munmap was consumed by RUN after it");
 		else
-			fail("munmap then RUN: the READ got %ld (%s), data 0x%02x", c.ret,
-			     strerror(c.err), c.data[0]);
+			fail("munmap then RUN: the READ got %ld (%s), data 0x%02x",
+			     c.ret, strerror(c.err), c.data[0]);
 		client_reap(&c);
 		/* RUN with nothing mapped, then map again and go on. */
 		ret = run(rg, &r);
@@ -703,8 +755,8 @@ static void check_munmap(struct ring *rg)
 		if (!client_wait(&c, 5000))
 			fail("munmap + close with a READ held: it still waits after 5 s");
 		else if (c.ret >= 0 || c.err != EIO)
-			fail("munmap + close with a READ held: %ld (%s), expected EIO", c.ret,
-			     strerror(c.err));
+			fail("munmap + close with a READ held: %ld (%s), expected EIO",
+			     c.ret, strerror(c.err));
 		else
 			ok("munmap + close with a READ held: EIO after %llu ms",
 			   (unsigned long long)(now_ms() - t0));
@@ -731,8 +783,8 @@ static void check_timeout(unsigned t)
 	rg.n = t;
 	ring_attach(&rg);
 	if (rg.rr.a.queue_depth != depth)
-		die("device %u: want depth %u for the timeout checks (has %u)", t, depth,
-		    rg.rr.a.queue_depth);
+		die("device %u: want depth %u for the timeout checks (has %u)",
+		    t, depth, rg.rr.a.queue_depth);
 	if (!hold_read(&rg, &c, 5, &d, "timeout"))
 		goto out;
 	late = d;
@@ -742,20 +794,22 @@ static void check_timeout(unsigned t)
 		goto out;
 	}
 	if (c.ret >= 0 || c.err != ETIMEDOUT)
-		fail("a held READ timed out with %ld (%s), expected ETIMEDOUT", c.ret,
-		     strerror(c.err));
+		fail("a held READ timed out with %ld (%s), expected ETIMEDOUT",
+		     c.ret, strerror(c.err));
 	else
 		ok("a held READ timed out with ETIMEDOUT");
 	if (take(&rg, &d, 2000))
 		answer(&rg, &d, "unexpected request after the timeout");
 	for (i = 0; i < rg.ncancels; i++)
-		if (rg.cancels[i].tag == late.tag && rg.cancels[i].seq == late.seq)
+		if (rg.cancels[i].tag == late.tag &&
+		    rg.cancels[i].seq == late.seq)
 			cancelled = true;
 	if (cancelled)
-		ok("BUSE_OP_CANCEL notice for tag %u seq %u", late.tag, late.seq);
+		ok("BUSE_OP_CANCEL notice for tag %u seq %u", late.tag,
+		   late.seq);
 	else
-		fail("no BUSE_OP_CANCEL notice for tag %u seq %u (%u notices)", late.tag,
-		     late.seq, rg.ncancels);
+		fail("no BUSE_OP_CANCEL notice for tag %u seq %u (%u notices)",
+		     late.tag, late.seq, rg.ncancels);
 
 	/*
 	 * The timed-out READ's buffer is still ours (we never gave it back).
@@ -764,18 +818,20 @@ static void check_timeout(unsigned t)
 	 */
 	memset(rawring_buf(&rg.rr, late.tag), 0xee, BLK);
 	for (nw = 0; nw < depth; nw++)
-		client_start(&w[nw], rg.n, true, 20 + nw, (unsigned char)(0x21 + nw));
+		client_start(&w[nw], rg.n, true, 20 + nw,
+			     (unsigned char)(0x21 + nw));
 	end = now_ms() + 1500;
 	while (nseen < depth && now_ms() < end)
-		if (next_request(&rg, &seen[nseen], (int)(end - now_ms()), true))
+		if (next_request(&rg, &seen[nseen], (int)(end - now_ms()),
+				 true))
 			nseen++;
 	for (i = 0; i < nseen; i++)
 		if (seen[i].tag == late.tag)
 			on_late_tag = true;
 	if (on_late_tag || nseen != depth - 1)
 		fail("held buffer: %u of %u WRITEs posted%s; expected %u, none on tag %u",
-		     nseen, depth, on_late_tag ? ", one on the held tag" : "", depth - 1,
-		     late.tag);
+		     nseen, depth, on_late_tag ? ", one on the held tag" : "",
+		     depth - 1, late.tag);
 	else
 		ok("held buffer: the WRITE on tag %u waits unposted, the other %u were posted",
 		   late.tag, nseen);
@@ -786,18 +842,22 @@ static void check_timeout(unsigned t)
 		ok("held buffer: the kernel left the timed-out tag's buffer alone");
 	else
 		fail("held buffer: the kernel wrote another request's data into tag %u's buffer "
-		     "while the server still held it", late.tag);
+		     "while the server still held it",
+		     late.tag);
 	for (i = 0; i < nw; i++) {
 		if (!client_wait(&w[i], 8000))
-			fail("held buffer: WRITE %u still waits 8 s later (1 s timeout)", i);
+			fail("held buffer: WRITE %u still waits 8 s later (1 s timeout)",
+			     i);
 		else if (w[i].ret < 0 && w[i].err == ETIMEDOUT)
 			ntimedout++;
 		client_reap(&w[i]);
 	}
 	if (ntimedout == nw)
-		ok("held buffer: all %u WRITEs, the waiting one too, ended with ETIMEDOUT", nw);
+		ok("held buffer: all %u WRITEs, the waiting one too, ended with ETIMEDOUT",
+		   nw);
 	else
-		fail("held buffer: %u of %u WRITEs ended with ETIMEDOUT", ntimedout, nw);
+		fail("held buffer: %u of %u WRITEs ended with ETIMEDOUT",
+		     ntimedout, nw);
 
 	/* Completions of timed-out issues give their buffers back. */
 	push(&rg, late.tag, late.seq, 0);
@@ -806,7 +866,8 @@ static void check_timeout(unsigned t)
 	ret = run(&rg, &r);
 	if (ret || r.rejected || r.completed != nseen + 1)
 		fail("give-backs: RUN %s, completed %u, rejected %u; expected ok, %u, 0",
-		     ret ? strerror(-ret) : "ok", r.completed, r.rejected, nseen + 1);
+		     ret ? strerror(-ret) : "ok", r.completed, r.rejected,
+		     nseen + 1);
 	else
 		ok("give-backs: the late completions of %u timed-out issues accepted",
 		   r.completed);
@@ -836,7 +897,8 @@ static bool buf_is(struct ring *rg, uint16_t tag, unsigned char c)
 /* Every tag's buffer filled with c. */
 static void fill_bufs(struct ring *rg, unsigned char c)
 {
-	memset(rawring_buf(&rg->rr, 0), c, (size_t)rg->rr.a.queue_depth * rg->rr.a.max_io);
+	memset(rawring_buf(&rg->rr, 0), c,
+	       (size_t)rg->rr.a.queue_depth * rg->rr.a.max_io);
 }
 
 /*
@@ -866,7 +928,8 @@ static void check_write_data(unsigned n)
 		goto out;
 	}
 	if (d.desc_flags)
-		fail("write data: a WRITE came with desc_flags %#x", d.desc_flags);
+		fail("write data: a WRITE came with desc_flags %#x",
+		     d.desc_flags);
 	else if (!buf_is(&rg, d.tag, 0x5a))
 		fail("write data: a lone WRITE came without its data");
 	else
@@ -900,15 +963,18 @@ static void check_write_data(unsigned n)
 		goto out;
 	}
 	if (c.ret != BLK)
-		fail("write data: the client got %ld (%s)", c.ret, strerror(c.err));
+		fail("write data: the client got %ld (%s)", c.ret,
+		     strerror(c.err));
 	release_read(&rg, &held, &hd, 0x33, "write data");
 	honest_io(&rg, false, 20, 0x5a, "write data read back");
 	honest_io(&rg, false, 21, 0x5b, "write data read back");
 	for (t = 0; t < 32; t++) {
 		uint64_t block = 300 + (t * 53) % 700;
 
-		honest_io(&rg, true, block, (unsigned char)(0x80 + t), "write data write");
-		honest_io(&rg, false, block, (unsigned char)(0x80 + t), "write data read");
+		honest_io(&rg, true, block, (unsigned char)(0x80 + t),
+			  "write data write");
+		honest_io(&rg, false, block, (unsigned char)(0x80 + t),
+			  "write data read");
 	}
 	ok("write data: 32 honest write/read pairs");
 out:
@@ -957,15 +1023,18 @@ int main(int argc, char **argv)
 	for (i = 0; i < 64; i++) {
 		uint64_t block = 100 + (i * 37) % 900;
 
-		honest_io(&rg, true, block, (unsigned char)(i + 1), "final write");
-		honest_io(&rg, false, block, (unsigned char)(i + 1), "final read");
+		honest_io(&rg, true, block, (unsigned char)(i + 1),
+			  "final write");
+		honest_io(&rg, false, block, (unsigned char)(i + 1),
+			  "final read");
 	}
 	ok("64 honest write/read pairs after the abuse");
 	ring_detach(&rg);
 	free(rg.rr.store);
 
 	check_write_data((unsigned)n);
-	printf("hostile-ring: %d checks, %d failed\n", check_count, check_failures);
+	printf("hostile-ring: %d checks, %d failed\n", check_count,
+	       check_failures);
 	return check_failures ? 1 : 0;
 usage:
 	fprintf(stderr, "usage: hostile-ring N [T]\n");

@@ -88,20 +88,34 @@ static const char *errname(int err)
 	static char buf[32];
 
 	switch (err) {
-	case 0: return "success";
-	case EINVAL: return "EINVAL";
-	case EBUSY: return "EBUSY";
-	case ENOTTY: return "ENOTTY";
-	case ENXIO: return "ENXIO";
-	case ENODEV: return "ENODEV";
-	case EFAULT: return "EFAULT";
-	case EINTR: return "EINTR";
-	case ENOENT: return "ENOENT";
-	case EEXIST: return "EEXIST";
-	case ENOMEM: return "ENOMEM";
-	case EPERM: return "EPERM";
-	case EACCES: return "EACCES";
-	case ETIMEDOUT: return "ETIMEDOUT";
+	case 0:
+		return "success";
+	case EINVAL:
+		return "EINVAL";
+	case EBUSY:
+		return "EBUSY";
+	case ENOTTY:
+		return "ENOTTY";
+	case ENXIO:
+		return "ENXIO";
+	case ENODEV:
+		return "ENODEV";
+	case EFAULT:
+		return "EFAULT";
+	case EINTR:
+		return "EINTR";
+	case ENOENT:
+		return "ENOENT";
+	case EEXIST:
+		return "EEXIST";
+	case ENOMEM:
+		return "ENOMEM";
+	case EPERM:
+		return "EPERM";
+	case EACCES:
+		return "EACCES";
+	case ETIMEDOUT:
+		return "ETIMEDOUT";
 	default:
 		snprintf(buf, sizeof(buf), "errno %d", err);
 		return buf;
@@ -116,7 +130,8 @@ static void expect_err(const char *what, long ret, int want)
 	if (got == want)
 		ok("%s: %s", what, errname(want));
 	else
-		fail("%s: got %s, expected %s", what, errname(got), errname(want));
+		fail("%s: got %s, expected %s", what, errname(got),
+		     errname(want));
 }
 
 static void expect_ok(const char *what, long ret)
@@ -166,8 +181,10 @@ static int is_pow2(uint32_t v)
 static void check_geometry(const struct buse_attach *a, unsigned n)
 {
 	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
-	uint64_t sq_end = a->sq_off + (uint64_t)a->sq_entries * sizeof(struct buse_io_desc);
-	uint64_t cq_end = a->cq_off + (uint64_t)a->cq_entries * sizeof(struct buse_io_cqe);
+	uint64_t sq_end = a->sq_off +
+			  (uint64_t)a->sq_entries * sizeof(struct buse_io_desc);
+	uint64_t cq_end = a->cq_off +
+			  (uint64_t)a->cq_entries * sizeof(struct buse_io_cqe);
 	uint64_t data_end = a->data_off + (uint64_t)a->queue_depth * a->max_io;
 
 	if (a->index != n)
@@ -176,8 +193,9 @@ static void check_geometry(const struct buse_attach *a, unsigned n)
 	    !is_pow2(a->cq_entries) || a->cq_entries < a->queue_depth)
 		fail("ATTACH: sq_entries %u / cq_entries %u not powers of two >= depth %u",
 		     a->sq_entries, a->cq_entries, a->queue_depth);
-	if (a->sq_off < sizeof(struct buse_ring_hdr) || a->cq_off < sizeof(struct buse_ring_hdr) ||
-	    sq_end > a->map_size || cq_end > a->map_size || data_end > a->map_size ||
+	if (a->sq_off < sizeof(struct buse_ring_hdr) ||
+	    a->cq_off < sizeof(struct buse_ring_hdr) || sq_end > a->map_size ||
+	    cq_end > a->map_size || data_end > a->map_size ||
 	    (a->data_off % page) || (a->map_size % page) ||
 	    (a->sq_off < a->cq_off ? sq_end > a->cq_off : cq_end > a->sq_off) ||
 	    sq_end > a->data_off || cq_end > a->data_off)
@@ -186,8 +204,8 @@ static void check_geometry(const struct buse_attach *a, unsigned n)
 		     (unsigned long long)a->map_size);
 	else
 		ok("ATTACH: geometry: %u queues, depth %u, max_io %u, sq %u, cq %u, map %llu bytes",
-		   a->nr_queues, a->queue_depth, a->max_io, a->sq_entries, a->cq_entries,
-		   (unsigned long long)a->map_size);
+		   a->nr_queues, a->queue_depth, a->max_io, a->sq_entries,
+		   a->cq_entries, (unsigned long long)a->map_size);
 }
 
 /* ---------------------------------------------------------------------------
@@ -215,30 +233,40 @@ static void ctl_checks(unsigned n)
 	memset(&v, 0, sizeof(v));
 	expect_ok("CTL_VERSION", ioctl(fd, BUSE_CTL_VERSION, &v));
 	if (v.abi_version != BUSE_ABI_VERSION)
-		fail("CTL_VERSION: abi_version %u, expected %u", v.abi_version, BUSE_ABI_VERSION);
-	expect_err("control: unknown ioctl 0x3f", ioctl(fd, _IOWR(BUSE_IOCTL_MAGIC, 0x3f, struct buse_version), &v), ENOTTY);
-	expect_err("control: foreign ioctl TCGETS", ioctl(fd, TCGETS, &v), ENOTTY);
-	expect_err("control: BUSE_IOC_RUN", ioctl(fd, BUSE_IOC_RUN, &v), ENOTTY);
+		fail("CTL_VERSION: abi_version %u, expected %u", v.abi_version,
+		     BUSE_ABI_VERSION);
+	expect_err("control: unknown ioctl 0x3f",
+		   ioctl(fd, _IOWR(BUSE_IOCTL_MAGIC, 0x3f, struct buse_version),
+			 &v),
+		   ENOTTY);
+	expect_err("control: foreign ioctl TCGETS", ioctl(fd, TCGETS, &v),
+		   ENOTTY);
+	expect_err("control: BUSE_IOC_RUN", ioctl(fd, BUSE_IOC_RUN, &v),
+		   ENOTTY);
 
 	/* ADD with bad fields; none may create a device. */
-#define BAD_ADD(what, field_setup) do {					\
-		memset(&d, 0, sizeof(d));				\
-		d.index = spare;					\
-		d.size = 1 << 20;					\
-		field_setup;						\
-		expect_err("CTL_ADD " what, ioctl(fd, BUSE_CTL_ADD, &d), EINVAL); \
+#define BAD_ADD(what, field_setup)                                       \
+	do {                                                             \
+		memset(&d, 0, sizeof(d));                                \
+		d.index = spare;                                         \
+		d.size = 1 << 20;                                        \
+		field_setup;                                             \
+		expect_err("CTL_ADD " what, ioctl(fd, BUSE_CTL_ADD, &d), \
+			   EINVAL);                                      \
 	} while (0)
 	BAD_ADD("reserved[0] != 0", d.reserved[0] = 1);
 	BAD_ADD("last reserved != 0", d.reserved[LAST(d.reserved)] = 1);
 	BAD_ADD("logical block size 1000", d.logical_block_size = 1000);
 	BAD_ADD("logical block size 8192", d.logical_block_size = 8192);
-	BAD_ADD("physical < logical", d.logical_block_size = 4096; d.physical_block_size = 512);
+	BAD_ADD("physical < logical", d.logical_block_size = 4096;
+		d.physical_block_size = 512);
 	BAD_ADD("size not a block multiple", d.size = 1000);
 	BAD_ADD("nr_queues 1000", d.nr_queues = 1000);
 	BAD_ADD("queue_depth 5000", d.queue_depth = 5000);
 	BAD_ADD("max_io 1000", d.max_io = 1000);
 	BAD_ADD("max_io 8M", d.max_io = 8u << 20);
-	BAD_ADD("depth x max_io over 1G", d.queue_depth = 1024; d.max_io = 4u << 20);
+	BAD_ADD("depth x max_io over 1G", d.queue_depth = 1024;
+		d.max_io = 4u << 20);
 	BAD_ADD("index 65536", d.index = BUSE_MAX_INDEX + 1);
 #undef BAD_ADD
 	memset(&d, 0, sizeof(d));
@@ -247,20 +275,24 @@ static void ctl_checks(unsigned n)
 		fail("a refused CTL_ADD created device %u", spare);
 		rawring_remove(fd, spare, 0);
 	} else {
-		ok("no device %u after the refused adds (%s)", spare, errname(errno));
+		ok("no device %u after the refused adds (%s)", spare,
+		   errname(errno));
 	}
 	memset(&d, 0, sizeof(d));
 	d.index = n;
 	d.reserved[LAST(d.reserved)] = 1;
-	expect_err("CTL_INFO reserved != 0", ioctl(fd, BUSE_CTL_INFO, &d), EINVAL);
+	expect_err("CTL_INFO reserved != 0", ioctl(fd, BUSE_CTL_INFO, &d),
+		   EINVAL);
 
 	memset(&rm, 0, sizeof(rm));
 	rm.index = n;
 	rm.flags = 0x80;
-	expect_err("CTL_REMOVE unknown flag", ioctl(fd, BUSE_CTL_REMOVE, &rm), EINVAL);
+	expect_err("CTL_REMOVE unknown flag", ioctl(fd, BUSE_CTL_REMOVE, &rm),
+		   EINVAL);
 	rm.flags = 0;
 	rm.reserved[LAST(rm.reserved)] = 1;
-	expect_err("CTL_REMOVE reserved != 0", ioctl(fd, BUSE_CTL_REMOVE, &rm), EINVAL);
+	expect_err("CTL_REMOVE reserved != 0", ioctl(fd, BUSE_CTL_REMOVE, &rm),
+		   EINVAL);
 	memset(&rm, 0, sizeof(rm));
 	rm.index = spare;
 	if (ioctl(fd, BUSE_CTL_REMOVE, &rm) == 0)
@@ -271,21 +303,26 @@ static void ctl_checks(unsigned n)
 	memset(&l, 0, sizeof(l));
 	expect_ok("CTL_LIST count 0", ioctl(fd, BUSE_CTL_LIST, &l));
 	if (l.nr_devices < 1)
-		fail("CTL_LIST: nr_devices %u with device %u present", l.nr_devices, n);
+		fail("CTL_LIST: nr_devices %u with device %u present",
+		     l.nr_devices, n);
 	memset(&l, 0, sizeof(l));
 	l.indexes = (uintptr_t)idx;
 	l.count = 4;
 	expect_ok("CTL_LIST", ioctl(fd, BUSE_CTL_LIST, &l));
 	if (l.nr_devices < 1 || idx[0] > n)
-		fail("CTL_LIST: nr_devices %u, first index %u", l.nr_devices, idx[0]);
+		fail("CTL_LIST: nr_devices %u, first index %u", l.nr_devices,
+		     idx[0]);
 	memset(&l, 0, sizeof(l));
-	l.indexes = 8;	/* not a user address */
+	l.indexes = 8; /* not a user address */
 	l.count = 4;
-	expect_err("CTL_LIST bad pointer", ioctl(fd, BUSE_CTL_LIST, &l), EFAULT);
+	expect_err("CTL_LIST bad pointer", ioctl(fd, BUSE_CTL_LIST, &l),
+		   EFAULT);
 	memset(&l, 0, sizeof(l));
 	l.reserved[0] = 1;
-	expect_err("CTL_LIST reserved != 0", ioctl(fd, BUSE_CTL_LIST, &l), EINVAL);
-	expect_err("CTL_VERSION bad pointer", ioctl(fd, BUSE_CTL_VERSION, (void *)8), EFAULT);
+	expect_err("CTL_LIST reserved != 0", ioctl(fd, BUSE_CTL_LIST, &l),
+		   EINVAL);
+	expect_err("CTL_VERSION bad pointer",
+		   ioctl(fd, BUSE_CTL_VERSION, (void *)8), EFAULT);
 	close(fd);
 }
 
@@ -316,16 +353,23 @@ static int cmd_ioctls(unsigned n)
 	} else {
 		ok("mmap before ATTACH: %s", errname(errno));
 	}
-	expect_err("char device: unknown ioctl", ioctl(fd, _IOWR(BUSE_IOCTL_MAGIC, 0x7f, struct buse_run), &r), ENOTTY);
-	expect_err("char device: CTL_VERSION", ioctl(fd, BUSE_CTL_VERSION, &r), ENOTTY);
+	expect_err(
+		"char device: unknown ioctl",
+		ioctl(fd, _IOWR(BUSE_IOCTL_MAGIC, 0x7f, struct buse_run), &r),
+		ENOTTY);
+	expect_err("char device: CTL_VERSION", ioctl(fd, BUSE_CTL_VERSION, &r),
+		   ENOTTY);
 
 	memset(&a, 0, sizeof(a));
 	a.reserved[LAST(a.reserved)] = 1;
-	expect_err("ATTACH reserved != 0", ioctl(fd, BUSE_IOC_ATTACH, &a), EINVAL);
+	expect_err("ATTACH reserved != 0", ioctl(fd, BUSE_IOC_ATTACH, &a),
+		   EINVAL);
 	memset(&a, 0, sizeof(a));
 	a.size = 1000;
-	expect_err("ATTACH size not a block multiple", ioctl(fd, BUSE_IOC_ATTACH, &a), EINVAL);
-	expect_err("ATTACH bad pointer", ioctl(fd, BUSE_IOC_ATTACH, (void *)8), EFAULT);
+	expect_err("ATTACH size not a block multiple",
+		   ioctl(fd, BUSE_IOC_ATTACH, &a), EINVAL);
+	expect_err("ATTACH bad pointer", ioctl(fd, BUSE_IOC_ATTACH, (void *)8),
+		   EFAULT);
 
 	/* Unknown features are dropped, and the server told. */
 	if (rawring_attach(fd, &a, ~BUSE_ATTACH_F_ALL) < 0)
@@ -337,36 +381,44 @@ static int cmd_ioctls(unsigned n)
 		ok("ATTACH cleared unknown flags");
 	check_geometry(&a, n);
 	if (a.nr_queues < 2)
-		die("device %u has %u queue(s); this test wants 2", n, a.nr_queues);
+		die("device %u has %u queue(s); this test wants 2", n,
+		    a.nr_queues);
 	{
 		struct buse_attach again;
 
 		memset(&again, 0, sizeof(again));
-		expect_err("ATTACH twice", ioctl(fd, BUSE_IOC_ATTACH, &again), EBUSY);
+		expect_err("ATTACH twice", ioctl(fd, BUSE_IOC_ATTACH, &again),
+			   EBUSY);
 	}
 
-#define BAD_MMAP(what, len, off) do {					\
-		m = mmap(NULL, (len), PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)(off)); \
-		if (m != MAP_FAILED) {					\
-			fail("mmap " what " succeeded");		\
-			munmap(m, (len));				\
-		} else if (errno == EINVAL) {				\
-			ok("mmap " what ": EINVAL");			\
-		} else {						\
-			fail("mmap " what ": %s, expected EINVAL", errname(errno)); \
-		}							\
+#define BAD_MMAP(what, len, off)                                              \
+	do {                                                                  \
+		m = mmap(NULL, (len), PROT_READ | PROT_WRITE, MAP_SHARED, fd, \
+			 (off_t)(off));                                       \
+		if (m != MAP_FAILED) {                                        \
+			fail("mmap " what " succeeded");                      \
+			munmap(m, (len));                                     \
+		} else if (errno == EINVAL) {                                 \
+			ok("mmap " what ": EINVAL");                          \
+		} else {                                                      \
+			fail("mmap " what ": %s, expected EINVAL",            \
+			     errname(errno));                                 \
+		}                                                             \
 	} while (0)
 	BAD_MMAP("size + 1 page", a.map_size + page, 0);
 	BAD_MMAP("size - 1 page", a.map_size - page, 0);
 	BAD_MMAP("one page", (size_t)page, 0);
 	BAD_MMAP("offset 1 page", a.map_size, page);
-	BAD_MMAP("offset of queue nr_queues", a.map_size, BUSE_QUEUE_MMAP_OFFSET(a.nr_queues));
-	BAD_MMAP("offset of queue 1 + 1 page", a.map_size, BUSE_QUEUE_MMAP_OFFSET(1) + page);
+	BAD_MMAP("offset of queue nr_queues", a.map_size,
+		 BUSE_QUEUE_MMAP_OFFSET(a.nr_queues));
+	BAD_MMAP("offset of queue 1 + 1 page", a.map_size,
+		 BUSE_QUEUE_MMAP_OFFSET(1) + page);
 	BAD_MMAP("offset of queue 65", a.map_size, BUSE_QUEUE_MMAP_OFFSET(65));
 #undef BAD_MMAP
 
 	for (q = 0; q < a.nr_queues && q < BUSE_MAX_QUEUES; q++) {
-		maps[q] = mmap(NULL, a.map_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		maps[q] = mmap(NULL, a.map_size, PROT_READ | PROT_WRITE,
+			       MAP_SHARED, fd,
 			       (off_t)BUSE_QUEUE_MMAP_OFFSET(q));
 		if (maps[q] == MAP_FAILED)
 			fail("mmap of queue %u: %s", q, strerror(errno));
@@ -382,11 +434,15 @@ static int cmd_ioctls(unsigned n)
 	} else if (errno == EPERM) {
 		ok("mmap with PROT_EXEC: EPERM");
 	} else {
-		fail("mmap with PROT_EXEC: %s, expected EPERM%s", errname(errno),
-		     errno == EACCES ? " (a noexec mount? see BUSE_HOSTILE_NODE_DIR)" : "");
+		fail("mmap with PROT_EXEC: %s, expected EPERM%s",
+		     errname(errno),
+		     errno == EACCES
+			     ? " (a noexec mount? see BUSE_HOSTILE_NODE_DIR)"
+			     : "");
 	}
 	if (maps[0] != MAP_FAILED) {
-		if (mprotect(maps[0], a.map_size, PROT_READ | PROT_WRITE | PROT_EXEC) == 0)
+		if (mprotect(maps[0], a.map_size,
+			     PROT_READ | PROT_WRITE | PROT_EXEC) == 0)
 			fail("mprotect(PROT_EXEC) of a ring area succeeded");
 		else if (errno == EACCES)
 			ok("mprotect(PROT_EXEC) of a ring area: EACCES");
@@ -395,14 +451,18 @@ static int cmd_ioctls(unsigned n)
 			     errname(errno));
 	}
 
-	expect_err("RUN queue nr_queues", rawring_run(fd, a.nr_queues, BUSE_RUN_F_NOWAIT, &r), EINVAL);
-	expect_err("RUN queue 0xffffffff", rawring_run(fd, 0xffffffffu, BUSE_RUN_F_NOWAIT, &r), EINVAL);
-	expect_err("RUN unknown flag", rawring_run(fd, 0, BUSE_RUN_F_NOWAIT | 0x80, &r), EINVAL);
+	expect_err("RUN queue nr_queues",
+		   rawring_run(fd, a.nr_queues, BUSE_RUN_F_NOWAIT, &r), EINVAL);
+	expect_err("RUN queue 0xffffffff",
+		   rawring_run(fd, 0xffffffffu, BUSE_RUN_F_NOWAIT, &r), EINVAL);
+	expect_err("RUN unknown flag",
+		   rawring_run(fd, 0, BUSE_RUN_F_NOWAIT | 0x80, &r), EINVAL);
 	memset(&r, 0, sizeof(r));
 	r.flags = BUSE_RUN_F_NOWAIT;
 	r.reserved[LAST(r.reserved)] = 1;
 	expect_err("RUN reserved != 0", ioctl(fd, BUSE_IOC_RUN, &r), EINVAL);
-	expect_err("RUN bad pointer", ioctl(fd, BUSE_IOC_RUN, (void *)8), EFAULT);
+	expect_err("RUN bad pointer", ioctl(fd, BUSE_IOC_RUN, (void *)8),
+		   EFAULT);
 	expect_ok("RUN NOWAIT", rawring_run(fd, 1, BUSE_RUN_F_NOWAIT, &r));
 
 	/* KICK: the next waiting RUN returns at once (guarded by an alarm). */
@@ -410,7 +470,8 @@ static int cmd_ioctls(unsigned n)
 	rawring_on_signal(SIGALRM, on_alarm);
 	alarm(5);
 	if (rawring_run(fd, 0, 0, &r) < 0)
-		fail("RUN after KICK: %s (it should have returned at once)", errname(errno));
+		fail("RUN after KICK: %s (it should have returned at once)",
+		     errname(errno));
 	else
 		ok("RUN after KICK returned at once (pending %u)", r.pending);
 	alarm(0);
@@ -448,7 +509,8 @@ static int next_desc(struct rawring *rg, struct buse_io_desc *d)
 		rawring_take(rg, d);
 		if (d->op != BUSE_OP_CANCEL)
 			return 1;
-		printf("note: cancel notice for tag %u seq %u\n", d->tag, d->seq);
+		printf("note: cancel notice for tag %u seq %u\n", d->tag,
+		       d->seq);
 	}
 }
 
@@ -467,22 +529,26 @@ static void flush_honest(struct rawring *rg)
 	if (ret == -ENODEV)
 		stop = 1;
 	else if (ret < 0 && ret != -EINTR)
-		fail("RUN with honest completions: %s (rejected %u)", errname(-ret), r.rejected);
+		fail("RUN with honest completions: %s (rejected %u)",
+		     errname(-ret), r.rejected);
 	else if (r.rejected)
 		fail("RUN rejected %u honest completion(s)", r.rejected);
 }
 
 /* One bogus batch (already in the ring): RUN must say EINVAL, rejected > 0. */
-static void expect_rejected(struct rawring *rg, const char *what, uint32_t want_completed)
+static void expect_rejected(struct rawring *rg, const char *what,
+			    uint32_t want_completed)
 {
 	struct buse_run r;
 	int ret = run0(rg, BUSE_RUN_F_NOWAIT, &r);
 
 	if (ret == -EINVAL && r.rejected > 0 && r.completed == want_completed)
-		ok("%s: EINVAL, completed %u, rejected %u", what, r.completed, r.rejected);
+		ok("%s: EINVAL, completed %u, rejected %u", what, r.completed,
+		   r.rejected);
 	else
 		fail("%s: got %s, completed %u, rejected %u; expected EINVAL, completed %u, rejected > 0",
-		     what, errname(-ret), r.completed, r.rejected, want_completed);
+		     what, errname(-ret), r.completed, r.rejected,
+		     want_completed);
 }
 
 /* Serve honestly, without sleeping in the kernel, for about ms milliseconds. */
@@ -493,7 +559,8 @@ static void serve_for(struct rawring *rg, int ms)
 
 	for (i = 0; i < ms / 10 && !stop; i++) {
 		while (next_desc(rg, &d))
-			rawring_push(rg, d.tag, d.seq, rawring_serve_mem(rg, &d));
+			rawring_push(rg, d.tag, d.seq,
+				     rawring_serve_mem(rg, &d));
 		flush_honest(rg);
 		usleep(10000);
 	}
@@ -519,9 +586,11 @@ static int cmd_serve(unsigned n, uint64_t target)
 		die("ATTACH: %s", strerror(errno));
 	check_geometry(&a, n);
 	if (a.nr_queues != 1)
-		die("device %u has %u queues; this test wants 1", n, a.nr_queues);
+		die("device %u has %u queues; this test wants 1", n,
+		    a.nr_queues);
 	if (target * 512 + 4096 > a.size)
-		die("sector %llu is beyond the device", (unsigned long long)target);
+		die("sector %llu is beyond the device",
+		    (unsigned long long)target);
 	ret = rawring_map(&rg, rg.fd, &a, 0);
 	if (ret < 0)
 		die("mmap: %s", strerror(-ret));
@@ -553,9 +622,11 @@ static int cmd_serve(unsigned n, uint64_t target)
 	rawring_resync_cq(&rg);
 	ret = run0(&rg, BUSE_RUN_F_NOWAIT, &r);
 	if (ret < 0)
-		fail("RUN after restoring cq_tail: %s (rejected %u)", errname(-ret), r.rejected);
+		fail("RUN after restoring cq_tail: %s (rejected %u)",
+		     errname(-ret), r.rejected);
 	else
-		ok("RUN after restoring cq_tail (kernel cq_head %u, was %u)", rg.cq_tail, saved);
+		ok("RUN after restoring cq_tail (kernel cq_head %u, was %u)",
+		   rg.cq_tail, saved);
 	printf("READY\n");
 	fflush(stdout);
 
@@ -570,11 +641,13 @@ static int cmd_serve(unsigned n, uint64_t target)
 			break;
 		}
 		while (next_desc(&rg, &d)) {
-			if (!have && d.op == BUSE_OP_READ && d.sector == target) {
+			if (!have && d.op == BUSE_OP_READ &&
+			    d.sector == target) {
 				held = d;
 				have = 1;
 			} else {
-				rawring_push(&rg, d.tag, d.seq, rawring_serve_mem(&rg, &d));
+				rawring_push(&rg, d.tag, d.seq,
+					     rawring_serve_mem(&rg, &d));
 			}
 		}
 		flush_honest(&rg);
@@ -587,15 +660,18 @@ static int cmd_serve(unsigned n, uint64_t target)
 			uint16_t tag, seq;
 			int32_t result;
 		} bogus[] = {
-			{ "result > len", held.tag, held.seq, (int32_t)held.len + 512 },
-			{ "result 2 * len", held.tag, held.seq, (int32_t)held.len * 2 },
-			{ "result 100 (not a block multiple)", held.tag, held.seq, 100 },
-			{ "result len - 100 (not a block multiple)", held.tag, held.seq,
-			  (int32_t)held.len - 100 },
+			{ "result > len", held.tag, held.seq,
+			  (int32_t)held.len + 512 },
+			{ "result 2 * len", held.tag, held.seq,
+			  (int32_t)held.len * 2 },
+			{ "result 100 (not a block multiple)", held.tag,
+			  held.seq, 100 },
+			{ "result len - 100 (not a block multiple)", held.tag,
+			  held.seq, (int32_t)held.len - 100 },
 			{ "the held tag with the wrong seq", held.tag,
 			  (uint16_t)(held.seq + 1), 0 },
-			{ "the neighbour of the held tag", (uint16_t)(held.tag ^ 1),
-			  held.seq, 0 },
+			{ "the neighbour of the held tag",
+			  (uint16_t)(held.tag ^ 1), held.seq, 0 },
 		};
 		size_t i;
 
@@ -604,7 +680,8 @@ static int cmd_serve(unsigned n, uint64_t target)
 		 * outstanding and writes a line to our stdin.
 		 */
 		for (i = 0; i < sizeof(bogus) / sizeof(bogus[0]); i++) {
-			rawring_push(&rg, bogus[i].tag, bogus[i].seq, bogus[i].result);
+			rawring_push(&rg, bogus[i].tag, bogus[i].seq,
+				     bogus[i].result);
 			expect_rejected(&rg, bogus[i].what, 0);
 			printf("STEP %s\n", bogus[i].what);
 			if (!fgets(line, sizeof(line), stdin))
@@ -616,11 +693,13 @@ static int cmd_serve(unsigned n, uint64_t target)
 		memset(rawring_buf(&rg, held.tag), 0xa5, held.len);
 		rawring_push(&rg, held.tag, held.seq, (int32_t)held.len);
 		rawring_push(&rg, held.tag, held.seq, 0);
-		expect_rejected(&rg, "honest completion + the same tag again", 1);
+		expect_rejected(&rg, "honest completion + the same tag again",
+				1);
 		printf("SERVED\n");
 		fflush(stdout);
 	} else if (!stop) {
-		fail("never saw the READ of sector %llu", (unsigned long long)target);
+		fail("never saw the READ of sector %llu",
+		     (unsigned long long)target);
 	}
 
 	/* Phase C: honest until told to stop or the device goes away. */
@@ -633,7 +712,8 @@ static int cmd_serve(unsigned n, uint64_t target)
 			break;
 		}
 		while (next_desc(&rg, &d))
-			rawring_push(&rg, d.tag, d.seq, rawring_serve_mem(&rg, &d));
+			rawring_push(&rg, d.tag, d.seq,
+				     rawring_serve_mem(&rg, &d));
 	}
 	flush_honest(&rg);
 	printf("exiting: %d failure(s)\n", check_failures);
@@ -715,7 +795,8 @@ static unsigned serve_queue(struct rawring *rg, unsigned q)
 		rawring_push(rg, d.tag, d.seq, rawring_serve_mem(rg, &d));
 		n++;
 	}
-	if (n && rawring_run(rg->fd, q, BUSE_RUN_F_NOWAIT, &r) < 0 && errno != ENODEV)
+	if (n && rawring_run(rg->fd, q, BUSE_RUN_F_NOWAIT, &r) < 0 &&
+	    errno != ENODEV)
 		fail("RUN NOWAIT handing over queue %u: %s (rejected %u)", q,
 		     errname(errno), r.rejected);
 	return n;
@@ -781,10 +862,12 @@ static int cmd_poll(unsigned n)
 			struct buse_run r;
 
 			hup = 1;
-			if (rawring_run(fd, 0, BUSE_RUN_F_NOWAIT, &r) < 0 && errno == ENODEV)
+			if (rawring_run(fd, 0, BUSE_RUN_F_NOWAIT, &r) < 0 &&
+			    errno == ENODEV)
 				ok("POLLHUP, then RUN: ENODEV");
 			else
-				fail("POLLHUP, but RUN returned %s", errname(errno));
+				fail("POLLHUP, but RUN returned %s",
+				     errname(errno));
 			break;
 		}
 		if (!(pfd.revents & POLLIN)) {
@@ -806,9 +889,11 @@ static int cmd_poll(unsigned n)
 	if (!served)
 		fail("served no request");
 	if (empty * 2 > wakeups)
-		fail("%lu of %lu wake-ups found nothing to serve", empty, wakeups);
+		fail("%lu of %lu wake-ups found nothing to serve", empty,
+		     wakeups);
 	else
-		ok("%lu of %lu wake-ups found nothing to serve", empty, wakeups);
+		ok("%lu of %lu wake-ups found nothing to serve", empty,
+		   wakeups);
 	return check_failures ? 1 : 0;
 }
 
@@ -853,14 +938,17 @@ static int cmd_uffd_list(unsigned n)
 	ok("uffd-list: a LIST waits on an unserved userfaultfd page");
 	if (in_child(child_info, n, 3, &status) == 0 && WIFEXITED(status) &&
 	    WEXITSTATUS(status) == 0)
-		ok("uffd-list: BUSE_CTL_INFO of device %u returned meanwhile", n);
+		ok("uffd-list: BUSE_CTL_INFO of device %u returned meanwhile",
+		   n);
 	else
-		fail("uffd-list: BUSE_CTL_INFO of device %u blocked behind the LIST", n);
+		fail("uffd-list: BUSE_CTL_INFO of device %u blocked behind the LIST",
+		     n);
 	if (in_child(child_open, n, 3, &status) == 0 && WIFEXITED(status) &&
 	    WEXITSTATUS(status) == 0)
 		ok("uffd-list: open of /dev/busec%u returned meanwhile", n);
 	else
-		fail("uffd-list: open of /dev/busec%u blocked behind the LIST", n);
+		fail("uffd-list: open of /dev/busec%u blocked behind the LIST",
+		     n);
 
 	memset(&zp, 0, sizeof(zp));
 	zp.range.start = (uintptr_t)area;
@@ -872,8 +960,8 @@ static int cmd_uffd_list(unsigned n)
 		ok("uffd-list: the LIST then returned %u device(s), first %u",
 		   c.l.nr_devices, c.indexes[0]);
 	else
-		fail("uffd-list: the LIST returned %d (%s), %u devices, first %u", c.ret,
-		     errname(c.err), c.l.nr_devices, c.indexes[0]);
+		fail("uffd-list: the LIST returned %d (%s), %u devices, first %u",
+		     c.ret, errname(c.err), c.l.nr_devices, c.indexes[0]);
 	return check_failures ? 1 : 0;
 }
 
@@ -923,10 +1011,15 @@ static int cmd_fork(unsigned n)
 				continue;
 			child_poke = 0;
 			printf("CHILD RUN: %s\n",
-			       errname(rawring_run(fd, 0, BUSE_RUN_F_NOWAIT, &r) < 0 ? errno : 0));
-			m = mmap(NULL, a.map_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+			       errname(rawring_run(fd, 0, BUSE_RUN_F_NOWAIT,
+						   &r) < 0
+					       ? errno
+					       : 0));
+			m = mmap(NULL, a.map_size, PROT_READ | PROT_WRITE,
+				 MAP_SHARED, fd,
 				 (off_t)BUSE_QUEUE_MMAP_OFFSET(0));
-			printf("CHILD MMAP: %s\n", errname(m == MAP_FAILED ? errno : 0));
+			printf("CHILD MMAP: %s\n",
+			       errname(m == MAP_FAILED ? errno : 0));
 			if (m != MAP_FAILED)
 				munmap(m, a.map_size);
 			fflush(stdout);
@@ -979,7 +1072,8 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "fork") && argc == 3)
 		return cmd_fork((unsigned)n);
 usage:
-	fprintf(stderr, "usage: hostile ioctls N | hostile serve N SECTOR | "
+	fprintf(stderr,
+		"usage: hostile ioctls N | hostile serve N SECTOR | "
 		"hostile uffd-list N | hostile fork N | hostile poll N\n");
 	return 2;
 }

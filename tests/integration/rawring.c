@@ -68,7 +68,7 @@ void rawring_on_signal(int sig, void (*fn)(int))
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = fn;	/* no SA_RESTART */
+	sa.sa_handler = fn; /* no SA_RESTART */
 	sigemptyset(&sa.sa_mask);
 	sigaction(sig, &sa, NULL);
 }
@@ -137,7 +137,8 @@ void rawring_locate(struct rawring *rg, void *map)
 	rg->cq = (struct buse_io_cqe *)(rg->map + rg->a.cq_off);
 }
 
-int rawring_map(struct rawring *rg, int fd, const struct buse_attach *a, uint32_t queue)
+int rawring_map(struct rawring *rg, int fd, const struct buse_attach *a,
+		uint32_t queue)
 {
 	void *map;
 
@@ -186,7 +187,8 @@ struct buse_io_cqe *rawring_cq_slot(const struct rawring *rg, uint32_t idx)
 
 uint32_t rawring_posted(const struct rawring *rg)
 {
-	return __atomic_load_n(&rg->hdr->sq_tail, __ATOMIC_ACQUIRE) - rg->sq_head;
+	return __atomic_load_n(&rg->hdr->sq_tail, __ATOMIC_ACQUIRE) -
+	       rg->sq_head;
 }
 
 void rawring_take(struct rawring *rg, struct buse_io_desc *d)
@@ -196,7 +198,8 @@ void rawring_take(struct rawring *rg, struct buse_io_desc *d)
 	__atomic_store_n(&rg->hdr->sq_head, rg->sq_head, __ATOMIC_RELEASE);
 }
 
-void rawring_push(struct rawring *rg, uint16_t tag, uint16_t seq, int32_t result)
+void rawring_push(struct rawring *rg, uint16_t tag, uint16_t seq,
+		  int32_t result)
 {
 	struct buse_io_cqe *c = rawring_cq_slot(rg, rg->cq_tail);
 
@@ -220,12 +223,15 @@ int32_t rawring_serve_mem(struct rawring *rg, const struct buse_io_desc *d)
 	switch (d->op) {
 	case BUSE_OP_READ:
 	case BUSE_OP_WRITE:
-		if (d->len > rg->a.max_io || off > rg->a.size || d->len > rg->a.size - off)
+		if (d->len > rg->a.max_io || off > rg->a.size ||
+		    d->len > rg->a.size - off)
 			return -EIO;
 		if (d->op == BUSE_OP_READ)
-			memcpy(rawring_buf(rg, d->tag), rg->store + off, d->len);
-		else	/* the data came with the descriptor */
-			memcpy(rg->store + off, rawring_buf(rg, d->tag), d->len);
+			memcpy(rawring_buf(rg, d->tag), rg->store + off,
+			       d->len);
+		else /* the data came with the descriptor */
+			memcpy(rg->store + off, rawring_buf(rg, d->tag),
+			       d->len);
 		return 0;
 	case BUSE_OP_FLUSH:
 		return 0;

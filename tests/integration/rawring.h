@@ -85,13 +85,13 @@ int rawring_remove(int ctl, uint32_t index, uint32_t flags);
  */
 
 struct rawring {
-	int fd;			/* /dev/busecN: the caller's, never closed here */
-	uint32_t queue;		/* the hardware queue of this area */
-	struct buse_attach a;	/* the attach reply: the geometry */
-	unsigned char *map;	/* the area (a.map_size bytes); NULL: unmapped */
-	struct buse_ring_hdr *hdr;	/* at the start of the area */
-	struct buse_io_desc *sq;	/* a.sq_entries descriptors at a.sq_off */
-	struct buse_io_cqe *cq;		/* a.cq_entries completions at a.cq_off */
+	int fd;		      /* /dev/busecN: the caller's, never closed here */
+	uint32_t queue;	      /* the hardware queue of this area */
+	struct buse_attach a; /* the attach reply: the geometry */
+	unsigned char *map;   /* the area (a.map_size bytes); NULL: unmapped */
+	struct buse_ring_hdr *hdr; /* at the start of the area */
+	struct buse_io_desc *sq;   /* a.sq_entries descriptors at a.sq_off */
+	struct buse_io_cqe *cq;	   /* a.cq_entries completions at a.cq_off */
 	/* Private indices: the next descriptor to read, the next cqe slot. */
 	uint32_t sq_head, cq_tail;
 	/* A copy of the device's data (a.size bytes) for rawring_serve_mem(),
@@ -111,7 +111,8 @@ void rawring_locate(struct rawring *rg, void *map);
  * queue and a.  The private indices and store are left alone (see
  * rawring_sync()).  0, or -errno with rg->map NULL.
  */
-int rawring_map(struct rawring *rg, int fd, const struct buse_attach *a, uint32_t queue);
+int rawring_map(struct rawring *rg, int fd, const struct buse_attach *a,
+		uint32_t queue);
 
 /* munmap()s the area, if mapped; rg->map becomes NULL. */
 void rawring_unmap(struct rawring *rg);
@@ -148,7 +149,8 @@ void rawring_take(struct rawring *rg, struct buse_io_desc *d);
  * advances it and store-releases cq_tail: it is published (BUSE_IOC_RUN
  * consumes it).  Checks nothing: tag, seq and result go as given.
  */
-void rawring_push(struct rawring *rg, uint16_t tag, uint16_t seq, int32_t result);
+void rawring_push(struct rawring *rg, uint16_t tag, uint16_t seq,
+		  int32_t result);
 
 /* The private cq_tail restarts at the kernel's cq_head (load-acquire),
  * store-released as cq_tail: after cq_tail was deliberately garbled. */

@@ -50,7 +50,7 @@ struct recorder {
 	unsigned char *mem;
 	uint64_t size;
 	int log_fd;
-	bool log_queue;		/* --log-queue */
+	bool log_queue; /* --log-queue */
 };
 
 static const char *const op_names[BUSE_OP_NR] = {
@@ -143,8 +143,8 @@ static int rec_read(void *ctx, void *buf, uint64_t offset, uint32_t len,
 	return 0;
 }
 
-static int rec_write(void *ctx, const void *buf, uint64_t offset,
-		     uint32_t len, const struct bdus_req *req)
+static int rec_write(void *ctx, const void *buf, uint64_t offset, uint32_t len,
+		     const struct bdus_req *req)
 {
 	struct recorder *r = ctx;
 

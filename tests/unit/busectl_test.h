@@ -44,8 +44,7 @@ static inline int make_argv(char **argv, const char *argv0, va_list ap)
  * last_owner are filled with garbage first, so that what it leaves unset
  * shows.
  */
-static inline int add(struct buse_dev_info *info, char *err, size_t errlen,
-		      ...)
+static inline int add(struct buse_dev_info *info, char *err, size_t errlen, ...)
 {
 	char *argv[TEST_MAX_ARGS];
 	va_list ap;
@@ -61,28 +60,28 @@ static inline int add(struct buse_dev_info *info, char *err, size_t errlen,
 }
 
 /* An add command line that must fail with a message containing `want`. */
-#define ADD_FAILS(want, ...)                                                  \
-	do {                                                                  \
-		struct buse_dev_info i_;                                      \
-		char e_[512];                                                 \
-		int r_ = add(&i_, e_, sizeof(e_), __VA_ARGS__, NULL);         \
-		cr_expect_eq(r_, -1, "add " #__VA_ARGS__ ": %d", r_);         \
-		cr_expect(strstr(e_, want) != NULL,                           \
-			  "add " #__VA_ARGS__ ": message '%s' lacks '%s'",    \
-			  e_, want);                                          \
-		cr_expect_eq(strncmp(e_, "add: ", 5), 0,                      \
-			     "message '%s' lacks 'add: '", e_);               \
-		cr_expect_null(strchr(e_, '\n'), "newline in '%s'", e_);      \
+#define ADD_FAILS(want, ...)                                                   \
+	do {                                                                   \
+		struct buse_dev_info i_;                                       \
+		char e_[512];                                                  \
+		int r_ = add(&i_, e_, sizeof(e_), __VA_ARGS__, NULL);          \
+		cr_expect_eq(r_, -1, "add " #__VA_ARGS__ ": %d", r_);          \
+		cr_expect(strstr(e_, want) != NULL,                            \
+			  "add " #__VA_ARGS__ ": message '%s' lacks '%s'", e_, \
+			  want);                                               \
+		cr_expect_eq(strncmp(e_, "add: ", 5), 0,                       \
+			     "message '%s' lacks 'add: '", e_);                \
+		cr_expect_null(strchr(e_, '\n'), "newline in '%s'", e_);       \
 	} while (0)
 
 /* Run a printer into a string (caller frees); the printer writes to f_. */
-#define CAPTURE(out, call)                                                    \
-	do {                                                                  \
-		size_t len_;                                                  \
-		FILE *f_ = open_memstream(&(out), &len_);                     \
-		cr_assert_not_null(f_);                                       \
-		call;                                                         \
-		fclose(f_);                                                   \
+#define CAPTURE(out, call)                                \
+	do {                                              \
+		size_t len_;                              \
+		FILE *f_ = open_memstream(&(out), &len_); \
+		cr_assert_not_null(f_);                   \
+		call;                                     \
+		fclose(f_);                               \
 	} while (0)
 
 #endif /* TESTS_UNIT_BUSECTL_TEST_H */

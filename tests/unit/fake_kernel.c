@@ -196,7 +196,7 @@ int fake_kernel_ioctl(int fd, unsigned long req, void *arg)
 	}
 	for (size_t i = 0; i < fake_kernel.nr_hooks; i++)
 		if (fake_kernel.hooks[i].req == req)
-			return fake_kernel.hooks[i].fn(fd, req, arg,
-						       fake_kernel.hooks[i].ctx);
+			return fake_kernel.hooks[i].fn(
+				fd, req, arg, fake_kernel.hooks[i].ctx);
 	return fake_kernel_builtin(fd, req, arg);
 }

@@ -27,15 +27,14 @@
 
 struct fake_dev {
 	struct buse_dev_info info;
-	bool opened;		/* block device open: REMOVE needs FORCE */
+	bool opened; /* block device open: REMOVE needs FORCE */
 };
 
 /*
  * A test's handler of one request: like ioctl(2), >= 0, or -1 with errno
  * set.  It may call fake_kernel_builtin() for the driver's own answer.
  */
-typedef int (*fake_kernel_fn)(int fd, unsigned long req, void *arg,
-			      void *ctx);
+typedef int (*fake_kernel_fn)(int fd, unsigned long req, void *arg, void *ctx);
 
 struct fake_kernel_hook {
 	unsigned long req;
@@ -45,8 +44,8 @@ struct fake_kernel_hook {
 
 struct fake_kernel {
 	/* Configuration. */
-	uint32_t max_queues;	/* "CPUs": VERSION, ADD's limit and default */
-	int ioctl_errno;	/* != 0: every request fails with it */
+	uint32_t max_queues; /* "CPUs": VERSION, ADD's limit and default */
+	int ioctl_errno;     /* != 0: every request fails with it */
 
 	/* The devices, in the order they were added ([nr_devs] of [cap]). */
 	struct fake_dev *devs;

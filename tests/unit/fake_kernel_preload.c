@@ -60,24 +60,29 @@ static int dump_add(int fd, unsigned long req, void *arg, void *ctx)
 		fprintf(f, "index=%" PRIu32 "\n", d->index);
 		fprintf(f, "flags=0x%" PRIx32 "\n", d->flags);
 		fprintf(f, "size=%" PRIu64 "\n", (uint64_t)d->size);
-		fprintf(f, "logical_block_size=%" PRIu32 "\n", d->logical_block_size);
-		fprintf(f, "physical_block_size=%" PRIu32 "\n", d->physical_block_size);
+		fprintf(f, "logical_block_size=%" PRIu32 "\n",
+			d->logical_block_size);
+		fprintf(f, "physical_block_size=%" PRIu32 "\n",
+			d->physical_block_size);
 		fprintf(f, "nr_queues=%" PRIu32 "\n", d->nr_queues);
 		fprintf(f, "queue_depth=%" PRIu32 "\n", d->queue_depth);
 		fprintf(f, "max_io=%" PRIu32 "\n", d->max_io);
 		fprintf(f, "io_min=%" PRIu32 "\n", d->io_min);
 		fprintf(f, "io_opt=%" PRIu32 "\n", d->io_opt);
 		fprintf(f, "max_discard=%" PRIu32 "\n", d->max_discard);
-		fprintf(f, "max_write_zeroes=%" PRIu32 "\n", d->max_write_zeroes);
-		fprintf(f, "discard_granularity=%" PRIu32 "\n", d->discard_granularity);
+		fprintf(f, "max_write_zeroes=%" PRIu32 "\n",
+			d->max_write_zeroes);
+		fprintf(f, "discard_granularity=%" PRIu32 "\n",
+			d->discard_granularity);
 		fprintf(f, "timeout=%" PRIu32 "\n", d->timeout);
-		fprintf(f, "recovery_timeout=%" PRIu32 "\n", d->recovery_timeout);
+		fprintf(f, "recovery_timeout=%" PRIu32 "\n",
+			d->recovery_timeout);
 		fprintf(f, "owner_uid=%" PRIu32 "\n", d->owner_uid);
 		fprintf(f, "owner_gid=%" PRIu32 "\n", d->owner_gid);
 		fprintf(f, "out_and_reserved_zero=%d\n",
-			d->state == 0 && d->server_pid == 0 &&
-			d->ops == 0 && d->__pad1 == 0 && d->__pad2 == 0 &&
-			d->reserved[0] == 0);
+			d->state == 0 && d->server_pid == 0 && d->ops == 0 &&
+				d->__pad1 == 0 && d->__pad2 == 0 &&
+				d->reserved[0] == 0);
 		fclose(f);
 	}
 	return fake_kernel_builtin(fd, req, arg);
@@ -92,7 +97,8 @@ static void setup_kernel(void)
 
 	fake_kernel_reset();
 	while (s && *s) {
-		dev = fake_kernel_add((uint32_t)strtoul(s, &end, 10), 256u << 20);
+		dev = fake_kernel_add((uint32_t)strtoul(s, &end, 10),
+				      256u << 20);
 		if (dev && dev->info.index == 0) {
 			dev->info.state = BUSE_STATE_RUNNING;
 			dev->info.server_pid = 1234;
@@ -105,7 +111,8 @@ static void setup_kernel(void)
 	}
 	if ((dev = fake_kernel_find((uint32_t)env_index("FAKE_BUSE_BUSY"))))
 		dev->opened = true;
-	if ((dev = fake_kernel_find((uint32_t)env_index("FAKE_BUSE_RECOVERING")))) {
+	if ((dev = fake_kernel_find(
+		     (uint32_t)env_index("FAKE_BUSE_RECOVERING")))) {
 		dev->info.state = BUSE_STATE_RECOVERING;
 		dev->info.flags = BUSE_DEV_F_RECOVERABLE | BUSE_DEV_F_OWNER;
 		dev->info.recovery_timeout = 60;
@@ -121,8 +128,7 @@ static void setup_kernel(void)
 }
 
 /* open(2) through the next definition (libc's) of name. */
-static int real_open(const char *name, const char *path, int flags,
-		     va_list ap)
+static int real_open(const char *name, const char *path, int flags, va_list ap)
 {
 	int (*next)(const char *, int, ...) =
 		(int (*)(const char *, int, ...))dlsym(RTLD_NEXT, name);
@@ -133,8 +139,7 @@ static int real_open(const char *name, const char *path, int flags,
 	return next(path, flags, mode);
 }
 
-static int fake_open(const char *name, const char *path, int flags,
-		     va_list ap)
+static int fake_open(const char *name, const char *path, int flags, va_list ap)
 {
 	long err = env_index("FAKE_BUSE_OPEN_ERRNO");
 
@@ -144,7 +149,7 @@ static int fake_open(const char *name, const char *path, int flags,
 		errno = (int)err;
 		return -1;
 	}
-	if (fake_fd < 0)	/* once: what busectl adds, it then finds */
+	if (fake_fd < 0) /* once: what busectl adds, it then finds */
 		setup_kernel();
 	else
 		close(fake_fd);
@@ -185,6 +190,7 @@ int ioctl(int fd, unsigned long req, ...)
 	va_end(ap);
 	if (fd >= 0 && fd == fake_fd)
 		return fake_kernel_ioctl(fd, req, arg);
-	real_ioctl = (int (*)(int, unsigned long, ...))dlsym(RTLD_NEXT, "ioctl");
+	real_ioctl = (int (*)(int, unsigned long, ...))dlsym(RTLD_NEXT,
+							     "ioctl");
 	return real_ioctl(fd, req, arg);
 }

@@ -88,7 +88,8 @@ Test(version, call_matches_macros)
 	char want[32];
 
 	cr_assert_eq(BDUS_VERSION, BDUS_VERSION_MAJOR * 10000 +
-		     BDUS_VERSION_MINOR * 100 + BDUS_VERSION_PATCH);
+					   BDUS_VERSION_MINOR * 100 +
+					   BDUS_VERSION_PATCH);
 	cr_assert_eq(bdus_version(), BDUS_VERSION);
 	snprintf(want, sizeof(want), "%d.%d.%d", BDUS_VERSION_MAJOR,
 		 BDUS_VERSION_MINOR, BDUS_VERSION_PATCH);
@@ -122,7 +123,8 @@ Test(abi, smaller_engine_misses_later_callbacks)
 
 	memset(&own, 0xa5, sizeof(own));
 	cr_assert_eq(bdus_struct_import(&own, sizeof(own), &full, small, small,
-					"test", "storage_engine"), 0);
+					"test", "storage_engine"),
+		     0);
 	cr_assert_eq(own.read, e_read);
 	cr_assert_eq(own.write, e_write);
 	cr_assert_eq(own.flags, BDUS_ENGINE_F_FUA);
@@ -138,11 +140,14 @@ Test(abi, smaller_engine_misses_later_callbacks)
 	/* Cut inside the optional callbacks: those before the cut stay. */
 	small = bdus_offsetofend(struct storage_engine, discard);
 	cr_assert_eq(bdus_struct_import(&own, sizeof(own), &full, small, small,
-					"test", "storage_engine"), 0);
+					"test", "storage_engine"),
+		     0);
 	cr_assert_eq(own.discard, e_range);
 	cr_assert_null(own.write_zeroes);
-	cr_assert_eq(bdus_engine_ops(&own), BUSE_OPS_REQUIRED | BUSE_OPS_FUA |
-		     BUSE_OP_BIT(BUSE_OP_FLUSH) | BUSE_OP_BIT(BUSE_OP_DISCARD));
+	cr_assert_eq(bdus_engine_ops(&own),
+		     BUSE_OPS_REQUIRED | BUSE_OPS_FUA |
+			     BUSE_OP_BIT(BUSE_OP_FLUSH) |
+			     BUSE_OP_BIT(BUSE_OP_DISCARD));
 }
 
 Test(abi, null_struct_is_zeroed)
@@ -158,7 +163,8 @@ Test(abi, null_struct_is_zeroed)
 Test(abi, engine_of_the_first_layout_served)
 {
 	cr_assert_eq(bdus_serve_sized(NO_DEVICE, &full, BDUS_ENGINE_SIZE_0_1,
-				      NULL, NULL, 0), -ENOENT);
+				      NULL, NULL, 0),
+		     -ENOENT);
 	/* The wrapper passes this header's sizes. */
 	cr_assert_eq(bdus_serve(NO_DEVICE, &full, NULL, NULL), -ENOENT);
 }
@@ -172,11 +178,13 @@ Test(abi, smaller_than_first_layout_refused, .init = cr_redirect_stderr)
 	cr_assert_eq(bdus_serve_sized(NO_DEVICE, &full,
 				      BDUS_ENGINE_SIZE_0_1 - 8, NULL, NULL, 0),
 		     -EINVAL);
-	cr_assert_eq(bdus_serve_sized(NO_DEVICE, &full, sizeof(full), NULL,
-				      &o, sizeof(o) - 8), -EINVAL);
+	cr_assert_eq(bdus_serve_sized(NO_DEVICE, &full, sizeof(full), NULL, &o,
+				      sizeof(o) - 8),
+		     -EINVAL);
 	/* Refused before anything is created. */
-	cr_assert_eq(bdus_create_and_serve_sized(&info, &full, 8, NULL, NULL,
-						 0), -EINVAL);
+	cr_assert_eq(
+		bdus_create_and_serve_sized(&info, &full, 8, NULL, NULL, 0),
+		-EINVAL);
 	cr_assert_eq(info.index, BUSE_INDEX_ANY);
 	fflush(stderr);
 	snprintf(want, sizeof(want),
@@ -186,8 +194,8 @@ Test(abi, smaller_than_first_layout_refused, .init = cr_redirect_stderr)
 		 "than its first layout (%zu bytes)\n"
 		 "libbdus: bdus_create_and_serve: struct storage_engine of 8 "
 		 "bytes, smaller than its first layout (%zu bytes)\n",
-		 BDUS_ENGINE_SIZE_0_1 - 8, BDUS_ENGINE_SIZE_0_1,
-		 sizeof(o) - 8, BDUS_OPTS_SIZE_0_1, BDUS_ENGINE_SIZE_0_1);
+		 BDUS_ENGINE_SIZE_0_1 - 8, BDUS_ENGINE_SIZE_0_1, sizeof(o) - 8,
+		 BDUS_OPTS_SIZE_0_1, BDUS_ENGINE_SIZE_0_1);
 	cr_assert_stderr_eq_str(want);
 }
 
@@ -196,8 +204,9 @@ Test(abi, larger_with_zero_tail_accepted)
 	struct bigger_engine be = { .e = full };
 	struct bigger_opts bo = { .o = { .flags = BDUS_OPT_QUIET } };
 
-	cr_assert_eq(bdus_serve_sized(NO_DEVICE, &be.e, sizeof(be), NULL,
-				      &bo.o, sizeof(bo)), -ENOENT);
+	cr_assert_eq(bdus_serve_sized(NO_DEVICE, &be.e, sizeof(be), NULL, &bo.o,
+				      sizeof(bo)),
+		     -ENOENT);
 }
 
 Test(abi, larger_with_garbage_tail_refused, .init = cr_redirect_stderr)
@@ -207,10 +216,12 @@ Test(abi, larger_with_garbage_tail_refused, .init = cr_redirect_stderr)
 	char want[512];
 
 	memset(&be.future_callback, 0x01, sizeof(be.future_callback));
-	cr_assert_eq(bdus_serve_sized(NO_DEVICE, &be.e, sizeof(be), NULL,
-				      NULL, 0), -EINVAL);
+	cr_assert_eq(
+		bdus_serve_sized(NO_DEVICE, &be.e, sizeof(be), NULL, NULL, 0),
+		-EINVAL);
 	cr_assert_eq(bdus_serve_sized(NO_DEVICE, &full, sizeof(full), NULL,
-				      &bo.o, sizeof(bo)), -EINVAL);
+				      &bo.o, sizeof(bo)),
+		     -EINVAL);
 	fflush(stderr);
 	snprintf(want, sizeof(want),
 		 "libbdus: bdus_serve: struct storage_engine of %zu bytes sets "
@@ -219,7 +230,7 @@ Test(abi, larger_with_garbage_tail_refused, .init = cr_redirect_stderr)
 		 "libbdus: bdus_serve: struct bdus_opts of %zu bytes sets "
 		 "fields past the %zu bytes libbdus %s knows (built against a "
 		 "newer bdus.h?)\n",
-		 sizeof(be), sizeof(full), bdus_version_string(),
-		 sizeof(bo), sizeof(struct bdus_opts), bdus_version_string());
+		 sizeof(be), sizeof(full), bdus_version_string(), sizeof(bo),
+		 sizeof(struct bdus_opts), bdus_version_string());
 	cr_assert_stderr_eq_str(want);
 }

@@ -29,7 +29,7 @@
 extern char **environ;
 
 struct result {
-	int status;		/* exit code; 128 + signal if killed */
+	int status; /* exit code; 128 + signal if killed */
 	char out[16384];
 	char err[16384];
 };
@@ -123,7 +123,8 @@ static void run_fake(struct result *r, const char *devices, const char *extra,
 		     ...)
 {
 	char devs[128];
-	const char *env[4] = { "LD_PRELOAD=" FAKE_KERNEL_SO, devs, extra, NULL };
+	const char *env[4] = { "LD_PRELOAD=" FAKE_KERNEL_SO, devs, extra,
+			       NULL };
 	va_list ap;
 
 	cr_assert_eq(access(FAKE_KERNEL_SO, R_OK), 0, "%s not built",
@@ -139,21 +140,21 @@ static void run_fake(struct result *r, const char *devices, const char *extra,
 
 /* A usage error: exit 2, nothing on stdout, "busectl: ...want..." on
  * stderr. */
-#define USAGE_ERROR(want, ...)                                                \
-	do {                                                                  \
-		struct result *r_ = malloc(sizeof(*r_));                      \
-		cr_assert_not_null(r_);                                       \
-		RUN(r_, __VA_ARGS__);                                         \
-		cr_expect_eq(r_->status, 2, #__VA_ARGS__ ": exit %d (%s)",    \
-			     r_->status, r_->err);                            \
-		cr_expect_str_empty(r_->out, #__VA_ARGS__ ": stdout '%s'",    \
-				    r_->out);                                 \
-		cr_expect_eq(strncmp(r_->err, "busectl: ", 9), 0,             \
-			     #__VA_ARGS__ ": stderr '%s'", r_->err);          \
-		cr_expect(strstr(r_->err, want) != NULL,                      \
-			  #__VA_ARGS__ ": stderr '%s' lacks '%s'", r_->err,   \
-			  want);                                              \
-		free(r_);                                                     \
+#define USAGE_ERROR(want, ...)                                              \
+	do {                                                                \
+		struct result *r_ = malloc(sizeof(*r_));                    \
+		cr_assert_not_null(r_);                                     \
+		RUN(r_, __VA_ARGS__);                                       \
+		cr_expect_eq(r_->status, 2, #__VA_ARGS__ ": exit %d (%s)",  \
+			     r_->status, r_->err);                          \
+		cr_expect_str_empty(r_->out, #__VA_ARGS__ ": stdout '%s'",  \
+				    r_->out);                               \
+		cr_expect_eq(strncmp(r_->err, "busectl: ", 9), 0,           \
+			     #__VA_ARGS__ ": stderr '%s'", r_->err);        \
+		cr_expect(strstr(r_->err, want) != NULL,                    \
+			  #__VA_ARGS__ ": stderr '%s' lacks '%s'", r_->err, \
+			  want);                                            \
+		free(r_);                                                   \
 	} while (0)
 
 static struct result *new_result(void)
@@ -171,8 +172,10 @@ Test(busectl_cli, help)
 	RUN(r, "--help");
 	cr_expect_eq(r->status, 0, "stderr: %s", r->err);
 	cr_expect(strstr(r->out, "Usage: busectl <command>"), "%s", r->out);
-	for (const char *const *c = (const char *const[]){ "add [N]", "remove N",
-		"list", "info N", "version", NULL }; *c; c++)
+	for (const char *const *c =
+		     (const char *const[]){ "add [N]", "remove N", "list",
+					    "info N", "version", NULL };
+	     *c; c++)
 		cr_expect(strstr(r->out, *c), "help lacks '%s'", *c);
 	cr_expect_str_empty(r->err);
 
@@ -190,12 +193,26 @@ Test(busectl_cli, command_help)
 {
 	struct result *r = new_result();
 	static const char *const opts[] = {
-		"--size", "--logical-block-size", "--physical-block-size",
-		"--queues", "--depth", "--max-io", "--read-only",
-		"--rotational", "--no-write-cache", "--no-partscan",
-		"--io-min", "--io-opt", "--max-discard", "--max-write-zeroes",
-		"--discard-granularity", "--timeout", "--recoverable",
-		"--recovery-timeout", "--owner USER[:GROUP]", NULL,
+		"--size",
+		"--logical-block-size",
+		"--physical-block-size",
+		"--queues",
+		"--depth",
+		"--max-io",
+		"--read-only",
+		"--rotational",
+		"--no-write-cache",
+		"--no-partscan",
+		"--io-min",
+		"--io-opt",
+		"--max-discard",
+		"--max-write-zeroes",
+		"--discard-granularity",
+		"--timeout",
+		"--recoverable",
+		"--recovery-timeout",
+		"--owner USER[:GROUP]",
+		NULL,
 	};
 
 	RUN(r, "add", "--help");
@@ -273,7 +290,8 @@ Test(busectl_cli, add_usage_errors)
 	USAGE_ERROR("invalid logical block size '8192'", "add",
 		    "--logical-block-size", "8192");
 	USAGE_ERROR("must not be smaller than the logical block size", "add",
-		    "--logical-block-size", "4K", "--physical-block-size", "1K");
+		    "--logical-block-size", "4K", "--physical-block-size",
+		    "1K");
 	USAGE_ERROR("invalid number of queues '0'", "add", "--queues", "0");
 	USAGE_ERROR("invalid number of queues '65'", "add", "--queues", "65");
 	USAGE_ERROR("invalid queue depth '2000'", "add", "--depth", "2000");
@@ -313,9 +331,9 @@ Test(busectl_cli, add_param_usage_errors)
 	USAGE_ERROR("add: invalid owner 'a:b:c' (--owner)", "add", "--owner",
 		    "a:b:c");
 	USAGE_ERROR("add: invalid owner 'alice:' (--owner): the group after "
-		    "':' is missing", "add", "--owner", "alice:");
-	USAGE_ERROR("add: option '--owner' requires a value", "add",
-		    "--owner");
+		    "':' is missing",
+		    "add", "--owner", "alice:");
+	USAGE_ERROR("add: option '--owner' requires a value", "add", "--owner");
 	/* names are looked up before the driver is asked */
 	USAGE_ERROR("add: unknown user 'no-such-user-buse' (--owner)", "add",
 		    "--owner", "no-such-user-buse");
@@ -386,7 +404,8 @@ Test(busectl_fake, add_errors)
 
 	FAKE(r, "0,1", NULL, "add", "1");
 	cr_expect_eq(r->status, 1);
-	cr_expect_str_eq(r->err, "busectl: add 1: device index already in use\n");
+	cr_expect_str_eq(r->err,
+			 "busectl: add 1: device index already in use\n");
 	cr_expect_str_empty(r->out);
 
 	/* refused by the driver: its limits are shown */
@@ -430,63 +449,63 @@ Test(busectl_fake, info)
 
 	FAKE(r, "0,3", NULL, "info", "0");
 	cr_expect_eq(r->status, 0, "%s", r->err);
-	cr_expect_str_eq(r->out,
-			 "index: 0\n"
-			 "path: /dev/buse0\n"
-			 "char_path: /dev/busec0\n"
-			 "size: 268435456\n"
-			 "size_human: 256M\n"
-			 "state: running\n"
-			 "server_pid: 1234\n"
-			 "nr_queues: 2\n" "nr_poll_queues: 0\n"
-			 "queue_depth: 128\n"
-			 "max_io: 262144\n"
-			 "logical_block_size: 512\n"
-			 "physical_block_size: 512\n"
-			 "read_only: false\n"
-			 "ops: read,write,flush\n"
-			 "flags: -\n"
-			 "io_min: 512\n"
-			 "io_opt: 0\n"
-			 "discard_granularity: 512\n"
-			 "max_discard: 4294966784\n"
-			 "max_write_zeroes: 4294966784\n"
-			 "timeout: 0\n"
-			 "recovery_timeout: 0\n"
-			 "owner: -\n"
-			 "serial: -\n");
+	cr_expect_str_eq(r->out, "index: 0\n"
+				 "path: /dev/buse0\n"
+				 "char_path: /dev/busec0\n"
+				 "size: 268435456\n"
+				 "size_human: 256M\n"
+				 "state: running\n"
+				 "server_pid: 1234\n"
+				 "nr_queues: 2\n"
+				 "nr_poll_queues: 0\n"
+				 "queue_depth: 128\n"
+				 "max_io: 262144\n"
+				 "logical_block_size: 512\n"
+				 "physical_block_size: 512\n"
+				 "read_only: false\n"
+				 "ops: read,write,flush\n"
+				 "flags: -\n"
+				 "io_min: 512\n"
+				 "io_opt: 0\n"
+				 "discard_granularity: 512\n"
+				 "max_discard: 4294966784\n"
+				 "max_write_zeroes: 4294966784\n"
+				 "timeout: 0\n"
+				 "recovery_timeout: 0\n"
+				 "owner: -\n"
+				 "serial: -\n");
 
 	FAKE(r, "0,3", NULL, "info", "3", "--json");
 	cr_expect_eq(r->status, 0, "%s", r->err);
-	cr_expect_str_eq(r->out,
-			 "{\n"
-			 "  \"index\": 3,\n"
-			 "  \"path\": \"/dev/buse3\",\n"
-			 "  \"char_path\": \"/dev/busec3\",\n"
-			 "  \"size\": 268435456,\n"
-			 "  \"state\": \"idle\",\n"
-			 "  \"server_pid\": 0,\n"
-			 "  \"nr_queues\": 2,\n" "  \"nr_poll_queues\": 0,\n"
-			 "  \"queue_depth\": 128,\n"
-			 "  \"max_io\": 262144,\n"
-			 "  \"logical_block_size\": 512,\n"
-			 "  \"physical_block_size\": 512,\n"
-			 "  \"read_only\": false,\n"
-			 "  \"ops\": 0,\n"
-			 "  \"op_names\": [],\n"
-			 "  \"flags\": 0,\n"
-			 "  \"flag_names\": [],\n"
-			 "  \"io_min\": 512,\n"
-			 "  \"io_opt\": 0,\n"
-			 "  \"discard_granularity\": 512,\n"
-			 "  \"max_discard\": 4294966784,\n"
-			 "  \"max_write_zeroes\": 4294966784,\n"
-			 "  \"timeout\": 0,\n"
-			 "  \"recovery_timeout\": 0,\n"
-			 "  \"serial\": null,\n"
-			 "  \"owner_uid\": null,\n"
-			 "  \"owner_gid\": null\n"
-			 "}\n");
+	cr_expect_str_eq(r->out, "{\n"
+				 "  \"index\": 3,\n"
+				 "  \"path\": \"/dev/buse3\",\n"
+				 "  \"char_path\": \"/dev/busec3\",\n"
+				 "  \"size\": 268435456,\n"
+				 "  \"state\": \"idle\",\n"
+				 "  \"server_pid\": 0,\n"
+				 "  \"nr_queues\": 2,\n"
+				 "  \"nr_poll_queues\": 0,\n"
+				 "  \"queue_depth\": 128,\n"
+				 "  \"max_io\": 262144,\n"
+				 "  \"logical_block_size\": 512,\n"
+				 "  \"physical_block_size\": 512,\n"
+				 "  \"read_only\": false,\n"
+				 "  \"ops\": 0,\n"
+				 "  \"op_names\": [],\n"
+				 "  \"flags\": 0,\n"
+				 "  \"flag_names\": [],\n"
+				 "  \"io_min\": 512,\n"
+				 "  \"io_opt\": 0,\n"
+				 "  \"discard_granularity\": 512,\n"
+				 "  \"max_discard\": 4294966784,\n"
+				 "  \"max_write_zeroes\": 4294966784,\n"
+				 "  \"timeout\": 0,\n"
+				 "  \"recovery_timeout\": 0,\n"
+				 "  \"serial\": null,\n"
+				 "  \"owner_uid\": null,\n"
+				 "  \"owner_gid\": null\n"
+				 "}\n");
 
 	FAKE(r, "0,3", NULL, "info", "9");
 	cr_expect_eq(r->status, 1);
@@ -501,15 +520,17 @@ Test(busectl_fake, list)
 
 	FAKE(r, "0,3", NULL, "list");
 	cr_expect_eq(r->status, 0, "%s", r->err);
-	cr_expect_str_eq(r->out,
-			 "INDEX      SIZE STATE           PID QUEUES  DEPTH   LBS\n"
-			 "0          256M running        1234      2    128   512\n"
-			 "3          256M idle              -      2    128   512\n");
+	cr_expect_str_eq(
+		r->out,
+		"INDEX      SIZE STATE           PID QUEUES  DEPTH   LBS\n"
+		"0          256M running        1234      2    128   512\n"
+		"3          256M idle              -      2    128   512\n");
 
 	FAKE(r, "", NULL, "list");
 	cr_expect_eq(r->status, 0, "%s", r->err);
-	cr_expect_str_eq(r->out,
-			 "INDEX      SIZE STATE           PID QUEUES  DEPTH   LBS\n");
+	cr_expect_str_eq(
+		r->out,
+		"INDEX      SIZE STATE           PID QUEUES  DEPTH   LBS\n");
 
 	FAKE(r, "", NULL, "list", "--json");
 	cr_expect_eq(r->status, 0, "%s", r->err);
@@ -521,7 +542,8 @@ Test(busectl_fake, list)
 		     "%s", r->out);
 	cr_expect(strstr(r->out, "\n  },\n  {\n    \"index\": 3,\n"), "%s",
 		  r->out);
-	cr_expect(strstr(r->out, "\"owner_gid\": null\n  }\n]\n"), "%s", r->out);
+	cr_expect(strstr(r->out, "\"owner_gid\": null\n  }\n]\n"), "%s",
+		  r->out);
 	cr_expect(strstr(r->out, "\"server_pid\": 1234,"), "%s", r->out);
 	free(r);
 }
@@ -541,8 +563,10 @@ Test(busectl_fake, version)
 	FAKE(r, "", NULL, "version", "--json");
 	cr_expect_eq(r->status, 0, "%s", r->err);
 	cr_expect(strstr(r->out, "\"abi_version\": 1,\n"), "%s", r->out);
-	cr_expect(strstr(r->out, "\"feature_names\": [\"ring\", \"size_by_server\"],\n"),
-		  "%s", r->out);
+	cr_expect(
+		strstr(r->out,
+		       "\"feature_names\": [\"ring\", \"size_by_server\"],\n"),
+		"%s", r->out);
 	free(r);
 }
 
@@ -550,25 +574,29 @@ Test(busectl_fake, permission_and_abi_errors)
 {
 	struct result *r = new_result();
 
-	FAKE(r, "", "FAKE_BUSE_OPEN_ERRNO=13", "list");	/* EACCES */
+	FAKE(r, "", "FAKE_BUSE_OPEN_ERRNO=13", "list"); /* EACCES */
 	cr_expect_eq(r->status, 1);
-	cr_expect_str_eq(r->err, "busectl: list: permission denied (run as root, or as the device's owner)\n");
+	cr_expect_str_eq(
+		r->err,
+		"busectl: list: permission denied (run as root, or as the device's owner)\n");
 
-	FAKE(r, "", "FAKE_BUSE_IOCTL_ERRNO=1", "add", "1");	/* EPERM */
+	FAKE(r, "", "FAKE_BUSE_IOCTL_ERRNO=1", "add", "1"); /* EPERM */
 	cr_expect_eq(r->status, 1);
-	cr_expect_str_eq(r->err, "busectl: add 1: permission denied (run as root, or as the device's owner)\n");
+	cr_expect_str_eq(
+		r->err,
+		"busectl: add 1: permission denied (run as root, or as the device's owner)\n");
 	cr_expect_str_empty(r->out);
 
 	/* a stale node without the driver: same as no node */
-	FAKE(r, "", "FAKE_BUSE_OPEN_ERRNO=6", "version");	/* ENXIO */
+	FAKE(r, "", "FAKE_BUSE_OPEN_ERRNO=6", "version"); /* ENXIO */
 	cr_expect_eq(r->status, 1);
 	cr_expect(strstr(r->err, "buse module not loaded"), "%s", r->err);
 
-	FAKE(r, "", "FAKE_BUSE_IOCTL_ERRNO=25", "info", "1");	/* ENOTTY */
+	FAKE(r, "", "FAKE_BUSE_IOCTL_ERRNO=25", "info", "1"); /* ENOTTY */
 	cr_expect_eq(r->status, 1);
 	cr_expect(strstr(r->err, "ABI mismatch"), "%s", r->err);
 
-	FAKE(r, "", "FAKE_BUSE_IOCTL_ERRNO=16", "remove", "1");	/* EBUSY */
+	FAKE(r, "", "FAKE_BUSE_IOCTL_ERRNO=16", "remove", "1"); /* EBUSY */
 	cr_expect_eq(r->status, 1);
 	cr_expect_str_eq(r->err, "busectl: remove 1: device busy (open or "
 				 "mounted); 'busectl remove --force 1' removes "
@@ -596,7 +624,7 @@ static struct dump *new_dump(void)
 	fd = mkstemp(d->path);
 	cr_assert_geq(fd, 0, "mkstemp: %s", strerror(errno));
 	close(fd);
-	unlink(d->path);	/* the fake creates it: absent = no ADD */
+	unlink(d->path); /* the fake creates it: absent = no ADD */
 	snprintf(d->env, sizeof(d->env), "FAKE_BUSE_ADD_DUMP=%s", d->path);
 	return d;
 }
@@ -614,8 +642,8 @@ static int read_dump(struct dump *d)
 	return 0;
 }
 
-#define DUMP_HAS(d, line)                                                     \
-	cr_expect(strstr((d)->text, line "\n") != NULL,                       \
+#define DUMP_HAS(d, line)                               \
+	cr_expect(strstr((d)->text, line "\n") != NULL, \
 		  "ADD request lacks '%s':\n%s", line, (d)->text)
 
 Test(busectl_fake, add_passes_every_parameter)
@@ -623,20 +651,19 @@ Test(busectl_fake, add_passes_every_parameter)
 	struct result *r = new_result();
 	struct dump *d = new_dump();
 
-	FAKE(r, "0", d->env, "add", "5", "--size", "1G",
-	     "--logical-block-size", "4K", "--queues", "2", "--depth", "64",
-	     "--max-io", "1M", "--io-min", "8K", "--io-opt", "1M",
-	     "--max-discard", "64M", "--max-write-zeroes", "4294963200",
-	     "--discard-granularity", "64K", "--rotational",
-	     "--no-write-cache", "--no-partscan", "--timeout", "30",
-	     "--recoverable", "--recovery-timeout", "120",
-	     "--owner", "1000:100");
+	FAKE(r, "0", d->env, "add", "5", "--size", "1G", "--logical-block-size",
+	     "4K", "--queues", "2", "--depth", "64", "--max-io", "1M",
+	     "--io-min", "8K", "--io-opt", "1M", "--max-discard", "64M",
+	     "--max-write-zeroes", "4294963200", "--discard-granularity", "64K",
+	     "--rotational", "--no-write-cache", "--no-partscan", "--timeout",
+	     "30", "--recoverable", "--recovery-timeout", "120", "--owner",
+	     "1000:100");
 	cr_expect_eq(r->status, 0, "%s", r->err);
 	cr_expect_str_eq(r->out, "5\n");
 	cr_expect_str_empty(r->err);
 	cr_assert_eq(read_dump(d), 0, "ADD was not called");
 	DUMP_HAS(d, "index=5");
-	DUMP_HAS(d, "flags=0x3e");	/* all but READ_ONLY */
+	DUMP_HAS(d, "flags=0x3e"); /* all but READ_ONLY */
 	DUMP_HAS(d, "size=1073741824");
 	DUMP_HAS(d, "logical_block_size=4096");
 	DUMP_HAS(d, "physical_block_size=4096");
@@ -692,7 +719,7 @@ Test(busectl_fake, add_owner_without_group)
 	cr_assert_eq(read_dump(d), 0, "ADD was not called");
 	DUMP_HAS(d, "flags=0x20");
 	DUMP_HAS(d, "owner_uid=1234");
-	DUMP_HAS(d, "owner_gid=4294967295");	/* BUSE_NO_GROUP */
+	DUMP_HAS(d, "owner_gid=4294967295"); /* BUSE_NO_GROUP */
 	free(d);
 	free(r);
 }
@@ -773,14 +800,16 @@ Test(busectl_fake, recovering_state)
 	FAKE(r, "0,3", "FAKE_BUSE_RECOVERING=3", "info", "3", "--json");
 	cr_expect_eq(r->status, 0, "%s", r->err);
 	cr_expect(strstr(r->out, "\"state\": \"recovering\",\n"), "%s", r->out);
-	cr_expect(strstr(r->out, "\"owner_uid\": 1000,\n  \"owner_gid\": null\n"),
-		  "%s", r->out);
+	cr_expect(
+		strstr(r->out, "\"owner_uid\": 1000,\n  \"owner_gid\": null\n"),
+		"%s", r->out);
 
 	FAKE(r, "0,3", "FAKE_BUSE_RECOVERING=3", "list");
 	cr_expect_eq(r->status, 0, "%s", r->err);
-	cr_expect_str_eq(r->out,
-			 "INDEX      SIZE STATE           PID QUEUES  DEPTH   LBS\n"
-			 "0          256M running        1234      2    128   512\n"
-			 "3          256M recovering        -      2    128   512\n");
+	cr_expect_str_eq(
+		r->out,
+		"INDEX      SIZE STATE           PID QUEUES  DEPTH   LBS\n"
+		"0          256M running        1234      2    128   512\n"
+		"3          256M recovering        -      2    128   512\n");
 	free(r);
 }

@@ -17,8 +17,8 @@
 #include "busectl_test.h"
 
 /* 4G - 512 and 4G - 4096: the largest DISCARD / WRITE_ZEROES. */
-#define MAX_NODATA_512	4294966784u
-#define MAX_NODATA_4K	4294963200u
+#define MAX_NODATA_512 4294966784u
+#define MAX_NODATA_4K 4294963200u
 
 /* An add command line that must succeed; leaves the result in info_. */
 #define ADD_OK(...)                                                           \
@@ -68,8 +68,7 @@ Test(busectl_params, flags)
 	ADD_OK("--owner", "0", "--partscan");
 	cr_expect_eq(info_.flags, BUSE_DEV_F_OWNER | BUSE_DEV_F_PARTSCAN);
 	ADD_OK("--read-only", "--rotational", "--no-write-cache",
-	       "--no-partscan", "--recoverable", "--owner", "0",
-	       "--partscan");
+	       "--no-partscan", "--recoverable", "--owner", "0", "--partscan");
 	cr_expect_eq(info_.flags, BUSE_DEV_F_ALL);
 	/* repeating a flag is harmless */
 	ADD_OK("--rotational", "--rotational");
@@ -83,10 +82,11 @@ Test(busectl_params, serial)
 	uint8_t want[16] = "data.01-A_b:9";
 
 	ADD_OK("--size", "1M");
-	cr_expect_arr_eq(info_.serial, none, sizeof(none), "no --serial: zeros");
+	cr_expect_arr_eq(info_.serial, none, sizeof(none),
+			 "no --serial: zeros");
 	ADD_OK("--serial", "data.01-A_b:9");
 	cr_expect_arr_eq(info_.serial, want, sizeof(want));
-	ADD_OK("--serial", "abcdefghijklmno");	/* 15: the most */
+	ADD_OK("--serial", "abcdefghijklmno"); /* 15: the most */
 	cr_expect_eq(info_.serial[14], 'o');
 	cr_expect_eq(info_.serial[15], 0);
 	ADD_FAILS("invalid serial 'abcdefghijklmnop' (--serial)", "--serial",
@@ -113,8 +113,13 @@ Test(busectl_params, flags_take_no_value)
 Test(busectl_params, options_require_values)
 {
 	static const char *const opts[] = {
-		"--io-min", "--io-opt", "--max-discard", "--max-write-zeroes",
-		"--discard-granularity", "--timeout", "--recovery-timeout",
+		"--io-min",
+		"--io-opt",
+		"--max-discard",
+		"--max-write-zeroes",
+		"--discard-granularity",
+		"--timeout",
+		"--recovery-timeout",
 		"--owner",
 	};
 
@@ -140,7 +145,7 @@ Test(busectl_params, io_min_good)
 	cr_expect_eq(info_.io_min, 4096);
 	ADD_OK("--io-min", "512");
 	cr_expect_eq(info_.io_min, 512);
-	ADD_OK("--io-min=1536");		/* a multiple, not a power of 2 */
+	ADD_OK("--io-min=1536"); /* a multiple, not a power of 2 */
 	cr_expect_eq(info_.io_min, 1536);
 	ADD_OK("--io-min", "1G");
 	cr_expect_eq(info_.io_min, GiB);
@@ -160,7 +165,7 @@ Test(busectl_params, io_min_bad)
 	ADD_FAILS("invalid minimum I/O size '0' (--io-min)", "--io-min", "0");
 	ADD_FAILS("invalid minimum I/O size '2G' (--io-min)", "--io-min", "2G");
 	ADD_FAILS("invalid minimum I/O size '1048577K'", "--io-min",
-		  "1048577K");		/* 1G + 1K */
+		  "1048577K"); /* 1G + 1K */
 	/* checked against the logical block size, wherever it is given */
 	ADD_FAILS("invalid minimum I/O size '1K' (--io-min): must be a "
 		  "multiple of the logical block size (4096) between 4096",
@@ -175,7 +180,8 @@ Test(busectl_params, io_min_bad)
 		  "--io-min", "99999999999T");
 	ADD_FAILS("invalid minimum I/O size '8Z'", "--io-min", "8Z");
 	ADD_FAILS("invalid minimum I/O size '8E' (--io-min): must be a "
-		  "multiple", "--io-min", "8E");
+		  "multiple",
+		  "--io-min", "8E");
 }
 
 Test(busectl_params, io_opt_good)
@@ -184,7 +190,7 @@ Test(busectl_params, io_opt_good)
 
 	ADD_OK("--io-opt", "1M");
 	cr_expect_eq(info_.io_opt, MiB);
-	ADD_OK("--io-opt", "0");		/* explicit "none" */
+	ADD_OK("--io-opt", "0"); /* explicit "none" */
 	cr_expect_eq(info_.io_opt, 0);
 	ADD_OK("--io-opt", "1G");
 	cr_expect_eq(info_.io_opt, GiB);
@@ -223,7 +229,7 @@ Test(busectl_params, max_discard_good)
 	cr_expect_eq(info_.max_discard, MiB);
 	ADD_OK("--max-discard", "3G");
 	cr_expect_eq(info_.max_discard, 3 * GiB);
-	ADD_OK("--max-discard", "4294966784");	/* 4G - 512 */
+	ADD_OK("--max-discard", "4294966784"); /* 4G - 512 */
 	cr_expect_eq(info_.max_discard, MAX_NODATA_512);
 	ADD_OK("--max-discard", "4294963200", "--logical-block-size", "4K");
 	cr_expect_eq(info_.max_discard, MAX_NODATA_4K);
@@ -251,7 +257,8 @@ Test(busectl_params, max_discard_bad)
 		  "--logical-block-size", "2K", "--max-discard", "1K");
 	ADD_FAILS("invalid max discard size 'all'", "--max-discard", "all");
 	ADD_FAILS("max discard size '99999999999T' (--max-discard) is too "
-		  "large", "--max-discard", "99999999999T");
+		  "large",
+		  "--max-discard", "99999999999T");
 }
 
 Test(busectl_params, max_write_zeroes_good)
@@ -324,9 +331,10 @@ Test(busectl_params, discard_granularity_bad)
 		  "256");
 	ADD_FAILS("invalid discard granularity '2G'", "--discard-granularity",
 		  "2G");
-	ADD_FAILS("invalid discard granularity '2K' (--discard-granularity): "
-		  "must be a power of two between the logical block size (4096)",
-		  "--discard-granularity", "2K", "--logical-block-size", "4K");
+	ADD_FAILS(
+		"invalid discard granularity '2K' (--discard-granularity): "
+		"must be a power of two between the logical block size (4096)",
+		"--discard-granularity", "2K", "--logical-block-size", "4K");
 	ADD_FAILS("invalid discard granularity 'x' (--discard-granularity): "
 		  "expected a number",
 		  "--discard-granularity", "x");
@@ -393,8 +401,8 @@ Test(busectl_params, recovery_bad)
 		  "--recovery-timeout", "60");
 	ADD_FAILS("--recovery-timeout requires --recoverable",
 		  "--recovery-timeout", "0");
-	ADD_FAILS("--recovery-timeout requires --recoverable", "--timeout",
-		  "5", "--recovery-timeout", "5", "--read-only");
+	ADD_FAILS("--recovery-timeout requires --recoverable", "--timeout", "5",
+		  "--recovery-timeout", "5", "--read-only");
 	ADD_FAILS("invalid recovery timeout '86401' (--recovery-timeout): "
 		  "must be a whole number of seconds between 0 and 86400 (0: "
 		  "wait forever)",
@@ -517,8 +525,9 @@ Test(busectl_params, parse_owner_direct)
 	char err[256];
 
 	memset(&o, 0x5a, sizeof(o));
-	cr_assert_eq(busectl_parse_owner("12:34", "--owner", &o, err,
-					 sizeof(err)), 0, "%s", err);
+	cr_assert_eq(
+		busectl_parse_owner("12:34", "--owner", &o, err, sizeof(err)),
+		0, "%s", err);
 	cr_expect(o.set);
 	cr_expect(o.has_group);
 	cr_expect_eq(o.uid, 12);
@@ -526,8 +535,9 @@ Test(busectl_params, parse_owner_direct)
 	cr_expect_str_empty(o.user);
 	cr_expect_str_empty(o.group);
 
-	cr_assert_eq(busectl_parse_owner("bob", "--owner", &o, err,
-					 sizeof(err)), 0, "%s", err);
+	cr_assert_eq(
+		busectl_parse_owner("bob", "--owner", &o, err, sizeof(err)), 0,
+		"%s", err);
 	cr_expect_str_eq(o.user, "bob");
 	cr_expect_not(o.has_group);
 	cr_expect_str_empty(o.group);
@@ -535,12 +545,13 @@ Test(busectl_params, parse_owner_direct)
 
 	/* *out untouched on error */
 	memset(&o, 0x5a, sizeof(o));
-	cr_expect_eq(busectl_parse_owner("a::b", "--owner", &o, err,
-					 sizeof(err)), -1);
+	cr_expect_eq(
+		busectl_parse_owner("a::b", "--owner", &o, err, sizeof(err)),
+		-1);
 	cr_expect(strstr(err, "one ':' at most"), "%s", err);
 	cr_expect_eq(o.uid, 0x5a5a5a5au);
-	cr_expect_eq(busectl_parse_owner(NULL, "--owner", &o, err,
-					 sizeof(err)), -1);
+	cr_expect_eq(busectl_parse_owner(NULL, "--owner", &o, err, sizeof(err)),
+		     -1);
 	/* a tiny buffer: truncated, terminated */
 	cr_expect_eq(busectl_parse_owner("", "--owner", &o, err, 8), -1);
 	cr_expect_str_eq(err, "add: in");
@@ -656,7 +667,8 @@ Test(busectl_params, owner_apply_without_owner)
 	info.flags = BUSE_DEV_F_READ_ONLY;
 	lookups = 0;
 	cr_expect_eq(busectl_owner_apply(&o, &info, fake_user, fake_group, err,
-					 sizeof(err)), 0);
+					 sizeof(err)),
+		     0);
 	cr_expect_eq(info.flags, BUSE_DEV_F_READ_ONLY);
 	cr_expect_eq(info.owner_uid, 0);
 	cr_expect_eq(info.owner_gid, 0);
@@ -672,12 +684,12 @@ Test(busectl_params, all_together)
 {
 	struct buse_dev_info info_;
 
-	ADD_OK("3", "--size", "1G", "--logical-block-size", "4K",
-	       "--io-min", "8K", "--io-opt", "1M", "--max-discard", "64M",
+	ADD_OK("3", "--size", "1G", "--logical-block-size", "4K", "--io-min",
+	       "8K", "--io-opt", "1M", "--max-discard", "64M",
 	       "--max-write-zeroes", "32M", "--discard-granularity", "64K",
-	       "--rotational", "--no-write-cache", "--no-partscan",
-	       "--timeout", "30", "--recoverable", "--recovery-timeout", "120",
-	       "--owner", "1000:100");
+	       "--rotational", "--no-write-cache", "--no-partscan", "--timeout",
+	       "30", "--recoverable", "--recovery-timeout", "120", "--owner",
+	       "1000:100");
 	cr_expect_eq(info_.index, 3);
 	cr_expect_eq(info_.size, GiB);
 	cr_expect_eq(info_.logical_block_size, 4096);
@@ -687,10 +699,10 @@ Test(busectl_params, all_together)
 	cr_expect_eq(info_.max_discard, 64 * MiB);
 	cr_expect_eq(info_.max_write_zeroes, 32 * MiB);
 	cr_expect_eq(info_.discard_granularity, 64 * KiB);
-	cr_expect_eq(info_.flags, BUSE_DEV_F_ROTATIONAL |
-				  BUSE_DEV_F_NO_WRITE_CACHE |
-				  BUSE_DEV_F_NO_PARTSCAN |
-				  BUSE_DEV_F_RECOVERABLE | BUSE_DEV_F_OWNER);
+	cr_expect_eq(info_.flags,
+		     BUSE_DEV_F_ROTATIONAL | BUSE_DEV_F_NO_WRITE_CACHE |
+			     BUSE_DEV_F_NO_PARTSCAN | BUSE_DEV_F_RECOVERABLE |
+			     BUSE_DEV_F_OWNER);
 	cr_expect_eq(info_.timeout, 30);
 	cr_expect_eq(info_.recovery_timeout, 120);
 	cr_expect_eq(info_.owner_uid, 1000);
@@ -710,9 +722,10 @@ Test(busectl_params, whole_command_line)
 {
 	struct busectl_args a;
 	char err[256];
-	char *argv[] = { (char *)"busectl", (char *)"add", (char *)"--owner",
-			 (char *)"alice:staff", (char *)"--timeout",
-			 (char *)"9", (char *)"--no-partscan", NULL };
+	char *argv[] = { (char *)"busectl",	  (char *)"add",
+			 (char *)"--owner",	  (char *)"alice:staff",
+			 (char *)"--timeout",	  (char *)"9",
+			 (char *)"--no-partscan", NULL };
 	char *bad[] = { (char *)"busectl", (char *)"add",
 			(char *)"--recovery-timeout", (char *)"1", NULL };
 
@@ -730,8 +743,8 @@ Test(busectl_params, whole_command_line)
 		  "%s", err);
 
 	/* other commands know none of these */
-	char *info[] = { (char *)"busectl", (char *)"info", (char *)"1",
-			 (char *)"--timeout", (char *)"5", NULL };
+	char *info[] = { (char *)"busectl",   (char *)"info", (char *)"1",
+			 (char *)"--timeout", (char *)"5",    NULL };
 	cr_expect_eq(busectl_parse(5, info, &a, err, sizeof(err)), -1);
 	cr_expect(strstr(err, "info: unknown option '--timeout'"), "%s", err);
 }
@@ -739,11 +752,18 @@ Test(busectl_params, whole_command_line)
 Test(busectl_params, help_lists_every_option)
 {
 	static const char *const opts[] = {
-		"--io-min SIZE", "--io-opt SIZE", "--max-discard SIZE",
-		"--max-write-zeroes SIZE", "--discard-granularity SIZE",
-		"--rotational", "--no-write-cache", "--no-partscan",
-		"--timeout SECONDS", "--recoverable",
-		"--recovery-timeout SECONDS", "--owner USER[:GROUP]",
+		"--io-min SIZE",
+		"--io-opt SIZE",
+		"--max-discard SIZE",
+		"--max-write-zeroes SIZE",
+		"--discard-granularity SIZE",
+		"--rotational",
+		"--no-write-cache",
+		"--no-partscan",
+		"--timeout SECONDS",
+		"--recoverable",
+		"--recovery-timeout SECONDS",
+		"--owner USER[:GROUP]",
 		NULL,
 	};
 	const char *u = busectl_usage(BUSECTL_CMD_ADD);
@@ -802,7 +822,8 @@ Test(busectl_params, recovering_and_owner_output)
 	free(s);
 
 	CAPTURE(s, busectl_print_list_row(f_, &d));
-	cr_expect_str_eq(s, "2             0 recovering        -      1      8   512\n");
+	cr_expect_str_eq(
+		s, "2             0 recovering        -      1      8   512\n");
 	free(s);
 
 	d.owner_gid = 0;

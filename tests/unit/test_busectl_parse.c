@@ -38,7 +38,8 @@ Test(busectl_add, no_arguments)
 	cr_expect_eq(info.ops, 0);
 	cr_expect_eq(info.timeout, 0);
 	cr_expect_eq(info.owner_uid, 0);
-	for (size_t i = 0; i < sizeof(info.reserved) / sizeof(info.reserved[0]); i++)
+	for (size_t i = 0; i < sizeof(info.reserved) / sizeof(info.reserved[0]);
+	     i++)
 		cr_expect_eq(info.reserved[i], 0, "reserved[%zu]", i);
 }
 
@@ -64,7 +65,8 @@ Test(busectl_add, all_options)
 	cr_assert_eq(add(&info, err, sizeof(err), "7", "--size", "1G",
 			 "--logical-block-size", "4096",
 			 "--physical-block-size", "4K", "--queues", "4",
-			 "--depth", "64", "--max-io", "1M", "--read-only", NULL),
+			 "--depth", "64", "--max-io", "1M", "--read-only",
+			 NULL),
 		     0, "%s", err);
 	cr_expect_eq(info.index, 7);
 	cr_expect_eq(info.size, GiB);
@@ -82,18 +84,21 @@ Test(busectl_add, equals_form_and_order)
 	char err[256];
 
 	cr_assert_eq(add(&info, err, sizeof(err), "--size=256M", "--queues=2",
-			 "3", "--depth=1", NULL), 0, "%s", err);
+			 "3", "--depth=1", NULL),
+		     0, "%s", err);
 	cr_expect_eq(info.index, 3);
 	cr_expect_eq(info.size, 256 * MiB);
 	cr_expect_eq(info.nr_queues, 2);
 	cr_expect_eq(info.queue_depth, 1);
 	/* the last of a repeated option wins */
 	cr_assert_eq(add(&info, err, sizeof(err), "--size", "1M", "--size",
-			 "2M", NULL), 0, "%s", err);
+			 "2M", NULL),
+		     0, "%s", err);
 	cr_expect_eq(info.size, 2 * MiB);
 	/* "--" ends the options */
-	cr_assert_eq(add(&info, err, sizeof(err), "--size", "1M", "--", "9",
-			 NULL), 0, "%s", err);
+	cr_assert_eq(
+		add(&info, err, sizeof(err), "--size", "1M", "--", "9", NULL),
+		0, "%s", err);
 	cr_expect_eq(info.index, 9);
 }
 
@@ -118,8 +123,9 @@ Test(busectl_add, decimal_and_binary_sizes)
 	cr_assert_eq(add(&info, err, sizeof(err), "--size", "1P", NULL), 0,
 		     "%s", err);
 	cr_expect_eq(info.size, PiB);
-	cr_assert_eq(add(&info, err, sizeof(err), "--size", "1E",
-			 "--max-io", "256KiB", NULL), 0, "%s", err);
+	cr_assert_eq(add(&info, err, sizeof(err), "--size", "1E", "--max-io",
+			 "256KiB", NULL),
+		     0, "%s", err);
 	cr_expect_eq(info.size, EiB);
 	cr_expect_eq(info.max_io, 256 * KiB);
 	/* 4KB is 4000: not a block size */
@@ -134,12 +140,14 @@ Test(busectl_add, physical_defaults_to_logical)
 	char err[256];
 
 	cr_assert_eq(add(&info, err, sizeof(err), "--logical-block-size",
-			 "2048", NULL), 0, "%s", err);
+			 "2048", NULL),
+		     0, "%s", err);
 	cr_expect_eq(info.logical_block_size, 2048);
 	cr_expect_eq(info.physical_block_size, 2048);
 	/* only physical: logical stays the default (512) */
 	cr_assert_eq(add(&info, err, sizeof(err), "--physical-block-size",
-			 "4096", NULL), 0, "%s", err);
+			 "4096", NULL),
+		     0, "%s", err);
 	cr_expect_eq(info.logical_block_size, 0);
 	cr_expect_eq(info.physical_block_size, 4096);
 }
@@ -150,18 +158,21 @@ Test(busectl_add, limits_accepted)
 	char err[256];
 
 	cr_assert_eq(add(&info, err, sizeof(err), "--queues", "64", "--depth",
-			 "1024", "--max-io", "1M", NULL), 0, "%s", err);
+			 "1024", "--max-io", "1M", NULL),
+		     0, "%s", err);
 	cr_expect_eq(info.nr_queues, 64);
 	cr_expect_eq(info.queue_depth, 1024);
 	/* 1024 * 1M == BUSE_MAX_QUEUE_BUFFERS exactly */
 	cr_assert_eq(add(&info, err, sizeof(err), "--max-io", "4M", "--depth",
-			 "256", NULL), 0, "%s", err);
+			 "256", NULL),
+		     0, "%s", err);
 	cr_expect_eq(info.max_io, 4 * MiB);
 	cr_assert_eq(add(&info, err, sizeof(err), "--max-io", "4096", NULL), 0,
 		     "%s", err);
 	cr_expect_eq(info.max_io, 4096);
 	cr_assert_eq(add(&info, err, sizeof(err), "--logical-block-size", "512",
-			 "--physical-block-size", "1024", NULL), 0, "%s", err);
+			 "--physical-block-size", "1024", NULL),
+		     0, "%s", err);
 	cr_assert_eq(add(&info, err, sizeof(err), "--size", "1.5K", NULL), 0,
 		     "%s", err);
 	cr_expect_eq(info.size, 1536);
@@ -175,7 +186,8 @@ Test(busectl_add, help)
 	cr_expect_eq(add(&info, err, sizeof(err), "--help", NULL), 1);
 	cr_expect_eq(add(&info, err, sizeof(err), "-h", NULL), 1);
 	/* help wins over other errors */
-	cr_expect_eq(add(&info, err, sizeof(err), "--bogus", "--help", NULL), 1);
+	cr_expect_eq(add(&info, err, sizeof(err), "--bogus", "--help", NULL),
+		     1);
 }
 
 Test(busectl_add, bad_index)
@@ -202,10 +214,10 @@ Test(busectl_add, bad_size)
 		  "99999999999T");
 	ADD_FAILS("size '16E' (--size) is too large", "--size", "16E");
 	ADD_FAILS("size '19EB' (--size) is too large", "--size", "19EB");
-	ADD_FAILS("not a multiple of the logical block size (512)",
-		  "--size", "1000");
-	ADD_FAILS("not a multiple of the logical block size (4096)",
-		  "--size", "6K", "--logical-block-size", "4K");
+	ADD_FAILS("not a multiple of the logical block size (512)", "--size",
+		  "1000");
+	ADD_FAILS("not a multiple of the logical block size (4096)", "--size",
+		  "6K", "--logical-block-size", "4K");
 	ADD_FAILS("'1.5K' (1536 bytes)", "--size", "1.5K",
 		  "--logical-block-size", "1024");
 	/* BUSE_MAX_SIZE (1 EiB) is the driver's limit: a usage error. */
@@ -221,11 +233,12 @@ Test(busectl_add, bad_block_sizes)
 		  "256");
 	ADD_FAILS("invalid logical block size '8K'", "--logical-block-size",
 		  "8K");
-	ADD_FAILS("invalid logical block size '0'", "--logical-block-size", "0");
-	ADD_FAILS("invalid physical block size '3072'",
-		  "--physical-block-size", "3072");
-	ADD_FAILS("invalid physical block size 'x'",
-		  "--physical-block-size", "x");
+	ADD_FAILS("invalid logical block size '0'", "--logical-block-size",
+		  "0");
+	ADD_FAILS("invalid physical block size '3072'", "--physical-block-size",
+		  "3072");
+	ADD_FAILS("invalid physical block size 'x'", "--physical-block-size",
+		  "x");
 	ADD_FAILS("physical block size (512) must not be smaller than the "
 		  "logical block size (4096)",
 		  "--logical-block-size", "4096", "--physical-block-size",
@@ -261,7 +274,7 @@ Test(busectl_add, bad_options)
 	ADD_FAILS("option '--size' requires a value", "--size");
 	ADD_FAILS("option '--max-io' requires a value", "1", "--max-io");
 	ADD_FAILS("option '--read-only' takes no value", "--read-only=yes");
-	ADD_FAILS("unknown option '--siz'", "--siz", "1G");	/* no prefixes */
+	ADD_FAILS("unknown option '--siz'", "--siz", "1G"); /* no prefixes */
 }
 
 /* ------------------------------------------------------------------------
@@ -280,22 +293,21 @@ static int parse(struct busectl_args *a, char *err, size_t errlen, ...)
 	return busectl_parse(argc, argv, a, err, errlen);
 }
 
-#define PARSE_OK(a, ...)                                                      \
-	do {                                                                  \
-		char e_[256];                                                 \
-		int r_ = parse(a, e_, sizeof(e_), __VA_ARGS__, NULL);         \
-		cr_assert_eq(r_, 0, #__VA_ARGS__ ": %s", e_);                 \
+#define PARSE_OK(a, ...)                                              \
+	do {                                                          \
+		char e_[256];                                         \
+		int r_ = parse(a, e_, sizeof(e_), __VA_ARGS__, NULL); \
+		cr_assert_eq(r_, 0, #__VA_ARGS__ ": %s", e_);         \
 	} while (0)
 
-#define PARSE_FAILS(want, ...)                                                \
-	do {                                                                  \
-		struct busectl_args a_;                                       \
-		char e_[256];                                                 \
-		int r_ = parse(&a_, e_, sizeof(e_), __VA_ARGS__, NULL);       \
-		cr_expect_eq(r_, -1, #__VA_ARGS__ ": %d", r_);                \
-		cr_expect(strstr(e_, want) != NULL,                           \
-			  #__VA_ARGS__ ": message '%s' lacks '%s'", e_,       \
-			  want);                                              \
+#define PARSE_FAILS(want, ...)                                                 \
+	do {                                                                   \
+		struct busectl_args a_;                                        \
+		char e_[256];                                                  \
+		int r_ = parse(&a_, e_, sizeof(e_), __VA_ARGS__, NULL);        \
+		cr_expect_eq(r_, -1, #__VA_ARGS__ ": %d", r_);                 \
+		cr_expect(strstr(e_, want) != NULL,                            \
+			  #__VA_ARGS__ ": message '%s' lacks '%s'", e_, want); \
 	} while (0)
 
 Test(busectl_parse, commands)

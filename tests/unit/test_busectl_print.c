@@ -34,7 +34,7 @@ Test(busectl_format, size)
 		{ 1536 * MiB, "1.5G" },
 		{ GiB, "1G" },
 		{ GiB + 512, "1.0G" },
-		{ 2 * GiB - 512, "2.0G" },	/* rounds up */
+		{ 2 * GiB - 512, "2.0G" }, /* rounds up */
 		{ 1023 * MiB, "1023M" },
 		{ TiB, "1T" },
 		{ 2048 * TiB, "2048T" },
@@ -61,15 +61,17 @@ Test(busectl_format, state_and_ops)
 	cr_expect_str_eq(busectl_state_name(77), "unknown");
 
 	cr_expect_str_eq(busectl_format_ops(0, buf, sizeof(buf)), "-");
-	cr_expect_str_eq(busectl_format_ops(BUSE_OPS_REQUIRED, buf, sizeof(buf)),
-			 "read,write");
+	cr_expect_str_eq(
+		busectl_format_ops(BUSE_OPS_REQUIRED, buf, sizeof(buf)),
+		"read,write");
 	cr_expect_str_eq(busectl_format_ops(BUSE_OPS_REQUIRED |
-					    BUSE_OP_BIT(BUSE_OP_FLUSH),
+						    BUSE_OP_BIT(BUSE_OP_FLUSH),
 					    buf, sizeof(buf)),
 			 "read,write,flush");
-	cr_expect_str_eq(busectl_format_ops(BUSE_OPS_ALL | BUSE_OPS_FUA, buf,
-					    sizeof(buf)),
-			 "read,write,flush,discard,write_zeroes,secure_erase,fua");
+	cr_expect_str_eq(
+		busectl_format_ops(BUSE_OPS_ALL | BUSE_OPS_FUA, buf,
+				   sizeof(buf)),
+		"read,write,flush,discard,write_zeroes,secure_erase,fua");
 	/* unknown bits are not printed */
 	cr_expect_str_eq(busectl_format_ops(1u << 20, buf, sizeof(buf)), "-");
 	/* truncation is safe: cut like snprintf, always terminated */
@@ -84,11 +86,12 @@ Test(busectl_format, dev_flags)
 
 	cr_expect_str_eq(busectl_format_dev_flags(0, buf, sizeof(buf)), "-");
 	cr_expect_str_eq(busectl_format_dev_flags(BUSE_DEV_F_READ_ONLY, buf,
-						  sizeof(buf)), "read_only");
-	cr_expect_str_eq(busectl_format_dev_flags(BUSE_DEV_F_ALL, buf,
 						  sizeof(buf)),
-			 "read_only,rotational,no_write_cache,no_partscan,"
-			 "recoverable,owner,partscan");
+			 "read_only");
+	cr_expect_str_eq(
+		busectl_format_dev_flags(BUSE_DEV_F_ALL, buf, sizeof(buf)),
+		"read_only,rotational,no_write_cache,no_partscan,"
+		"recoverable,owner,partscan");
 	cr_expect_str_eq(busectl_format_dev_flags(1u << 30, buf, sizeof(buf)),
 			 "-");
 }
@@ -127,31 +130,31 @@ Test(busectl_format, info_text)
 	char *s = NULL;
 
 	CAPTURE(s, busectl_print_info(f_, &d));
-	cr_expect_str_eq(s,
-			 "index: 3\n"
-			 "path: /dev/buse3\n"
-			 "char_path: /dev/busec3\n"
-			 "size: 268435456\n"
-			 "size_human: 256M\n"
-			 "state: running\n"
-			 "server_pid: 4242\n"
-			 "nr_queues: 2\n" "nr_poll_queues: 0\n"
-			 "queue_depth: 128\n"
-			 "max_io: 262144\n"
-			 "logical_block_size: 512\n"
-			 "physical_block_size: 4096\n"
-			 "read_only: true\n"
-			 "ops: read,write,flush\n"
-			 "flags: read_only,rotational,owner\n"
-			 "io_min: 4096\n"
-			 "io_opt: 0\n"
-			 "discard_granularity: 512\n"
-			 "max_discard: 1048576\n"
-			 "max_write_zeroes: 2097152\n"
-			 "timeout: 30\n"
-			 "recovery_timeout: 0\n"
-			 "owner: 1000:100\n"
-			 "serial: disk-3\n");
+	cr_expect_str_eq(s, "index: 3\n"
+			    "path: /dev/buse3\n"
+			    "char_path: /dev/busec3\n"
+			    "size: 268435456\n"
+			    "size_human: 256M\n"
+			    "state: running\n"
+			    "server_pid: 4242\n"
+			    "nr_queues: 2\n"
+			    "nr_poll_queues: 0\n"
+			    "queue_depth: 128\n"
+			    "max_io: 262144\n"
+			    "logical_block_size: 512\n"
+			    "physical_block_size: 4096\n"
+			    "read_only: true\n"
+			    "ops: read,write,flush\n"
+			    "flags: read_only,rotational,owner\n"
+			    "io_min: 4096\n"
+			    "io_opt: 0\n"
+			    "discard_granularity: 512\n"
+			    "max_discard: 1048576\n"
+			    "max_write_zeroes: 2097152\n"
+			    "timeout: 30\n"
+			    "recovery_timeout: 0\n"
+			    "owner: 1000:100\n"
+			    "serial: disk-3\n");
 	free(s);
 
 	d.server_pid = 0;
@@ -184,35 +187,37 @@ Test(busectl_format, info_json)
 	char *s = NULL;
 
 	CAPTURE(s, busectl_print_info_json(f_, &d, ""));
-	cr_expect_str_eq(s,
-			 "{\n"
-			 "  \"index\": 3,\n"
-			 "  \"path\": \"/dev/buse3\",\n"
-			 "  \"char_path\": \"/dev/busec3\",\n"
-			 "  \"size\": 268435456,\n"
-			 "  \"state\": \"running\",\n"
-			 "  \"server_pid\": 4242,\n"
-			 "  \"nr_queues\": 2,\n" "  \"nr_poll_queues\": 0,\n"
-			 "  \"queue_depth\": 128,\n"
-			 "  \"max_io\": 262144,\n"
-			 "  \"logical_block_size\": 512,\n"
-			 "  \"physical_block_size\": 4096,\n"
-			 "  \"read_only\": true,\n"
-			 "  \"ops\": 7,\n"
-			 "  \"op_names\": [\"read\", \"write\", \"flush\"],\n"
-			 "  \"flags\": 35,\n"
-			 "  \"flag_names\": [\"read_only\", \"rotational\", \"owner\"],\n"
-			 "  \"io_min\": 4096,\n"
-			 "  \"io_opt\": 0,\n"
-			 "  \"discard_granularity\": 512,\n"
-			 "  \"max_discard\": 1048576,\n"
-			 "  \"max_write_zeroes\": 2097152,\n"
-			 "  \"timeout\": 30,\n"
-			 "  \"recovery_timeout\": 0,\n"
-			 "  \"serial\": \"disk-3\",\n"
-			 "  \"owner_uid\": 1000,\n"
-			 "  \"owner_gid\": 100\n"
-			 "}");
+	cr_expect_str_eq(
+		s,
+		"{\n"
+		"  \"index\": 3,\n"
+		"  \"path\": \"/dev/buse3\",\n"
+		"  \"char_path\": \"/dev/busec3\",\n"
+		"  \"size\": 268435456,\n"
+		"  \"state\": \"running\",\n"
+		"  \"server_pid\": 4242,\n"
+		"  \"nr_queues\": 2,\n"
+		"  \"nr_poll_queues\": 0,\n"
+		"  \"queue_depth\": 128,\n"
+		"  \"max_io\": 262144,\n"
+		"  \"logical_block_size\": 512,\n"
+		"  \"physical_block_size\": 4096,\n"
+		"  \"read_only\": true,\n"
+		"  \"ops\": 7,\n"
+		"  \"op_names\": [\"read\", \"write\", \"flush\"],\n"
+		"  \"flags\": 35,\n"
+		"  \"flag_names\": [\"read_only\", \"rotational\", \"owner\"],\n"
+		"  \"io_min\": 4096,\n"
+		"  \"io_opt\": 0,\n"
+		"  \"discard_granularity\": 512,\n"
+		"  \"max_discard\": 1048576,\n"
+		"  \"max_write_zeroes\": 2097152,\n"
+		"  \"timeout\": 30,\n"
+		"  \"recovery_timeout\": 0,\n"
+		"  \"serial\": \"disk-3\",\n"
+		"  \"owner_uid\": 1000,\n"
+		"  \"owner_gid\": 100\n"
+		"}");
 	free(s);
 
 	d.server_pid = 0;
@@ -234,16 +239,19 @@ Test(busectl_format, list_rows)
 	char *s = NULL;
 
 	CAPTURE(s, busectl_print_list_header(f_));
-	cr_expect_str_eq(s, "INDEX      SIZE STATE           PID QUEUES  DEPTH   LBS\n");
+	cr_expect_str_eq(
+		s, "INDEX      SIZE STATE           PID QUEUES  DEPTH   LBS\n");
 	free(s);
 	CAPTURE(s, busectl_print_list_row(f_, &d));
-	cr_expect_str_eq(s, "3          256M running        4242      2    128   512\n");
+	cr_expect_str_eq(
+		s, "3          256M running        4242      2    128   512\n");
 	free(s);
 	d.server_pid = 0;
 	d.state = BUSE_STATE_IDLE;
 	d.size = 0;
 	CAPTURE(s, busectl_print_list_row(f_, &d));
-	cr_expect_str_eq(s, "3             0 idle              -      2    128   512\n");
+	cr_expect_str_eq(
+		s, "3             0 idle              -      2    128   512\n");
 	free(s);
 }
 
@@ -269,8 +277,9 @@ Test(busectl_format, version)
 	v.features = 1ull << 40 | BUSE_FEAT_RING;
 	CAPTURE(s, busectl_print_version_json(f_, &v));
 	cr_expect(strstr(s, "\"features\": 1099511627777,\n"), "%s", s);
-	cr_expect(strstr(s, "\"feature_names\": [\"ring\", \"0x10000000000\"],"),
-		  "%s", s);
+	cr_expect(
+		strstr(s, "\"feature_names\": [\"ring\", \"0x10000000000\"],"),
+		"%s", s);
 	cr_expect(strstr(s, "\"max_index\": 65535,\n"), "%s", s);
 	free(s);
 	v.features = 0;
@@ -292,11 +301,11 @@ static char *json_of(const char *s, size_t len)
 	return out;
 }
 
-#define JSON_IS(in, len, want)                                                \
-	do {                                                                  \
-		char *j_ = json_of(in, len);                                  \
-		cr_expect_str_eq(j_, want, "json of %s", #in);                \
-		free(j_);                                                     \
+#define JSON_IS(in, len, want)                                 \
+	do {                                                   \
+		char *j_ = json_of(in, len);                   \
+		cr_expect_str_eq(j_, want, "json of %s", #in); \
+		free(j_);                                      \
 	} while (0)
 
 Test(busectl_json, plain_text_as_is)
@@ -330,18 +339,20 @@ Test(busectl_json, utf8)
 	JSON_IS("\xf0\x9f\x98\x80", 4, "\"\xf0\x9f\x98\x80\"");
 	/* invalid: each byte that is not part of a sequence */
 	JSON_IS("\x80", 1, "\"\\ufffd\"");
-	JSON_IS("\xc0\xaf", 2, "\"\\ufffd\\ufffd\"");		/* overlong */
-	JSON_IS("\xed\xa0\x80", 3, "\"\\ufffd\\ufffd\\ufffd\"");	/* surrogate */
+	JSON_IS("\xc0\xaf", 2, "\"\\ufffd\\ufffd\"");		 /* overlong */
+	JSON_IS("\xed\xa0\x80", 3, "\"\\ufffd\\ufffd\\ufffd\""); /* surrogate */
 	JSON_IS("\xf4\x90\x80\x80", 4,
-		"\"\\ufffd\\ufffd\\ufffd\\ufffd\"");		/* > U+10FFFF */
-	JSON_IS("a\xe2\x82", 3, "\"a\\ufffd\\ufffd\"");		/* cut short */
-	JSON_IS("\xff" "a", 2, "\"\\ufffda\"");
+		"\"\\ufffd\\ufffd\\ufffd\\ufffd\"");	/* > U+10FFFF */
+	JSON_IS("a\xe2\x82", 3, "\"a\\ufffd\\ufffd\""); /* cut short */
+	JSON_IS("\xff"
+		"a",
+		2, "\"\\ufffda\"");
 }
 
 Test(busectl_json, length_and_nul)
 {
-	JSON_IS("abcdef", 3, "\"abc\"");	/* no more than len bytes */
-	JSON_IS("ab\0cd", 5, "\"ab\"");		/* nor past a NUL */
+	JSON_IS("abcdef", 3, "\"abc\""); /* no more than len bytes */
+	JSON_IS("ab\0cd", 5, "\"ab\"");	 /* nor past a NUL */
 	/* a sequence cut by len is invalid, not read beyond it */
 	JSON_IS("\xc3\xa9", 1, "\"\\ufffd\"");
 }
@@ -355,15 +366,20 @@ Test(busectl_json, hostile_serial)
 	struct buse_dev_info d = sample_dev();
 	char *s = NULL;
 
-	memcpy(d.serial, "q\"b\\s\n\x01\xff" "0123456", 16);
+	memcpy(d.serial,
+	       "q\"b\\s\n\x01\xff"
+	       "0123456",
+	       16);
 	CAPTURE(s, busectl_print_info_json(f_, &d, ""));
 	cr_expect(strstr(s, "  \"serial\": \"q\\\"b\\\\s\\u000a\\u0001"
-			    "\\ufffd0123456\",\n"), "%s", s);
+			    "\\ufffd0123456\",\n"),
+		  "%s", s);
 	free(s);
 
 	CAPTURE(s, busectl_print_info(f_, &d));
-	cr_expect(strstr(s, "\nserial: q\"b\\s\n\x01\xff" "0123456\n"), "%s",
-		  s);
+	cr_expect(strstr(s, "\nserial: q\"b\\s\n\x01\xff"
+			    "0123456\n"),
+		  "%s", s);
 	free(s);
 }
 
@@ -375,9 +391,11 @@ Test(busectl_json, version_feature_names)
 	memset(&v, 0, sizeof(v));
 	v.features = BUSE_FEAT_RING | (1ull << 40);
 	CAPTURE(s, busectl_print_version_json(f_, &v));
-	cr_expect(strstr(s, "  \"features\": 1099511627777,\n"
-			    "  \"feature_names\": [\"ring\", \"0x10000000000\"],\n"),
-		  "%s", s);
+	cr_expect(
+		strstr(s,
+		       "  \"features\": 1099511627777,\n"
+		       "  \"feature_names\": [\"ring\", \"0x10000000000\"],\n"),
+		"%s", s);
 	free(s);
 	CAPTURE(s, busectl_print_version(f_, &v));
 	cr_expect(strstr(s, "features: 0x10000000001 (ring,0x10000000000)\n"),

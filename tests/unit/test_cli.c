@@ -143,8 +143,8 @@ Test(cli, server_options_to_bdus_opts)
 	cr_assert(parse(&spec, "--mlock", "--no-pin", "--poll-us", "50", "3",
 			NULL));
 	cr_assert_eq(bdus_cli_opts(&cli, BDUS_OPT_QUIET, &o), 0);
-	cr_assert_eq(o.flags, BDUS_OPT_QUIET | BDUS_OPT_MLOCK |
-		     BDUS_OPT_NO_PIN);
+	cr_assert_eq(o.flags,
+		     BDUS_OPT_QUIET | BDUS_OPT_MLOCK | BDUS_OPT_NO_PIN);
 	cr_assert_eq(o.poll_us, 50);
 	cr_assert_eq(o.size, 0);
 	cr_assert_not_null(o.on_ready);
@@ -207,46 +207,56 @@ Test(cli, help_text)
 	cr_expect(strstr(buf, "--poll-queues P"));
 	cr_expect(strstr(buf, "--pin-near"));
 	cr_expect(strstr(buf, "  -x, --extra N            an even number\n"
-			 "  -h, --help               show this help\n"));
+			      "  -h, --help               show this help\n"));
 	cr_expect_null(strstr(buf, "--read-only"));
 	cr_expect_null(strstr(buf, "the\n                           whole "
-			      "device's memory"));
+				   "device's memory"));
 }
 
 /* One usage error: status 2, the message and the hint on stderr. */
-#define USAGE_ERROR(name, want, ...)					\
-Test(cli_usage, name, .init = cr_redirect_stderr)			\
-{									\
-	cr_assert_not(parse(__VA_ARGS__, NULL));			\
-	cr_assert_eq(status, 2);					\
-	fflush(stderr);							\
-	cr_assert_stderr_eq_str(want "Try 'prog --help'.\n");		\
-}
+#define USAGE_ERROR(name, want, ...)                                  \
+	Test(cli_usage, name, .init = cr_redirect_stderr)             \
+	{                                                             \
+		cr_assert_not(parse(__VA_ARGS__, NULL));              \
+		cr_assert_eq(status, 2);                              \
+		fflush(stderr);                                       \
+		cr_assert_stderr_eq_str(want "Try 'prog --help'.\n"); \
+	}
 
 USAGE_ERROR(missing_index, "prog: missing device index N (or --create)\n",
 	    &spec)
 USAGE_ERROR(too_many, "prog: too many arguments\n", &spec, "1", "2")
-USAGE_ERROR(bad_index, "prog: invalid device index '70000' (0..65535)\n",
-	    &spec, "70000")
-USAGE_ERROR(create_takes_no_index,
-	    "prog: --create takes no device index\n", &spec, "--create",
-	    "-s", "1M", "1")
+USAGE_ERROR(bad_index, "prog: invalid device index '70000' (0..65535)\n", &spec,
+	    "70000")
+USAGE_ERROR(create_takes_no_index, "prog: --create takes no device index\n",
+	    &spec, "--create", "-s", "1M", "1")
 USAGE_ERROR(create_needs_size, "prog: --create needs --size\n", &spec,
 	    "--create")
 USAGE_ERROR(create_only,
 	    "prog: --queues, --poll-queues, --depth, --max-io, "
 	    "--logical-block-size, --physical-block-size and --timeout "
-	    "need --create\n", &spec, "-q", "2", "1")
-USAGE_ERROR(zero_size, "prog: invalid value for --size: '0' (must not be "
-	    "0)\n", &spec, "--size", "0", "1")
-USAGE_ERROR(bad_number, "prog: invalid value for --depth: 'x' (not a valid "
-	    "number)\n", &spec, "--create", "-s", "1M", "-d", "x")
-USAGE_ERROR(poll_us_too_large, "prog: invalid value for --poll-us: "
-	    "'1000001' (too large)\n", &spec, "--poll-us", "1000001", "1")
-USAGE_ERROR(own_option_valid_text, "prog: invalid value for --extra: '3' "
-	    "(an even number)\n", &spec, "-x", "3", "1")
-USAGE_ERROR(pin_contradiction, "prog: --no-pin and --pin-near contradict "
-	    "each other\n", &spec, "--no-pin", "--pin-near", "1")
+	    "need --create\n",
+	    &spec, "-q", "2", "1")
+USAGE_ERROR(zero_size,
+	    "prog: invalid value for --size: '0' (must not be "
+	    "0)\n",
+	    &spec, "--size", "0", "1")
+USAGE_ERROR(bad_number,
+	    "prog: invalid value for --depth: 'x' (not a valid "
+	    "number)\n",
+	    &spec, "--create", "-s", "1M", "-d", "x")
+USAGE_ERROR(poll_us_too_large,
+	    "prog: invalid value for --poll-us: "
+	    "'1000001' (too large)\n",
+	    &spec, "--poll-us", "1000001", "1")
+USAGE_ERROR(own_option_valid_text,
+	    "prog: invalid value for --extra: '3' "
+	    "(an even number)\n",
+	    &spec, "-x", "3", "1")
+USAGE_ERROR(pin_contradiction,
+	    "prog: --no-pin and --pin-near contradict "
+	    "each other\n",
+	    &spec, "--no-pin", "--pin-near", "1")
 
 /* Options the spec does not enable are unknown. */
 Test(cli_usage, disabled_option_unknown, .init = cr_redirect_stderr)
@@ -259,8 +269,8 @@ Test(cli_usage, image_missing, .init = cr_redirect_stderr)
 {
 	char *argv[] = { "img", "--create", NULL };
 
-	cr_assert_not(bdus_cli_parse(&image_spec, NULL, 2, argv, &cli,
-				     &status));
+	cr_assert_not(
+		bdus_cli_parse(&image_spec, NULL, 2, argv, &cli, &status));
 	cr_assert_eq(status, 2);
 	fflush(stderr);
 	cr_assert_stderr_eq_str("img: missing IMAGE\nTry 'img --help'.\n");
@@ -315,8 +325,8 @@ Test(cli_abi, larger_spec_garbage_tail_refused, .init = cr_redirect_stderr)
 					   &cli, sizeof(cli), &status));
 	cr_assert_eq(status, 1);
 	big.future = 0;
-	cr_assert(bdus_cli_parse_sized(&big.s, sizeof(big), &own, 2, argv,
-				       &cli, sizeof(cli), &status));
+	cr_assert(bdus_cli_parse_sized(&big.s, sizeof(big), &own, 2, argv, &cli,
+				       sizeof(cli), &status));
 	cr_assert_eq(cli.index, 1);
 }
 

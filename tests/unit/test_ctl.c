@@ -108,8 +108,8 @@ Test(ctl, add_sends_only_input_fields)
 	const struct buse_dev_info *in = &fake_kernel.last_in.info;
 	struct buse_dev_info d;
 
-	add_even_devices(3);		/* 0, 2, 4: 1 is the first free */
-	memset(&d, 0x5a, sizeof(d));	/* garbage everywhere */
+	add_even_devices(3);	     /* 0, 2, 4: 1 is the first free */
+	memset(&d, 0x5a, sizeof(d)); /* garbage everywhere */
 	d.index = BUSE_INDEX_ANY;
 	d.flags = BUSE_DEV_F_READ_ONLY | BUSE_DEV_F_OWNER;
 	d.size = 1 << 20;
@@ -328,7 +328,7 @@ Test(ctl, list_gives_up_when_growth_never_stops)
 	size_t n = 7;
 
 	add_even_devices(100);
-	list_grow_by = 1000;	/* always outruns the buffer (cap = nr + 16) */
+	list_grow_by = 1000; /* always outruns the buffer (cap = nr + 16) */
 	cr_expect_eq(bdus_ctl_list(&idx, &n), -EAGAIN);
 	cr_expect_eq(list_calls, BDUS_CTL_LIST_MAX_TRIES);
 	cr_expect_null(idx);
@@ -366,10 +366,12 @@ Test(ctl, strerror_messages)
 			 "buse module not loaded (/dev/busectl missing): "
 			 "insmod driver/buse.ko");
 	cr_expect_str_eq(bdus_strerror_ctl(ENOENT), bdus_strerror_ctl(-ENOENT));
-	cr_expect_str_eq(bdus_strerror_ctl(-EACCES),
-			 "permission denied (run as root, or as the device's owner)");
-	cr_expect_str_eq(bdus_strerror_ctl(-EPERM),
-			 "permission denied (run as root, or as the device's owner)");
+	cr_expect_str_eq(
+		bdus_strerror_ctl(-EACCES),
+		"permission denied (run as root, or as the device's owner)");
+	cr_expect_str_eq(
+		bdus_strerror_ctl(-EPERM),
+		"permission denied (run as root, or as the device's owner)");
 	cr_expect_str_eq(bdus_strerror_ctl(-EEXIST),
 			 "device index already in use");
 	cr_expect_str_eq(bdus_strerror_ctl(-ENODEV), "no such device");

@@ -36,20 +36,20 @@ struct call {
 	uint32_t op;
 	uint64_t offset;
 	uint32_t len;
-	void *buf;		/* as passed to the callback */
+	void *buf; /* as passed to the callback */
 	uint32_t flags;
 	uint32_t queue, tag;
 	const struct bdus_req *req;
-	uint32_t cq_tail_seen;	/* shared cq_tail during the call */
+	uint32_t cq_tail_seen;	  /* shared cq_tail during the call */
 	unsigned char first_byte; /* WRITE: buf[0] */
 };
 
 struct rec {
 	struct call calls[MAX_CALLS];
 	unsigned int ncalls;
-	int ret[BUSE_OP_NR];	/* what each op's callback returns */
-	bool fill_reads;	/* READ: fill buf with (offset >> 9) & 0xff */
-	bool complete_inside;	/* call bdus_complete(req, 0) in the callback */
+	int ret[BUSE_OP_NR];  /* what each op's callback returns */
+	bool fill_reads;      /* READ: fill buf with (offset >> 9) & 0xff */
+	bool complete_inside; /* call bdus_complete(req, 0) in the callback */
 	const struct bdus_req *async_reqs[MAX_CALLS];
 	unsigned int nasync;
 	const struct bdus_req *cancelled[MAX_CALLS];
@@ -66,9 +66,9 @@ struct fake {
 	struct buse_io_desc *sq;
 	struct buse_io_cqe *cq;
 	unsigned char *data;
-	uint32_t sq_tail;	/* kernel's private copy */
-	uint32_t cq_head;	/* kernel's private copy */
-	uint16_t seq[1024];	/* per tag: seq of its latest issue */
+	uint32_t sq_tail;   /* kernel's private copy */
+	uint32_t cq_head;   /* kernel's private copy */
+	uint16_t seq[1024]; /* per tag: seq of its latest issue */
 	/* The emulated BUSE_IOC_RUN (fake_run()): what it consumed. */
 	struct buse_io_cqe klog[256];
 	unsigned int nklog;
@@ -200,7 +200,7 @@ static uint32_t roundup_pow2(uint32_t x)
 static void fake_geometry(struct buse_attach *a, uint32_t depth,
 			  uint32_t max_io, uint32_t lbs, uint64_t size)
 {
-	uint32_t entries = roundup_pow2(depth);	/* cq; sq has twice */
+	uint32_t entries = roundup_pow2(depth); /* cq; sq has twice */
 
 	memset(a, 0, sizeof(*a));
 	a->size = size;
@@ -211,12 +211,13 @@ static void fake_geometry(struct buse_attach *a, uint32_t depth,
 	a->max_io = max_io;
 	a->logical_block_size = lbs;
 	a->physical_block_size = lbs;
-	a->sq_entries = 2 * entries;	/* requests + CANCEL notices */
+	a->sq_entries = 2 * entries; /* requests + CANCEL notices */
 	a->cq_entries = entries;
 	a->sq_off = sizeof(struct buse_ring_hdr);
 	a->cq_off = a->sq_off + 2 * entries * sizeof(struct buse_io_desc);
-	a->data_off = (a->cq_off + entries * sizeof(struct buse_io_cqe) + 4095) &
-		      ~4095ull;
+	a->data_off =
+		(a->cq_off + entries * sizeof(struct buse_io_cqe) + 4095) &
+		~4095ull;
 	a->map_size = a->data_off + (uint64_t)depth * max_io;
 }
 
@@ -251,8 +252,9 @@ static void fake_setup_full(uint32_t depth, uint32_t max_io, uint32_t lbs,
 	fk.dev.queue_depth = depth;
 	fk.dev.max_io = max_io;
 	fk.dev.nr_queues = fk.a.nr_queues;
-	cr_assert_eq(bdus_queue_init(&fk.q, 1, fk.area, &fk.a, &fk.dev, e, &rec,
-				     -1), 0);
+	cr_assert_eq(
+		bdus_queue_init(&fk.q, 1, fk.area, &fk.a, &fk.dev, e, &rec, -1),
+		0);
 	fk.q_init = true;
 }
 
@@ -277,8 +279,8 @@ static void *buf_of(uint16_t tag)
 }
 
 /* Writes one descriptor at the kernel's tail (not yet published). */
-static void put_desc_seq(uint16_t tag, uint16_t seq, uint8_t op,
-			 uint32_t flags, uint64_t sector, uint32_t len)
+static void put_desc_seq(uint16_t tag, uint16_t seq, uint8_t op, uint32_t flags,
+			 uint64_t sector, uint32_t len)
 {
 	struct buse_io_desc *d = &fk.sq[fk.sq_tail & (fk.a.sq_entries - 1)];
 
@@ -307,8 +309,8 @@ static void publish(void)
 	__atomic_store_n(&fk.hdr->sq_tail, fk.sq_tail, __ATOMIC_RELEASE);
 }
 
-static uint16_t post(uint16_t tag, uint8_t op, uint32_t flags,
-		     uint64_t sector, uint32_t len)
+static uint16_t post(uint16_t tag, uint8_t op, uint32_t flags, uint64_t sector,
+		     uint32_t len)
 {
 	uint16_t seq = put_desc(tag, op, flags, sector, len);
 
@@ -353,9 +355,10 @@ static int fake_run(int fd, unsigned long req, void *arg, void *ctx)
 	cr_assert_eq(run->queue, fk.q.index);
 	fk.runs++;
 	fk.last_run_flags = run->flags;
-	run->completed = reap(fk.klog + fk.nklog,
-			      (unsigned int)(sizeof(fk.klog) /
-					     sizeof(fk.klog[0])) - fk.nklog);
+	run->completed =
+		reap(fk.klog + fk.nklog,
+		     (unsigned int)(sizeof(fk.klog) / sizeof(fk.klog[0])) -
+			     fk.nklog);
 	fk.nklog += run->completed;
 	return 0;
 }
@@ -380,8 +383,8 @@ static void expect_cqe_seq(const struct buse_io_cqe *c, uint16_t tag,
 			   uint16_t seq, int32_t res)
 {
 	cr_expect_eq(c->tag, tag, "tag %u, expected %u", c->tag, tag);
-	cr_expect_eq(c->seq, seq, "tag %u: seq %u, expected %u", c->tag,
-		     c->seq, seq);
+	cr_expect_eq(c->seq, seq, "tag %u: seq %u, expected %u", c->tag, c->seq,
+		     seq);
 	cr_expect_eq(c->result, res, "tag %u: result %d, expected %d", c->tag,
 		     c->result, res);
 }
@@ -414,7 +417,7 @@ Test(dispatch, read_and_write)
 
 	fake_setup(&full_engine);
 	rec.fill_reads = true;
-	memset(buf_of(1), 0xab, 512);		/* WRITE data, in place before publish */
+	memset(buf_of(1), 0xab, 512); /* WRITE data, in place before publish */
 	put_desc(0, BUSE_OP_READ, BUSE_IO_F_SYNC, 8, 4096);
 	put_desc(1, BUSE_OP_WRITE, BUSE_IO_F_FUA | BUSE_IO_F_SYNC, 16, 512);
 	publish();
@@ -539,19 +542,19 @@ Test(dispatch, invalid_descriptors_eio)
 
 	/* depth 16, max_io 8 KiB, 4 KiB blocks, 1 MiB device */
 	fake_setup_full(16, 8192, 4096, 1 << 20, 0, 0, &full_engine);
-	put_desc(0, BUSE_OP_NR, 0, 0, 4096);		/* unknown op */
-	put_desc(1, 200, 0, 0, 4096);			/* unknown op */
-	put_desc(2, BUSE_OP_READ, 0, 0, 12288);		/* > max_io */
-	put_desc(3, BUSE_OP_WRITE, 0, 0, 12288);	/* > max_io */
-	put_desc(4, BUSE_OP_READ, 0, 2040, 8192);	/* ends past size */
-	put_desc(5, BUSE_OP_DISCARD, 0, 2048, 4096);	/* starts at size */
-	put_desc(6, BUSE_OP_READ, 0, 1, 4096);		/* unaligned offset */
-	put_desc(7, BUSE_OP_WRITE, 0, 0, 512);		/* unaligned length */
-	put_desc(8, BUSE_OP_READ, 0, 0, 0);		/* empty */
-	put_desc(9, BUSE_OP_DISCARD, 0, 0, 0);		/* empty */
+	put_desc(0, BUSE_OP_NR, 0, 0, 4096);	     /* unknown op */
+	put_desc(1, 200, 0, 0, 4096);		     /* unknown op */
+	put_desc(2, BUSE_OP_READ, 0, 0, 12288);	     /* > max_io */
+	put_desc(3, BUSE_OP_WRITE, 0, 0, 12288);     /* > max_io */
+	put_desc(4, BUSE_OP_READ, 0, 2040, 8192);    /* ends past size */
+	put_desc(5, BUSE_OP_DISCARD, 0, 2048, 4096); /* starts at size */
+	put_desc(6, BUSE_OP_READ, 0, 1, 4096);	     /* unaligned offset */
+	put_desc(7, BUSE_OP_WRITE, 0, 0, 512);	     /* unaligned length */
+	put_desc(8, BUSE_OP_READ, 0, 0, 0);	     /* empty */
+	put_desc(9, BUSE_OP_DISCARD, 0, 0, 0);	     /* empty */
 	put_desc(10, BUSE_OP_READ, 0, UINT64_MAX / 8, 4096); /* overflows */
 	put_desc(11, BUSE_OP_WRITE_ZEROES, 0, 8, UINT32_MAX & ~4095u);
-	put_desc(12, BUSE_OP_READ, 0, 2040, 4096);	/* valid: last block */
+	put_desc(12, BUSE_OP_READ, 0, 2040, 4096); /* valid: last block */
 	publish();
 
 	n = (unsigned int)bdus_queue_process(&fk.q);
@@ -572,13 +575,13 @@ Test(dispatch, range_edges)
 
 	/* depth 8, 512-byte blocks, 1 MiB = 2048 sectors, max_io 64 KiB */
 	fake_setup_full(8, 65536, 512, 1 << 20, 0, 0, &full_engine);
-	put_desc(0, BUSE_OP_READ, 0, 2047, 512);	/* last block: ok */
-	put_desc(1, BUSE_OP_READ, 0, 2047, 1024);	/* one block over */
-	put_desc(2, BUSE_OP_WRITE, 0, 2048, 512);	/* just past the end */
-	put_desc(3, BUSE_OP_WRITE, 0, 0, 65536);	/* max_io: ok */
-	put_desc(4, BUSE_OP_WRITE, 0, 0, 65536 + 512);	/* max_io + 1 block */
-	put_desc(5, BUSE_OP_DISCARD, 0, 0, 1 << 20);	/* whole device: ok */
-	put_desc(6, BUSE_OP_DISCARD, 0, 1, 1 << 20);	/* one block over */
+	put_desc(0, BUSE_OP_READ, 0, 2047, 512);       /* last block: ok */
+	put_desc(1, BUSE_OP_READ, 0, 2047, 1024);      /* one block over */
+	put_desc(2, BUSE_OP_WRITE, 0, 2048, 512);      /* just past the end */
+	put_desc(3, BUSE_OP_WRITE, 0, 0, 65536);       /* max_io: ok */
+	put_desc(4, BUSE_OP_WRITE, 0, 0, 65536 + 512); /* max_io + 1 block */
+	put_desc(5, BUSE_OP_DISCARD, 0, 0, 1 << 20);   /* whole device: ok */
+	put_desc(6, BUSE_OP_DISCARD, 0, 1, 1 << 20);   /* one block over */
 	publish();
 	cr_assert_eq(bdus_queue_process(&fk.q), 7);
 	cr_assert_eq(rec.ncalls, 3);
@@ -597,7 +600,7 @@ Test(dispatch, tag_out_of_range_eio)
 	struct buse_io_cqe c[4];
 
 	fake_setup(&full_engine);
-	put_desc(4, BUSE_OP_READ, 0, 0, 512);		/* depth is 4 */
+	put_desc(4, BUSE_OP_READ, 0, 0, 512); /* depth is 4 */
 	put_desc(0xffff, BUSE_OP_READ, 0, 0, 512);
 	put_desc(0, BUSE_OP_READ, 0, 0, 512);
 	publish();
@@ -649,7 +652,8 @@ Test(dispatch, full_completion_ring_eproto)
 	bdus_queue_fini(&fk.q);
 	fk.hdr->cq_tail = 4;
 	cr_assert_eq(bdus_queue_init(&fk.q, 1, fk.area, &fk.a, &fk.dev,
-				     &full_engine, &rec, -1), 0);
+				     &full_engine, &rec, -1),
+		     0);
 	post(0, BUSE_OP_READ, 0, 0, 512);
 	cr_assert_eq(bdus_queue_process(&fk.q), -EPROTO);
 	/* Nothing was overwritten. */
@@ -697,8 +701,8 @@ Test(dispatch, wraparound)
 
 		rec.ncalls = 0;
 		for (i = 0; i < n; i++)
-			put_desc((uint16_t)i, BUSE_OP_WRITE, 0,
-				 round * 8 + i, 512);
+			put_desc((uint16_t)i, BUSE_OP_WRITE, 0, round * 8 + i,
+				 512);
 		publish();
 		cr_assert_eq(bdus_queue_process(&fk.q), (int)n);
 		cr_assert_eq(rec.ncalls, n);
@@ -808,7 +812,7 @@ Test(dispatch, async_complete)
 	rec.ret[BUSE_OP_READ] = BDUS_ASYNC;
 	rec.fill_reads = true;
 	put_desc(0, BUSE_OP_READ, 0, 4, 512);
-	put_desc(1, BUSE_OP_WRITE, 0, 0, 512);		/* synchronous */
+	put_desc(1, BUSE_OP_WRITE, 0, 0, 512); /* synchronous */
 	put_desc(2, BUSE_OP_READ, 0, 6, 1024);
 	publish();
 	cr_assert_eq(bdus_queue_process(&fk.q), 3);
@@ -849,7 +853,7 @@ Test(dispatch, async_complete)
 	expect_cqe(&c[0], 0, 0);
 	expect_cqe(&c[1], 2, 0);
 
-	bdus_queue_wait_async(&fk.q);	/* nothing outstanding: returns */
+	bdus_queue_wait_async(&fk.q); /* nothing outstanding: returns */
 }
 
 Test(dispatch, async_result_rules)
@@ -929,7 +933,7 @@ Test(dispatch, seq_echoed)
 	put_desc_seq(0, 0xfffe, BUSE_OP_READ, 0, 0, 512);
 	put_desc_seq(1, 0xffff, BUSE_OP_WRITE, 0, 0, 512);
 	put_desc_seq(2, 0, BUSE_OP_FLUSH, 0, 0, 0);
-	put_desc_seq(9, 77, BUSE_OP_READ, 0, 0, 512);	/* bad tag */
+	put_desc_seq(9, 77, BUSE_OP_READ, 0, 0, 512); /* bad tag */
 	publish();
 	cr_assert_eq(bdus_queue_process(&fk.q), 4);
 	cr_assert_eq(reap(c, 4), 4);
@@ -965,7 +969,8 @@ Test(dispatch, cancel_async_request)
 	cr_assert_eq(reap(c, 2), 1);
 	expect_cqe_seq(&c[0], 1, seq, 0);
 	cr_assert_eq(bdus_complete(rec.async_reqs[0], 0), -EINVAL);
-	cr_assert_eq(__atomic_load_n(&fk.q.async_inflight, __ATOMIC_SEQ_CST), 0);
+	cr_assert_eq(__atomic_load_n(&fk.q.async_inflight, __ATOMIC_SEQ_CST),
+		     0);
 
 	/* The tag works again. */
 	rec.ret[BUSE_OP_READ] = 0;
@@ -983,14 +988,14 @@ Test(dispatch, cancel_ignored_when_not_outstanding)
 	fake_setup(&full_engine);
 	rec.ret[BUSE_OP_READ] = BDUS_ASYNC;
 	seq = post(0, BUSE_OP_READ, 0, 0, 512);
-	post(1, BUSE_OP_WRITE, 0, 0, 512);		/* synchronous */
+	post(1, BUSE_OP_WRITE, 0, 0, 512); /* synchronous */
 	cr_assert_eq(bdus_queue_process(&fk.q), 2);
 	cr_assert_eq(reap(c, 4), 1);
 
-	post_cancel(0, (uint16_t)(seq - 1));	/* an older issue */
-	post_cancel(1, fk.seq[1]);		/* already answered */
-	post_cancel(3, 1);			/* never issued */
-	post_cancel(200, 1);			/* no such tag */
+	post_cancel(0, (uint16_t)(seq - 1)); /* an older issue */
+	post_cancel(1, fk.seq[1]);	     /* already answered */
+	post_cancel(3, 1);		     /* never issued */
+	post_cancel(200, 1);		     /* no such tag */
 	cr_assert_eq(bdus_queue_process(&fk.q), 4);
 	cr_assert_eq(rec.ncancelled, 0);
 	cr_assert_eq(reap(c, 4), 0);
@@ -1086,15 +1091,16 @@ Test(dispatch, complete_before_returning_async)
 	struct buse_io_cqe c[4];
 
 	fake_setup(&full_engine);
-	rec.complete_inside = true;	/* bdus_complete(), then BDUS_ASYNC */
+	rec.complete_inside = true; /* bdus_complete(), then BDUS_ASYNC */
 	post(0, BUSE_OP_READ, 0, 0, 512);
 	post(1, BUSE_OP_FLUSH, 0, 0, 0);
 	cr_assert_eq(bdus_queue_process(&fk.q), 2);
 	cr_assert_eq(reap(c, 4), 2);
 	expect_cqe(&c[0], 0, 0);
 	expect_cqe(&c[1], 1, 0);
-	cr_assert_eq(__atomic_load_n(&fk.q.async_inflight, __ATOMIC_SEQ_CST), 0);
-	bdus_queue_wait_async(&fk.q);	/* must not hang */
+	cr_assert_eq(__atomic_load_n(&fk.q.async_inflight, __ATOMIC_SEQ_CST),
+		     0);
+	bdus_queue_wait_async(&fk.q); /* must not hang */
 }
 
 /* An engine that answers asynchronously from another thread. */
@@ -1105,7 +1111,7 @@ struct worker {
 	unsigned int head, tail;
 	bool quit;
 	unsigned long done;
-	unsigned long errors;	/* bdus_complete() failures (no asserts off
+	unsigned long errors; /* bdus_complete() failures (no asserts off
 				   the test's thread) */
 };
 
@@ -1251,7 +1257,8 @@ Test(dispatch, wait_async_waits, .timeout = 30)
 	post(0, BUSE_OP_WRITE, 0, 0, 512);
 	cr_assert_eq(bdus_queue_process(&fk.q), 1);
 	cr_assert_eq(pthread_create(&th, NULL, late_complete,
-				    (void *)(uintptr_t)rec.async_reqs[0]), 0);
+				    (void *)(uintptr_t)rec.async_reqs[0]),
+		     0);
 	bdus_queue_wait_async(&fk.q);
 	/* The completion is in the ring once the wait is over. */
 	cr_assert_eq(reap(c, 1), 1);
@@ -1286,12 +1293,11 @@ Test(dispatch, whole_ring_in_one_batch)
 	unsigned int i;
 
 	/* depth 8: sq_entries 16; 8 requests and 8 CANCEL notices. */
-	fake_setup_full(8, 4096, 512, 1 << 20, 0, UINT32_MAX - 3,
-			&full_engine);
+	fake_setup_full(8, 4096, 512, 1 << 20, 0, UINT32_MAX - 3, &full_engine);
 	rec.ret[BUSE_OP_WRITE] = BDUS_ASYNC;
 	for (i = 0; i < 8; i++)
 		put_desc((uint16_t)i, BUSE_OP_WRITE, 0, i, 512);
-	cr_assert_eq(bdus_queue_process(&fk.q), 0);	/* not published yet */
+	cr_assert_eq(bdus_queue_process(&fk.q), 0); /* not published yet */
 	publish();
 	cr_assert_eq(bdus_queue_process(&fk.q), 8);
 	for (i = 0; i < 8; i++)
@@ -1325,14 +1331,14 @@ Test(dispatch, whole_ring_in_one_batch)
  * the library's stop: it sets q->stopping, as a KICK would wake the thread.
  */
 struct script {
-	unsigned int batches;		/* batches to deliver */
-	unsigned int size;		/* READs per batch (tags 0..size-1) */
+	unsigned int batches; /* batches to deliver */
+	unsigned int size;    /* READs per batch (tags 0..size-1) */
 	unsigned int posted;
 	bool post_on_nowait;
-	unsigned int fail_at;		/* this RUN fails with fail_errno */
+	unsigned int fail_at; /* this RUN fails with fail_errno */
 	int fail_errno;
 	uint32_t fail_rejected;
-	unsigned int nruns;		/* __atomic: read by a stopper thread */
+	unsigned int nruns; /* __atomic: read by a stopper thread */
 	uint32_t flags[64];
 	unsigned int reaped[64];
 };
@@ -1345,8 +1351,8 @@ static void script_post_batch(void)
 
 	/* Tags continue from batch to batch (depth 4). */
 	for (i = 0; i < sc.size; i++)
-		put_desc((uint16_t)((sc.posted * sc.size + i) % 4), BUSE_OP_READ,
-			 0, sc.posted * 8 + i, 512);
+		put_desc((uint16_t)((sc.posted * sc.size + i) % 4),
+			 BUSE_OP_READ, 0, sc.posted * 8 + i, 512);
 	publish();
 	sc.posted++;
 }
@@ -1364,9 +1370,10 @@ static int script_run(int fd, unsigned long req, void *arg, void *ctx)
 	cr_assert_eq(run->queue, q->index);
 	cr_assert_lt(n, 64);
 	sc.flags[n] = run->flags;
-	run->completed = reap(fk.klog + fk.nklog,
-			      (unsigned int)(sizeof(fk.klog) /
-					     sizeof(fk.klog[0])) - fk.nklog);
+	run->completed =
+		reap(fk.klog + fk.nklog,
+		     (unsigned int)(sizeof(fk.klog) / sizeof(fk.klog[0])) -
+			     fk.nklog);
 	fk.nklog += run->completed;
 	sc.reaped[n] = run->completed;
 	__atomic_store_n(&sc.nruns, n + 1, __ATOMIC_RELEASE);
@@ -1483,7 +1490,8 @@ Test(queue_loop, polling_no_nowait_run_without_completions, .timeout = 30)
 	/* Only waiting RUNs: wait (b1), spin, wait (b2), spin, wait (stop). */
 	cr_assert_eq(nruns, 3);
 	for (i = 0; i < nruns; i++)
-		cr_expect_eq(sc.flags[i], 0, "run %u flags %#x", i, sc.flags[i]);
+		cr_expect_eq(sc.flags[i], 0, "run %u flags %#x", i,
+			     sc.flags[i]);
 	cr_expect_eq(fk.q.poll_misses, 2);
 	for (i = 0; i < 4; i++)
 		cr_assert_eq(bdus_complete(rec.async_reqs[i], 0), 0);
@@ -1528,7 +1536,7 @@ Test(queue_loop, stop_seen_while_spinning, .timeout = 30)
 Test(queue_loop, removal_seen_while_polling, .timeout = 30)
 {
 	script_setup(3, 2, 50000, true);
-	sc.fail_at = 2;			/* the second NOWAIT RUN */
+	sc.fail_at = 2; /* the second NOWAIT RUN */
 	sc.fail_errno = ENODEV;
 	bdus_queue_loop(&fk.q);
 	cr_assert(fk.q.removed);
@@ -1566,7 +1574,7 @@ Test(queue_loop, run_error_fatal)
 {
 	script_setup(3, 2, 0, false);
 	sc.fail_at = 1;
-	sc.fail_errno = EINVAL;		/* no rejected completions: fatal */
+	sc.fail_errno = EINVAL; /* no rejected completions: fatal */
 	bdus_queue_loop(&fk.q);
 	cr_assert_eq(fk.q.err, -EINVAL);
 	cr_assert_eq(sc.nruns, 2);
@@ -1654,26 +1662,27 @@ Test(dispatch_engine, ops_from_callbacks)
 	struct storage_engine e = { .read = e_read, .write = e_write };
 
 	cr_assert_eq(bdus_engine_ops(&e), BUSE_OPS_REQUIRED);
-	e.flags = BDUS_ENGINE_F_FUA;	/* FUA without flush: meaningless */
+	e.flags = BDUS_ENGINE_F_FUA; /* FUA without flush: meaningless */
 	cr_assert_eq(bdus_engine_ops(&e), BUSE_OPS_REQUIRED);
 	e.flush = e_flush;
 	cr_assert_eq(bdus_engine_ops(&e), BUSE_OPS_REQUIRED |
-		     BUSE_OP_BIT(BUSE_OP_FLUSH) | BUSE_OPS_FUA);
+						  BUSE_OP_BIT(BUSE_OP_FLUSH) |
+						  BUSE_OPS_FUA);
 	e.flags = 0;
-	cr_assert_eq(bdus_engine_ops(&e), BUSE_OPS_REQUIRED |
-		     BUSE_OP_BIT(BUSE_OP_FLUSH));
+	cr_assert_eq(bdus_engine_ops(&e),
+		     BUSE_OPS_REQUIRED | BUSE_OP_BIT(BUSE_OP_FLUSH));
 	e.flush = NULL;
 	e.discard = e_discard;
-	cr_assert_eq(bdus_engine_ops(&e), BUSE_OPS_REQUIRED |
-		     BUSE_OP_BIT(BUSE_OP_DISCARD));
+	cr_assert_eq(bdus_engine_ops(&e),
+		     BUSE_OPS_REQUIRED | BUSE_OP_BIT(BUSE_OP_DISCARD));
 	e.discard = NULL;
 	e.write_zeroes = e_write_zeroes;
-	cr_assert_eq(bdus_engine_ops(&e), BUSE_OPS_REQUIRED |
-		     BUSE_OP_BIT(BUSE_OP_WRITE_ZEROES));
+	cr_assert_eq(bdus_engine_ops(&e),
+		     BUSE_OPS_REQUIRED | BUSE_OP_BIT(BUSE_OP_WRITE_ZEROES));
 	e.write_zeroes = NULL;
 	e.secure_erase = e_secure_erase;
-	cr_assert_eq(bdus_engine_ops(&e), BUSE_OPS_REQUIRED |
-		     BUSE_OP_BIT(BUSE_OP_SECURE_ERASE));
+	cr_assert_eq(bdus_engine_ops(&e),
+		     BUSE_OPS_REQUIRED | BUSE_OP_BIT(BUSE_OP_SECURE_ERASE));
 	cr_assert_eq(bdus_engine_ops(&full_engine), BUSE_OPS_ALL);
 }
 
@@ -1731,8 +1740,12 @@ Test(dispatch_geometry, bad_layouts_rejected)
 	fake_geometry(&good, 16, 65536, 512, 1 << 20);
 	cr_assert_eq(bdus_attach_check(&good), 0);
 
-#define BAD(stmt) do { a = good; stmt; \
-	cr_expect_eq(bdus_attach_check(&a), -EPROTO, "%s", #stmt); } while (0)
+#define BAD(stmt)                                                          \
+	do {                                                               \
+		a = good;                                                  \
+		stmt;                                                      \
+		cr_expect_eq(bdus_attach_check(&a), -EPROTO, "%s", #stmt); \
+	} while (0)
 	BAD(a.nr_queues = 0);
 	BAD(a.nr_queues = BUSE_MAX_QUEUES + 1);
 	BAD(a.queue_depth = 0);
@@ -1741,26 +1754,26 @@ Test(dispatch_geometry, bad_layouts_rejected)
 	BAD(a.logical_block_size = 768);
 	BAD(a.logical_block_size = 256);
 	BAD(a.max_io = 1000);
-	BAD(a.max_io = 4096 + 512);		/* buffers not page-aligned */
+	BAD(a.max_io = 4096 + 512); /* buffers not page-aligned */
 	BAD(a.max_io = 2048);
 	BAD(a.max_io = 0);
 	BAD(a.max_io = BUSE_MAX_MAX_IO * 2);
 	BAD(a.size = 0);
 	BAD(a.size = 1000);
 	BAD(a.ops = 0);
-	BAD(a.sq_entries = 8);			/* < depth */
-	BAD(a.sq_entries = 24);			/* not a power of two */
+	BAD(a.sq_entries = 8);	/* < depth */
+	BAD(a.sq_entries = 24); /* not a power of two */
 	BAD(a.cq_entries = 0);
-	BAD(a.sq_off = 0);			/* overlaps the header */
-	BAD(a.sq_off = 260);			/* misaligned */
-	BAD(a.cq_off = a.sq_off + 32);		/* overlaps the SQ */
-	BAD(a.data_off = 4096 + 1);		/* misaligned */
-	BAD(a.data_off = 0);			/* overlaps everything */
-	BAD(a.map_size = a.map_size - 1);	/* buffers past the end */
+	BAD(a.sq_off = 0);		  /* overlaps the header */
+	BAD(a.sq_off = 260);		  /* misaligned */
+	BAD(a.cq_off = a.sq_off + 32);	  /* overlaps the SQ */
+	BAD(a.data_off = 4096 + 1);	  /* misaligned */
+	BAD(a.data_off = 0);		  /* overlaps everything */
+	BAD(a.map_size = a.map_size - 1); /* buffers past the end */
 	BAD(a.map_size = 100);
 	BAD(a.data_off = UINT64_MAX & ~4095ull);
 	BAD(a.cq_off = UINT32_MAX & ~7u);
-	BAD(a.flags = ~BUSE_ATTACH_F_ALL);	/* a flag we never asked for */
+	BAD(a.flags = ~BUSE_ATTACH_F_ALL); /* a flag we never asked for */
 #undef BAD
 }
 
@@ -1780,7 +1793,8 @@ Test(dispatch, smaller_engine_struct_callbacks_absent)
 	struct buse_io_cqe c[3];
 
 	cr_assert_eq(bdus_struct_import(&own, sizeof(own), &full_engine, small,
-					small, "test", "storage_engine"), 0);
+					small, "test", "storage_engine"),
+		     0);
 	fake_setup(&own);
 	put_desc(2, BUSE_OP_FLUSH, 0, 0, 0);
 	put_desc(1, BUSE_OP_DISCARD, 0, 0, 512);

@@ -24,15 +24,15 @@ struct size_case {
 	uint64_t val;
 };
 
-
 static void check_sizes(const struct size_case *c, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		uint64_t v = 0xdeadbeefull;
 		int ret = bdus_parse_size(c[i].s, &v);
 
-		cr_expect_eq(ret, c[i].ret, "parse_size(\"%s\") = %d, expected %d",
-			     c[i].s, ret, c[i].ret);
+		cr_expect_eq(ret, c[i].ret,
+			     "parse_size(\"%s\") = %d, expected %d", c[i].s,
+			     ret, c[i].ret);
 		if (c[i].ret == 0)
 			cr_expect_eq(v, c[i].val,
 				     "parse_size(\"%s\") = %llu, expected %llu",
@@ -49,6 +49,7 @@ static void check_sizes(const struct size_case *c, size_t n)
 
 Test(parse_size, plain_numbers)
 {
+	/* clang-format off */
 	static const struct size_case c[] = {
 		{ "0", 0, 0 },
 		{ "1", 0, 1 },
@@ -60,12 +61,14 @@ Test(parse_size, plain_numbers)
 		{ "512B", 0, 512 },
 		{ "512b", 0, 512 },
 	};
+	/* clang-format on */
 	CHECK(c);
 }
 
 /* A bare letter and "iB" are powers of 1024, as util-linux reads them. */
 Test(parse_size, binary_suffixes)
 {
+	/* clang-format off */
 	static const struct size_case c[] = {
 		{ "1K", 0, KiB },
 		{ "4K", 0, 4 * KiB },
@@ -83,12 +86,14 @@ Test(parse_size, binary_suffixes)
 		{ "15EiB", 0, 15 * EiB },
 		{ "16383T", 0, 16383 * TiB },
 	};
+	/* clang-format on */
 	CHECK(c);
 }
 
 /* "B" after the letter: powers of 1000 ("10GB" used to be 10 GiB). */
 Test(parse_size, decimal_suffixes)
 {
+	/* clang-format off */
 	static const struct size_case c[] = {
 		{ "1KB", 0, KB },
 		{ "4KB", 0, 4 * KB },
@@ -103,6 +108,7 @@ Test(parse_size, decimal_suffixes)
 		{ "2.5GB", 0, 2500 * MB },
 		{ "0.0001KB", -EINVAL, 0 },	/* a tenth of a byte */
 	};
+	/* clang-format on */
 	CHECK(c);
 }
 
@@ -112,6 +118,7 @@ Test(parse_size, decimal_suffixes)
  */
 Test(parse_size, case_insensitive)
 {
+	/* clang-format off */
 	static const struct size_case c[] = {
 		{ "1k", 0, KiB },
 		{ "1m", 0, MiB },
@@ -130,11 +137,13 @@ Test(parse_size, case_insensitive)
 		{ "1gIb", -EINVAL, 0 },
 		{ "1KIb", -EINVAL, 0 },
 	};
+	/* clang-format on */
 	CHECK(c);
 }
 
 Test(parse_size, fractions)
 {
+	/* clang-format off */
 	static const struct size_case c[] = {
 		{ "1.5G", 0, GiB + GiB / 2 },
 		{ "0.5K", 0, 512 },
@@ -152,11 +161,13 @@ Test(parse_size, fractions)
 		{ "1.5.5G", -EINVAL, 0 },
 		{ "0.0000000000000000000000000001G", -EINVAL, 0 },
 	};
+	/* clang-format on */
 	CHECK(c);
 }
 
 Test(parse_size, junk)
 {
+	/* clang-format off */
 	static const struct size_case c[] = {
 		{ "", -EINVAL, 0 },
 		{ "K", -EINVAL, 0 },
@@ -180,11 +191,13 @@ Test(parse_size, junk)
 		{ "1,5G", -EINVAL, 0 },
 		{ "99999999999999999999999x", -EINVAL, 0 }, /* junk wins */
 	};
+	/* clang-format on */
 	CHECK(c);
 }
 
 Test(parse_size, signs_and_whitespace)
 {
+	/* clang-format off */
 	static const struct size_case c[] = {
 		{ "-1", -EINVAL, 0 },
 		{ "-0", -EINVAL, 0 },
@@ -197,11 +210,13 @@ Test(parse_size, signs_and_whitespace)
 		{ "4096\n", -EINVAL, 0 },
 		{ " ", -EINVAL, 0 },
 	};
+	/* clang-format on */
 	CHECK(c);
 }
 
 Test(parse_size, overflow)
 {
+	/* clang-format off */
 	static const struct size_case c[] = {
 		{ "18446744073709551616", -ERANGE, 0 },	/* 2^64 */
 		{ "99999999999999999999999", -ERANGE, 0 },
@@ -233,6 +248,7 @@ Test(parse_size, overflow)
 		{ "18446744074GB", -ERANGE, 0 },
 		{ "18446744073GB", 0, 18446744073ull * GB },
 	};
+	/* clang-format on */
 	CHECK(c);
 }
 

@@ -64,8 +64,7 @@ static void expect_cpus(const char *s, const int *want)
 
 	while (want[n] >= 0)
 		n++;
-	cr_assert_eq(bdus_parse_cpu_list(s, set, setsize), n,
-		     "'%s': count", s);
+	cr_assert_eq(bdus_parse_cpu_list(s, set, setsize), n, "'%s': count", s);
 	for (i = 0; i < n; i++)
 		cr_expect(CPU_ISSET_S((size_t)want[i], setsize, set),
 			  "'%s': CPU %d missing", s, want[i]);
@@ -89,7 +88,8 @@ Test(cpulist, range_format)
 	expect_cpus("7-7", (const int[]){ 7, -1 });
 	expect_cpus("0,2-3,5", (const int[]){ 0, 2, 3, 5, -1 });
 	expect_cpus("255", (const int[]){ 255, -1 });
-	expect_cpus("250-255", (const int[]){ 250, 251, 252, 253, 254, 255, -1 });
+	expect_cpus("250-255",
+		    (const int[]){ 250, 251, 252, 253, 254, 255, -1 });
 }
 
 Test(cpulist, blanks_and_duplicates)
@@ -119,9 +119,9 @@ Test(cpulist, previous_contents_cleared)
 Test(cpulist, malformed)
 {
 	static const char *const bad[] = {
-		",", "1,", ",1", "1,,2", "1, ,2", "-", "-1", "1-", "1--2",
-		"3-1", "1-2-3", "a", "1a", "1 2", "0x1", "+1", "1.5", "1;2",
-		"1,\n", "1-\n", "0-3,", " , ",
+		",",	"1,",  ",1",	"1,,2", "1, ,2", "-",	"-1",  "1-",
+		"1--2", "3-1", "1-2-3", "a",	"1a",	 "1 2", "0x1", "+1",
+		"1.5",	"1;2", "1,\n",	"1-\n", "0-3,",	 " , ",
 	};
 	size_t i;
 
@@ -140,13 +140,14 @@ Test(cpulist, out_of_range)
 	cr_expect_eq(bdus_parse_cpu_list("18446744073709551617", set, setsize),
 		     -ERANGE);
 	cr_expect_eq(bdus_parse_cpu_list("4294967296", set, setsize), -ERANGE);
-	cr_expect_eq(bdus_parse_cpu_list("0-99999999999999999999", set,
-					 setsize), -ERANGE);
+	cr_expect_eq(
+		bdus_parse_cpu_list("0-99999999999999999999", set, setsize),
+		-ERANGE);
 }
 
 Test(cpulist, small_set)
 {
-	size_t small = CPU_ALLOC_SIZE(64);	/* 8 bytes: CPUs 0-63 */
+	size_t small = CPU_ALLOC_SIZE(64); /* 8 bytes: CPUs 0-63 */
 
 	cr_expect_eq(bdus_parse_cpu_list("63", set, small), 1);
 	cr_expect_eq(bdus_parse_cpu_list("64", set, small), -ERANGE);
@@ -189,8 +190,9 @@ Test(cpulist_file, reads_and_parses)
 
 Test(cpulist_file, missing_file)
 {
-	cr_assert_eq(bdus_read_cpu_list("/nonexistent/bdus/cpu_list", set,
-					setsize), -ENOENT);
+	cr_assert_eq(
+		bdus_read_cpu_list("/nonexistent/bdus/cpu_list", set, setsize),
+		-ENOENT);
 }
 
 Test(cpulist_file, malformed_and_empty)
@@ -201,7 +203,9 @@ Test(cpulist_file, malformed_and_empty)
 	write_tmp("", 0);
 	cr_assert_eq(bdus_read_cpu_list(tmp_path, set, setsize), 0);
 	unlink(tmp_path);
-	write_tmp("1\0" "2", 3);		/* an embedded NUL */
+	write_tmp("1\0"
+		  "2",
+		  3); /* an embedded NUL */
 	cr_assert_eq(bdus_read_cpu_list(tmp_path, set, setsize), -EINVAL);
 }
 
@@ -263,8 +267,8 @@ static void expect_plan(const char *queue, const char *allowed, bool near,
 	cr_expect_eq(bdus_queue_cpu_plan(set, a, setsize, near),
 		     CPU_COUNT_S(setsize, w));
 	cr_expect(CPU_EQUAL_S(setsize, set, w),
-		  "queue {%s}, allowed {%s}, %s: expected {%s}", queue,
-		  allowed, near ? "near" : "default", want);
+		  "queue {%s}, allowed {%s}, %s: expected {%s}", queue, allowed,
+		  near ? "near" : "default", want);
 	CPU_FREE(w);
 	CPU_FREE(a);
 }
@@ -321,8 +325,9 @@ Test(poll_window, doubles_on_hit_up_to_max)
 	cr_expect_eq(bdus_poll_next(100, 100, true, 0), 100);
 	/* A window above the maximum is clamped first. */
 	cr_expect_eq(bdus_poll_next(100, 500, true, 0), 100);
-	cr_expect_eq(bdus_poll_next(BDUS_MAX_POLL_US, BDUS_MAX_POLL_US, true,
-				    0), BDUS_MAX_POLL_US);
+	cr_expect_eq(
+		bdus_poll_next(BDUS_MAX_POLL_US, BDUS_MAX_POLL_US, true, 0),
+		BDUS_MAX_POLL_US);
 }
 
 Test(poll_window, halves_on_miss_down_to_zero)
@@ -371,7 +376,7 @@ Test(poll_window, idle_queue_stops_spinning)
 		}
 	}
 	cr_expect_eq(w, 0);
-	cr_expect_eq(spins, 6);		/* 50 25 12 6 3 1 */
+	cr_expect_eq(spins, 6); /* 50 25 12 6 3 1 */
 }
 
 /* ------------------------------------------------------------------------
@@ -698,7 +703,7 @@ Test(io_flusher, warning_other_errors)
  */
 struct version_edit {
 	__u32 abi_delta;
-	__u64 clear;		/* feature bits the "driver" lacks */
+	__u64 clear; /* feature bits the "driver" lacks */
 };
 
 static int edited_version(int fd, unsigned long req, void *arg, void *ctx)
@@ -727,15 +732,22 @@ Test(serve_opts, driver_features_read)
 	cr_expect_eq(serve_with_driver((struct version_edit){ 0 }, 0), -ENOENT);
 	cr_expect_eq(serve_with_driver((struct version_edit){ 0 }, 1 << 20),
 		     -ENOENT);
-	cr_expect_eq(serve_with_driver((struct version_edit){ .abi_delta = 1 },
-				       0), -EPROTO);
-	cr_expect_eq(serve_with_driver((struct version_edit){
-				.clear = BUSE_FEAT_RING }, 0), -EPROTO);
+	cr_expect_eq(
+		serve_with_driver((struct version_edit){ .abi_delta = 1 }, 0),
+		-EPROTO);
+	cr_expect_eq(
+		serve_with_driver(
+			(struct version_edit){ .clear = BUSE_FEAT_RING }, 0),
+		-EPROTO);
 	/* The size is the server's to give only with SIZE_BY_SERVER. */
-	cr_expect_eq(serve_with_driver((struct version_edit){
-				.clear = BUSE_FEAT_SIZE_BY_SERVER }, 0),
+	cr_expect_eq(serve_with_driver(
+			     (struct version_edit){
+				     .clear = BUSE_FEAT_SIZE_BY_SERVER },
+			     0),
 		     -ENOENT);
-	cr_expect_eq(serve_with_driver((struct version_edit){
-				.clear = BUSE_FEAT_SIZE_BY_SERVER }, 1 << 20),
+	cr_expect_eq(serve_with_driver(
+			     (struct version_edit){
+				     .clear = BUSE_FEAT_SIZE_BY_SERVER },
+			     1 << 20),
 		     -EOPNOTSUPP);
 }

@@ -24,29 +24,29 @@
 #define member_size(type, m) sizeof(((type *)0)->m)
 
 /* offset and size of one member */
-#define assert_field(type, m, off, size)                                      \
-	do {                                                                  \
-		cr_expect_eq(offsetof(type, m), (size_t)(off),                \
-			     #type "." #m ": offset %zu, expected %zu",       \
-			     offsetof(type, m), (size_t)(off));               \
-		cr_expect_eq(member_size(type, m), (size_t)(size),            \
-			     #type "." #m ": size %zu, expected %zu",         \
-			     member_size(type, m), (size_t)(size));           \
+#define assert_field(type, m, off, size)                                \
+	do {                                                            \
+		cr_expect_eq(offsetof(type, m), (size_t)(off),          \
+			     #type "." #m ": offset %zu, expected %zu", \
+			     offsetof(type, m), (size_t)(off));         \
+		cr_expect_eq(member_size(type, m), (size_t)(size),      \
+			     #type "." #m ": size %zu, expected %zu",   \
+			     member_size(type, m), (size_t)(size));     \
 	} while (0)
 
 /* A 64-bit member: also naturally aligned. */
-#define assert_field64(type, m, off)                                          \
-	do {                                                                  \
-		assert_field(type, m, off, 8);                                \
-		cr_expect_eq(offsetof(type, m) % 8, 0,                        \
-			     #type "." #m " is not 8-byte aligned");          \
+#define assert_field64(type, m, off)                                 \
+	do {                                                         \
+		assert_field(type, m, off, 8);                       \
+		cr_expect_eq(offsetof(type, m) % 8, 0,               \
+			     #type "." #m " is not 8-byte aligned"); \
 	} while (0)
 
-#define assert_struct(type, size)                                             \
-	do {                                                                  \
-		cr_expect_eq(sizeof(type), (size_t)(size),                    \
-			     "sizeof(" #type ") = %zu, expected %zu",         \
-			     sizeof(type), (size_t)(size));                   \
+#define assert_struct(type, size)                                     \
+	do {                                                          \
+		cr_expect_eq(sizeof(type), (size_t)(size),            \
+			     "sizeof(" #type ") = %zu, expected %zu", \
+			     sizeof(type), (size_t)(size));           \
 	} while (0)
 
 Test(uapi, io_desc)
@@ -226,17 +226,17 @@ Test(uapi, sizes_multiple_of_8)
  * ioctl numbers
  */
 
-#define assert_ioctl(req, nr, type)                                           \
-	do {                                                                  \
-		cr_expect_eq(_IOC_DIR(req), _IOC_READ | _IOC_WRITE,           \
-			     #req " is not _IOWR");                           \
-		cr_expect_eq(_IOC_TYPE(req), BUSE_IOCTL_MAGIC,                \
-			     #req ": magic %#x", _IOC_TYPE(req));             \
-		cr_expect_eq(_IOC_NR(req), (nr), #req ": nr %#x",             \
-			     _IOC_NR(req));                                   \
-		cr_expect_eq(_IOC_SIZE(req), sizeof(type),                    \
-			     #req ": size %u, sizeof(" #type ") %zu",         \
-			     _IOC_SIZE(req), sizeof(type));                   \
+#define assert_ioctl(req, nr, type)                                   \
+	do {                                                          \
+		cr_expect_eq(_IOC_DIR(req), _IOC_READ | _IOC_WRITE,   \
+			     #req " is not _IOWR");                   \
+		cr_expect_eq(_IOC_TYPE(req), BUSE_IOCTL_MAGIC,        \
+			     #req ": magic %#x", _IOC_TYPE(req));     \
+		cr_expect_eq(_IOC_NR(req), (nr), #req ": nr %#x",     \
+			     _IOC_NR(req));                           \
+		cr_expect_eq(_IOC_SIZE(req), sizeof(type),            \
+			     #req ": size %u, sizeof(" #type ") %zu", \
+			     _IOC_SIZE(req), sizeof(type));           \
 	} while (0)
 
 Test(uapi, ioctl_numbers)
@@ -254,14 +254,16 @@ Test(uapi, ioctl_numbers)
 Test(uapi, ioctl_numbers_distinct)
 {
 	const unsigned long reqs[] = {
-		BUSE_CTL_VERSION, BUSE_CTL_ADD, BUSE_CTL_REMOVE, BUSE_CTL_INFO,
-		BUSE_CTL_LIST, BUSE_IOC_ATTACH, BUSE_IOC_RUN,
+		BUSE_CTL_VERSION, BUSE_CTL_ADD,	 BUSE_CTL_REMOVE,
+		BUSE_CTL_INFO,	  BUSE_CTL_LIST, BUSE_IOC_ATTACH,
+		BUSE_IOC_RUN,
 	};
 	size_t n = sizeof(reqs) / sizeof(reqs[0]);
 
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = i + 1; j < n; j++)
-			cr_expect_neq(reqs[i], reqs[j], "ioctl %zu == %zu", i, j);
+			cr_expect_neq(reqs[i], reqs[j], "ioctl %zu == %zu", i,
+				      j);
 }
 
 /* The raw numbers on the asm-generic ioctl encoding (x86, arm, riscv). */
@@ -294,14 +296,16 @@ Test(uapi, mmap_offset)
 	cr_expect_eq(sizeof(BUSE_QUEUE_MMAP_OFFSET(0)), 8);
 	int q = BUSE_MAX_QUEUES - 1;
 	cr_expect_gt(BUSE_QUEUE_MMAP_OFFSET(q), (uint64_t)UINT32_MAX);
-	cr_expect_eq(BUSE_QUEUE_MMAP_OFFSET(q) >> BUSE_QUEUE_MMAP_SHIFT, (uint64_t)q);
+	cr_expect_eq(BUSE_QUEUE_MMAP_OFFSET(q) >> BUSE_QUEUE_MMAP_SHIFT,
+		     (uint64_t)q);
 	/* queue q's area is found again from its offset */
 	for (unsigned i = 0; i < BUSE_MAX_QUEUES; i++)
 		cr_expect_eq(BUSE_QUEUE_MMAP_OFFSET(i) >> BUSE_QUEUE_MMAP_SHIFT,
 			     i);
 	/* page aligned, and every queue's offset fits in a (signed) off_t */
 	cr_expect_eq(BUSE_QUEUE_MMAP_OFFSET(1) % 65536, 0);
-	cr_expect_lt(BUSE_QUEUE_MMAP_OFFSET(BUSE_MAX_QUEUES), (uint64_t)INT64_MAX);
+	cr_expect_lt(BUSE_QUEUE_MMAP_OFFSET(BUSE_MAX_QUEUES),
+		     (uint64_t)INT64_MAX);
 	/* room for a queue's whole mapping between two offsets */
 	cr_expect_gt(BUSE_QUEUE_MMAP_OFFSET(1),
 		     (uint64_t)BUSE_MAX_QUEUE_BUFFERS + (1u << 20));
@@ -325,22 +329,30 @@ Test(uapi, op_bits)
 	cr_expect_eq(BUSE_OPS_REQUIRED, 0x3u);
 	cr_expect_eq(BUSE_OPS_ALL, 0x3fu);
 	for (int op = 0; op < BUSE_OP_NR; op++)
-		cr_expect(BUSE_OPS_ALL & BUSE_OP_BIT(op), "op %d not in ALL", op);
+		cr_expect(BUSE_OPS_ALL & BUSE_OP_BIT(op), "op %d not in ALL",
+			  op);
 	cr_expect_eq(BUSE_OPS_ALL & BUSE_OP_BIT(BUSE_OP_NR), 0);
 	/* FUA pseudo-op does not collide with any op */
 	cr_expect_eq(BUSE_OPS_FUA & BUSE_OPS_ALL, 0);
 	cr_expect_eq(BUSE_OPS_FUA, 1u << 16);
 	/* op fits in buse_io_desc.op (__u8) */
-	cr_expect_lt(BUSE_OP_NR, 1u << (8 * member_size(struct buse_io_desc, op)));
+	cr_expect_lt(BUSE_OP_NR,
+		     1u << (8 * member_size(struct buse_io_desc, op)));
 }
 
 Test(uapi, io_flags)
 {
 	const uint32_t f[] = {
-		BUSE_IO_F_FUA, BUSE_IO_F_PREFLUSH, BUSE_IO_F_NOUNMAP,
-		BUSE_IO_F_SYNC, BUSE_IO_F_META, BUSE_IO_F_RAHEAD,
-		BUSE_IO_F_FAILFAST_DEV, BUSE_IO_F_FAILFAST_TRANSPORT,
-		BUSE_IO_F_FAILFAST_DRIVER, BUSE_IO_F_IDLE,
+		BUSE_IO_F_FUA,
+		BUSE_IO_F_PREFLUSH,
+		BUSE_IO_F_NOUNMAP,
+		BUSE_IO_F_SYNC,
+		BUSE_IO_F_META,
+		BUSE_IO_F_RAHEAD,
+		BUSE_IO_F_FAILFAST_DEV,
+		BUSE_IO_F_FAILFAST_TRANSPORT,
+		BUSE_IO_F_FAILFAST_DRIVER,
+		BUSE_IO_F_IDLE,
 	};
 	uint32_t seen = 0;
 
@@ -355,9 +367,10 @@ Test(uapi, io_flags)
 Test(uapi, other_flags)
 {
 	const uint32_t devf[] = {
-		BUSE_DEV_F_READ_ONLY, BUSE_DEV_F_ROTATIONAL,
+		BUSE_DEV_F_READ_ONLY,	   BUSE_DEV_F_ROTATIONAL,
 		BUSE_DEV_F_NO_WRITE_CACHE, BUSE_DEV_F_NO_PARTSCAN,
-		BUSE_DEV_F_RECOVERABLE, BUSE_DEV_F_OWNER, BUSE_DEV_F_PARTSCAN,
+		BUSE_DEV_F_RECOVERABLE,	   BUSE_DEV_F_OWNER,
+		BUSE_DEV_F_PARTSCAN,
 	};
 	uint32_t seen = 0;
 
@@ -415,8 +428,10 @@ Test(uapi, limits_consistent)
 	/* the deepest queue's rings (sq_entries >= 2 * depth, cq_entries >=
 	 * depth, powers of two) lie within reach of the __u32 sq_off/cq_off */
 	cr_expect_leq(sizeof(struct buse_ring_hdr) +
-		      pow2_ceil(2 * (uint64_t)BUSE_MAX_DEPTH) * sizeof(struct buse_io_desc) +
-		      pow2_ceil(BUSE_MAX_DEPTH) * sizeof(struct buse_io_cqe),
+			      pow2_ceil(2 * (uint64_t)BUSE_MAX_DEPTH) *
+				      sizeof(struct buse_io_desc) +
+			      pow2_ceil(BUSE_MAX_DEPTH) *
+				      sizeof(struct buse_io_cqe),
 		      (uint64_t)UINT32_MAX);
 
 	/* block sizes: powers of two, whole 512-byte sectors (desc.sector),
@@ -447,7 +462,8 @@ Test(uapi, limits_consistent)
 
 	/* requests without data: the largest multiple of the block size
 	 * that fits desc.len, and never less than a data request */
-	for (uint32_t lbs = BUSE_MIN_BLOCK_SIZE; lbs <= BUSE_MAX_BLOCK_SIZE; lbs <<= 1) {
+	for (uint32_t lbs = BUSE_MIN_BLOCK_SIZE; lbs <= BUSE_MAX_BLOCK_SIZE;
+	     lbs <<= 1) {
 		uint64_t nodata = BUSE_MAX_NODATA_BYTES(lbs);
 
 		cr_expect_eq(nodata % lbs, 0, "lbs %u", lbs);
@@ -463,12 +479,13 @@ Test(uapi, limits_consistent)
 	cr_expect_leq((uint64_t)BUSE_MAX_TIMEOUT * 1000, UINT32_MAX);
 	cr_expect_leq((uint64_t)BUSE_MAX_IO_HINT, UINT32_MAX);
 	/* the errnos the uapi passes through are errnos to it */
-	const int passed[] = { EIO, ENOSPC, EOPNOTSUPP, ETIMEDOUT, ENOLINK,
-			       EILSEQ, ENODATA, EBADE };
+	const int passed[] = { EIO,	ENOSPC, EOPNOTSUPP, ETIMEDOUT,
+			       ENOLINK, EILSEQ, ENODATA,    EBADE };
 	for (size_t i = 0; i < sizeof(passed) / sizeof(passed[0]); i++)
 		cr_expect_leq(passed[i], BUSE_MAX_ERRNO, "errno %d", passed[i]);
 	/* serial: BUSE_SERIAL_MAX characters and a NUL (driver BUILD_BUG_ON) */
-	cr_expect_eq(member_size(struct buse_dev_info, serial), BUSE_SERIAL_MAX + 1);
+	cr_expect_eq(member_size(struct buse_dev_info, serial),
+		     BUSE_SERIAL_MAX + 1);
 }
 
 Test(uapi, device_paths)
@@ -481,5 +498,7 @@ Test(uapi, device_paths)
 	snprintf(buf, sizeof(buf), BUSE_CHAR_DEVICE_FMT, 12u);
 	cr_expect_str_eq(buf, "/dev/busec12");
 	/* the longest name fits a small path buffer */
-	cr_expect_lt(snprintf(buf, sizeof(buf), BUSE_CHAR_DEVICE_FMT, BUSE_MAX_INDEX), 32);
+	cr_expect_lt(snprintf(buf, sizeof(buf), BUSE_CHAR_DEVICE_FMT,
+			      BUSE_MAX_INDEX),
+		     32);
 }
