@@ -56,7 +56,7 @@ cpu_set_t *bdus_get_affinity(size_t *setsize);
  * Where a queue thread runs, given in set the CPUs blk-mq maps to its
  * queue: those of them in allowed (the server's own affinity); if that
  * leaves a single CPU and near is false, the other CPUs of allowed
- * instead (see BDUS_OPT_PIN_NEAR in bdus.h).  Rewrites set; returns the
+ * instead (BDUS_OPT_PIN_NEAR in bdus(3)).  Rewrites set; returns the
  * number of CPUs left in it (0: do not pin).
  */
 int bdus_queue_cpu_plan(cpu_set_t *set, const cpu_set_t *allowed,

@@ -248,7 +248,7 @@ int bdus_queue_run(struct bdus_queue *q, uint32_t flags, struct buse_run *out)
  */
 
 /*
- * The cqe result for an engine's return value r (see bdus.h): 0, a valid
+ * The cqe result for an engine's return value r (bdus(3), "Return values"): 0, a valid
  * -errno, or a valid partial byte count; anything else becomes -EIO so the
  * kernel never sees a completion it would reject.
  */
@@ -417,7 +417,7 @@ static bool is_data_op(uint32_t op)
 
 /*
  * Checks a descriptor whose tag is valid; sets *offset.  0, or -EIO for a
- * request the engine must not see (see the guarantees in bdus.h).
+ * request the engine must not see (the guarantees of bdus(3), "Ranges").
  */
 static int desc_check(const struct bdus_queue *q, const struct buse_io_desc *d,
 		      uint64_t *offset)

@@ -21,7 +21,7 @@
  *
  * Memory: every serving thread (the controller while serving, the queue
  * threads) is an I/O flusher (PR_SET_IO_FLUSHER) when the process may be
- * one, and BDUS_OPT_MLOCK locks the process's memory; see bdus.h for why.
+ * one, and BDUS_OPT_MLOCK locks the process's memory; bdus(3), MEMORY, says why.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -180,7 +180,7 @@ static void warn_io_flusher(const struct bdus_server *s, int err)
 	bdus_warn_io_flusher(s->dev.block_path, s->opt_flags, err);
 }
 
-/* Makes the calling thread an I/O flusher (see bdus.h).  0 or -errno. */
+/* Makes the calling thread an I/O flusher (bdus(3), MEMORY).  0 or -errno. */
 static int set_io_flusher(void)
 {
 	return prctl(PR_SET_IO_FLUSHER, 1, 0, 0, 0) ? -errno : 0;
@@ -275,8 +275,8 @@ static void *queue_main(void *arg)
  * read from /sys/block/buseN/mq/q/cpu_list, restricted to `allowed` (the
  * controller's affinity, so that taskset and sched_setaffinity() on the
  * server are respected).  If that leaves a single CPU, the other allowed
- * CPUs instead, unless BDUS_OPT_PIN_NEAR (see bdus.h for why and the
- * numbers).  NULL (do not pin) if the file is missing or unreadable, the
+ * CPUs instead, unless BDUS_OPT_PIN_NEAR (bdus(3) says why,
+ * docs/performance.md has the numbers).  NULL (do not pin) if the file is missing or unreadable, the
  * list is malformed or empty, or nothing is left.
  */
 static cpu_set_t *queue_cpus(const struct bdus_server *s, uint32_t q,
