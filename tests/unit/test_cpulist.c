@@ -286,4 +286,3 @@ Test(cpu_plan, one_allowed_cpu_has_no_others)
 	expect_plan("0", "0", false, "");
 	expect_plan("0", "0", true, "0");
 }
-
