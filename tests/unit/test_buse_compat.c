@@ -205,40 +205,44 @@ struct seen {
 
 static struct seen seen;
 
+/* Records one call; returns what the callback is to return. */
+static int note(char op, const void *buf, u_int32_t len, u_int64_t offset,
+		void *userdata)
+{
+	seen.calls++;
+	seen.op = op;
+	seen.buf = buf;
+	seen.len = len;
+	seen.offset = offset;
+	seen.userdata = userdata;
+	return seen.ret;
+}
+
 static int b_read(void *buf, u_int32_t len, u_int64_t offset, void *userdata)
 {
-	seen = (struct seen){ seen.calls + 1, 'R',	buf,	 len,
-			      offset,	      userdata, seen.ret };
 	memset(buf, 0xab, len);
-	return seen.ret;
+	return note('R', buf, len, offset, userdata);
 }
 
 static int b_write(const void *buf, u_int32_t len, u_int64_t offset,
 		   void *userdata)
 {
-	seen = (struct seen){ seen.calls + 1, 'W',	buf,	 len,
-			      offset,	      userdata, seen.ret };
-	return seen.ret;
+	return note('W', buf, len, offset, userdata);
 }
 
 static int b_flush(void *userdata)
 {
-	seen = (struct seen){ seen.calls + 1, 'F',     NULL, 0, 0,
-			      userdata,	      seen.ret };
-	return seen.ret;
+	return note('F', NULL, 0, 0, userdata);
 }
 
 static int b_trim(u_int64_t from, u_int32_t len, void *userdata)
 {
-	seen = (struct seen){ seen.calls + 1, 'T',	NULL,	 len,
-			      from,	      userdata, seen.ret };
-	return seen.ret;
+	return note('T', NULL, len, from, userdata);
 }
 
 static void b_disc(void *userdata)
 {
-	seen = (struct seen){ seen.calls + 1, 'D',     NULL, 0, 0,
-			      userdata,	      seen.ret };
+	note('D', NULL, 0, 0, userdata);
 }
 
 static const struct buse_operations all_ops = {
