@@ -64,7 +64,7 @@ UAPI_INCDIR := $(INCDIR)/buse
 # they are), man/man7/*.7, man/man8/*.8, relative to man/.
 MANPAGES := $(patsubst man/%,%,$(sort $(wildcard man/man1/*.1 man/man3/*.3 \
 		man/man7/*.7 man/man8/*.8)))
-EXAMPLES := hello null ramdisk file faulty
+EXAMPLES := hello null ramdisk file faulty busexmp
 
 all: driver user
 
@@ -135,7 +135,7 @@ install-user: user
 	ln -sf libbdus.so.0 $(DESTDIR)$(LIBDIR)/libbdus.so
 	install -m 0644 libbdus/libbdus.a $(DESTDIR)$(LIBDIR)/
 	install -m 0644 libbdus/include/bdus.h libbdus/include/bdus_ctl.h \
-		libbdus/include/bdus_cli.h $(DESTDIR)$(INCDIR)/
+		libbdus/include/bdus_cli.h libbdus/include/buse.h $(DESTDIR)$(INCDIR)/
 	install -m 0644 uapi/linux/buse.h $(DESTDIR)$(UAPI_INCDIR)/linux/
 	$(MAKE) -C libbdus PREFIX=$(PREFIX) LIBDIR=$(LIBDIR) INCDIR=$(INCDIR) \
 		bdus.pc.install
@@ -160,7 +160,7 @@ uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libbdus.so.0 $(DESTDIR)$(LIBDIR)/libbdus.so \
 		$(DESTDIR)$(LIBDIR)/libbdus.a $(DESTDIR)$(LIBDIR)/pkgconfig/bdus.pc \
 		$(DESTDIR)$(INCDIR)/bdus.h $(DESTDIR)$(INCDIR)/bdus_ctl.h \
-		$(DESTDIR)$(INCDIR)/bdus_cli.h \
+		$(DESTDIR)$(INCDIR)/bdus_cli.h $(DESTDIR)$(INCDIR)/buse.h \
 		$(DESTDIR)$(UAPI_INCDIR)/linux/buse.h $(DESTDIR)$(SBINDIR)/busectl \
 		$(DESTDIR)$(UDEVDIR)/60-buse.rules \
 		$(DESTDIR)$(LIBEXECDIR)/buse/buse-service \
