@@ -383,6 +383,9 @@ int bdus_frame_complete(const struct bdus_req *req, int result)
 	if (__atomic_exchange_n(&f->state, FRAME_IDLE, __ATOMIC_ACQ_REL) ==
 	    FRAME_IDLE)
 		return -EINVAL;
+	/* As bdus_complete(3) has it; a hook must not take it for "later". */
+	if (result == BDUS_ASYNC)
+		result = -EIO;
 	if (!f->level)
 		return bdus_complete(f->up, result);
 	top = f - 1;

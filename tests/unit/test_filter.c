@@ -490,6 +490,22 @@ Test(filter, async_result_transformed)
 	cr_assert_eq(result_of(0), -ENOSPC);
 }
 
+/* BDUS_ASYNC is no answer: -EIO, as for bdus_complete() on a slot. */
+Test(filter, async_as_result_is_eio)
+{
+	const struct storage_engine no_hook_filter = shift_filter;
+	struct bdus_filter f = filter_over(&no_hook_filter, &inner);
+
+	memset(&in, 0, sizeof(in));
+	memset(&fl, 0, sizeof(fl));
+	f.complete = NULL;
+	ring_start(&f);
+	in.async = true;
+	submit(1, BUSE_OP_READ, 0, 512);
+	cr_assert_eq(bdus_complete(inner_req(), BDUS_ASYNC), 0);
+	cr_assert_eq(result_of(1), -EIO);
+}
+
 Test(filter, hook_may_answer_later)
 {
 	start(&shift_filter, &inner);
