@@ -8,6 +8,7 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -488,6 +489,31 @@ Test(filter, async_result_transformed)
 	cr_assert_eq(bdus_complete(inner_req(), -ENOSPC), 0);
 	cr_expect_eq(fl.last_inner, -ENOSPC);
 	cr_assert_eq(result_of(0), -ENOSPC);
+}
+
+static void *complete_thread(void *req)
+{
+	return (void *)(intptr_t)bdus_complete(req, 0);
+}
+
+/* The inner engine answers from a thread of its own, as engines do. */
+Test(filter, async_from_another_thread)
+{
+	pthread_t t;
+	void *ret;
+
+	start(&shift_filter, &inner);
+	in.async = true;
+	fl.to_eio = true;
+	submit(2, BUSE_OP_READ, 512, 512);
+	cr_assert_eq(pthread_create(&t, NULL, complete_thread,
+				    (void *)(uintptr_t)inner_req()),
+		     0);
+	cr_assert_eq(pthread_join(t, &ret), 0);
+	cr_assert_eq((intptr_t)ret, 0);
+	cr_assert_eq(fl.completes, 1);
+	cr_assert_eq(result_of(2), -EIO);
+	cr_assert_eq(rg.q.async_inflight, 0);
 }
 
 /* BDUS_ASYNC is no answer: -EIO, as for bdus_complete() on a slot. */
