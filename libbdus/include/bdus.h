@@ -12,7 +12,8 @@
  * The contract is in the man pages, not here: bdus(3) (structs, callback
  * rules, options, memory, threads and signals, ABI), bdus_serve(3),
  * bdus_create_and_serve(3), bdus_complete(3), bdus_stop(3),
- * bdus_version(3); bdus_ctl(3) and bdus_main(3) for the other headers.
+ * bdus_filter_compose(3), bdus_next(3), bdus_version(3); bdus_ctl(3) and
+ * bdus_main(3) for the other headers.
  */
 #ifndef BDUS_H
 #define BDUS_H
@@ -212,6 +213,59 @@ BDUS_API int bdus_complete(const struct bdus_req *req, int result);
 
 /* Ask the bdus_serve() serving dev to stop; bdus_stop(3). */
 BDUS_API void bdus_stop(const struct bdus_dev *dev);
+
+/* ------------------------------------------------------------------------
+ * Filters: an engine stacked over another one; bdus(3), "FILTERS".
+ */
+
+/*
+ * A filter and the engine below it.  Initialise with = { .field = ... };
+ * bdus_filter_compose() makes of it one engine to serve (or to filter).
+ */
+struct bdus_filter {
+	/* The filter's callbacks; a NULL one passes the request down. */
+	const struct storage_engine *engine;
+	void *ctx; /* the filter's: its callbacks' ctx */
+
+	/* The engine below (plain or composed), served with inner_ctx. */
+	const struct storage_engine *inner;
+	void *inner_ctx;
+
+	/*
+	 * Optional: the inner engine answered a bdus_next() of req, which
+	 * returned BDUS_ASYNC, with result.  Returns req's own result (or
+	 * BDUS_ASYNC: the filter calls bdus_complete(req, ...) later).
+	 * NULL: result is req's result.
+	 */
+	int (*complete)(void *ctx, const struct bdus_req *req, int result);
+
+	/* BUSE_OP_BIT()s not to advertise though the inner engine has them. */
+	uint32_t hide_ops;
+	uint32_t __pad0;
+};
+
+/* Compose a filter over its inner engine; bdus_filter_compose(3). */
+BDUS_API int bdus_filter_compose_sized(const struct bdus_filter *filter,
+				       size_t filter_size, size_t engine_size,
+				       struct storage_engine *engine,
+				       void **ctx);
+
+static inline int bdus_filter_compose(const struct bdus_filter *filter,
+				      struct storage_engine *engine, void **ctx)
+{
+	return bdus_filter_compose_sized(filter, sizeof(*filter),
+					 sizeof(*engine), engine, ctx);
+}
+
+/* Free what bdus_filter_compose() allocated; bdus_filter_free(3). */
+BDUS_API void bdus_filter_free(void *ctx);
+
+/* From a filter's callback: call the inner engine; bdus_next(3). */
+BDUS_API int bdus_next(const struct bdus_req *req, uint32_t op, void *buf,
+		       uint64_t offset, uint32_t len);
+
+/* From a filter's cancel callback: pass it down; bdus_next_cancel(3). */
+BDUS_API void bdus_next_cancel(const struct bdus_req *req);
 
 /* ------------------------------------------------------------------------
  * Version

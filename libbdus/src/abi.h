@@ -22,6 +22,8 @@
 /* The first published layouts (libbdus 0.1): the smallest accepted. */
 #define BDUS_ENGINE_SIZE_0_1 bdus_offsetofend(struct storage_engine, cancel)
 #define BDUS_OPTS_SIZE_0_1 bdus_offsetofend(struct bdus_opts, reserved)
+/* struct bdus_filter came with libbdus 0.2. */
+#define BDUS_FILTER_SIZE_0_2 bdus_offsetofend(struct bdus_filter, __pad0)
 
 /*
  * Copies the caller's struct `given` (given_size bytes) into `own`

@@ -29,6 +29,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "filter.h"
 #include "ring.h"
 #include "sys.h"
 
@@ -178,6 +179,7 @@ int bdus_queue_init(struct bdus_queue *q, uint32_t qidx, void *area,
 	for (t = 0; t < q->depth; t++) {
 		struct bdus_slot *s = &q->slots[t];
 
+		s->kind = BDUS_REQ_SLOT;
 		s->q = q;
 		s->state = BDUS_SLOT_WORD(BDUS_SLOT_IDLE, 0);
 		s->req.dev = dev;
@@ -308,6 +310,16 @@ static int cq_push(struct bdus_queue *q, const struct buse_io_cqe *cqes,
 	return 0;
 }
 
+uint32_t bdus_req_kind(const struct bdus_req *req)
+{
+	uint32_t kind;
+
+	/* Bytes, not a struct bdus_req_head lvalue: no aliasing question. */
+	memcpy(&kind, (const char *)req + offsetof(struct bdus_req_head, kind),
+	       sizeof(kind));
+	return kind;
+}
+
 static void add_pending(struct bdus_queue *q, uint16_t tag, uint16_t seq,
 			int32_t result)
 {
@@ -343,6 +355,9 @@ int bdus_complete(const struct bdus_req *req, int result)
 
 	if (!req)
 		return -EINVAL;
+	/* A filter's request: the filter stack answers it (filter.c). */
+	if (bdus_req_kind(req) == BDUS_REQ_FRAME)
+		return bdus_frame_complete(req, result);
 	slot = bdus_container_of(req, struct bdus_slot, req);
 	q = slot->q;
 	/* req is stable while the slot is not idle: read it first. */
@@ -446,32 +461,33 @@ static int desc_check(const struct bdus_queue *q, const struct buse_io_desc *d,
 	return 0;
 }
 
-/* Calls the engine; -EOPNOTSUPP for an optional callback it lacks. */
-static int call_engine(struct bdus_queue *q, const struct bdus_req *req)
+int bdus_engine_call(const struct storage_engine *e, void *ctx,
+		     const struct bdus_req *req)
 {
-	const struct storage_engine *e = q->engine;
-
 	switch (req->op) {
 	case BUSE_OP_READ:
-		return e->read(q->ctx, req->buf, req->offset, req->len, req);
-	case BUSE_OP_WRITE:
-		return e->write(q->ctx, req->buf, req->offset, req->len, req);
-	case BUSE_OP_FLUSH:
-		return e->flush ? e->flush(q->ctx, req) : -EOPNOTSUPP;
-	case BUSE_OP_DISCARD:
-		return e->discard
-			       ? e->discard(q->ctx, req->offset, req->len, req)
+		return e->read ? e->read(ctx, req->buf, req->offset, req->len,
+					 req)
 			       : -EOPNOTSUPP;
+	case BUSE_OP_WRITE:
+		return e->write ? e->write(ctx, req->buf, req->offset, req->len,
+					   req)
+				: -EOPNOTSUPP;
+	case BUSE_OP_FLUSH:
+		return e->flush ? e->flush(ctx, req) : -EOPNOTSUPP;
+	case BUSE_OP_DISCARD:
+		return e->discard ? e->discard(ctx, req->offset, req->len, req)
+				  : -EOPNOTSUPP;
 	case BUSE_OP_WRITE_ZEROES:
-		return e->write_zeroes ? e->write_zeroes(q->ctx, req->offset,
+		return e->write_zeroes ? e->write_zeroes(ctx, req->offset,
 							 req->len, req)
 				       : -EOPNOTSUPP;
 	case BUSE_OP_SECURE_ERASE:
-		return e->secure_erase ? e->secure_erase(q->ctx, req->offset,
+		return e->secure_erase ? e->secure_erase(ctx, req->offset,
 							 req->len, req)
 				       : -EOPNOTSUPP;
 	default:
-		return -EIO; /* not reached: desc_check() */
+		return -EIO; /* not reached: desc_check(), bdus_next() */
 	}
 }
 
@@ -549,7 +565,7 @@ static void dispatch(struct bdus_queue *q, const struct buse_io_desc *d)
 	__atomic_store_n(&slot->state, BDUS_SLOT_WORD(BDUS_SLOT_BUSY, d->seq),
 			 __ATOMIC_RELEASE);
 
-	r = call_engine(q, req);
+	r = bdus_engine_call(q->engine, q->ctx, req);
 
 	if (r == BDUS_ASYNC) {
 		__atomic_add_fetch(&q->async_inflight, 1, __ATOMIC_SEQ_CST);

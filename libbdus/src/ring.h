@@ -52,9 +52,25 @@ enum {
 
 struct bdus_queue;
 
+/*
+ * What a struct bdus_req handed to an engine is part of, for
+ * bdus_complete(): a queue's slot (here) or a filter's frame (filter.c).
+ * Both begin with the req and this kind, as struct bdus_req_head does.
+ */
+#define BDUS_REQ_SLOT 0x746f6c73u  /* "slot" */
+#define BDUS_REQ_FRAME 0x6d617266u /* "fram" */
+struct bdus_req_head {
+	struct bdus_req req;
+	uint32_t kind; /* BDUS_REQ_* */
+};
+
+/* The kind of what embeds req (a struct bdus_req_head). */
+uint32_t bdus_req_kind(const struct bdus_req *req);
+
 /* One per tag: the request handed to the engine. */
 struct bdus_slot {
 	struct bdus_req req;
+	uint32_t kind; /* BDUS_REQ_SLOT */
 	struct bdus_queue *q;
 	/*
 	 * BDUS_SLOT_WORD().  Whoever moves it from BUSY/CANCELLED to IDLE
@@ -63,6 +79,10 @@ struct bdus_slot {
 	 */
 	uint32_t state;
 };
+
+_Static_assert(offsetof(struct bdus_slot, kind) ==
+		       offsetof(struct bdus_req_head, kind),
+	       "bdus_slot begins as bdus_req_head");
 
 struct bdus_queue {
 	/* Geometry, validated by bdus_queue_init(). */
@@ -156,6 +176,13 @@ struct bdus_queue {
  * optional callback, BUSE_OPS_FUA if BDUS_ENGINE_F_FUA and flush is set.
  */
 uint32_t bdus_engine_ops(const struct storage_engine *e);
+
+/*
+ * Calls e's callback for req->op with req's offset, len and buf (ctx as
+ * its ctx): its result, or -EOPNOTSUPP for a callback e lacks.
+ */
+int bdus_engine_call(const struct storage_engine *e, void *ctx,
+		     const struct bdus_req *req);
 
 /* 0 if e can be served (non-NULL, read and write set), else -EINVAL. */
 int bdus_engine_check(const struct storage_engine *e);
