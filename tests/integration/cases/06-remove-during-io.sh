@@ -15,7 +15,17 @@ engine=$LAST_PID
 fio_bg load --filename=/dev/buse1 --ioengine=libaio --rw=randrw --bs=16k \
 	--iodepth=32 --numjobs=2 --time_based --runtime=120
 fio=$LAST_PID
-sleep 3
+# Until a fio job has the disk open a plain remove is rightly allowed: wait
+# for that (a slow kernel takes longer than any fixed sleep to get there).
+_fio_has_disk() {
+	local p
+	for p in $(pgrep -x fio); do
+		ls -l "/proc/$p/fd" 2>/dev/null | grep -q ' /dev/buse1$' && return 0
+	done
+	return 1
+}
+wait_until 60 _fio_has_disk || { fio_show load; die "no fio job opened /dev/buse1 within 60 s"; }
+sleep 1
 kill -0 "$fio" 2>/dev/null || { fio_show load; die "fio ended before the removal"; }
 
 # Open by fio: a plain remove is refused (EBUSY) and changes nothing.
