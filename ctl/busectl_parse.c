@@ -231,7 +231,7 @@ struct opt_spec {
 	const char *what;    /* the value in messages: "queue depth" */
 	size_t off;	     /* its member of struct buse_dev_info */
 	uint32_t flag;	     /* K_FLAG: BUSE_DEV_F_* */
-	uint64_t min, max;   /* K_COUNT, K_LBS_*: the range */
+	uint64_t min, max;   /* K_COUNT, K_LBS_*: the range; K_SIZE: max */
 	const char *zero;    /* K_SECONDS: what 0 means */
 	const char *section; /* help: a heading before it ("": a blank line) */
 	/*
@@ -273,7 +273,7 @@ enum add_opt_id {
 static const struct opt_spec add_opts[NR_ADD_OPTS + 1] = {
 	[A_SIZE] = {
 		OPT("size", 0, "SIZE", K_SIZE), .what = "size",
-		.off = DEV_OFF64(size),
+		.off = DEV_OFF64(size), .max = BUSE_MAX_SIZE,
 		.help = "capacity in bytes, a multiple of the logical\n"
 			"block size (default 0: the first server to\n"
 			"attach sets it)",
@@ -977,16 +977,16 @@ static int add_option(struct add_state *st, const struct arg *a, char *err,
 		if (parse_size_opt("add", o->what, a->name, a->value, &v, err,
 				   errlen) < 0)
 			return -1;
-		if (v > BUSE_MAX_SIZE) {
+		if (v > o->max) {
 			char hi[32];
 
-			return fail(err, errlen,
-				    "add: invalid %s '%s' (%s): at most %llu "
-				    "(%s)",
-				    o->what, a->value, a->name,
-				    (unsigned long long)BUSE_MAX_SIZE,
-				    busectl_format_size(BUSE_MAX_SIZE, hi,
-							sizeof(hi)));
+			return fail(
+				err, errlen,
+				"add: invalid %s '%s' (%s): at most %llu "
+				"(%s)",
+				o->what, a->value, a->name,
+				(unsigned long long)o->max,
+				busectl_format_size(o->max, hi, sizeof(hi)));
 		}
 		set_u64(&st->info, o->off, v);
 		break;
