@@ -50,22 +50,26 @@ fio_ok mq-4k --filename=/dev/buse$n --ioengine=io_uring --rw=randwrite --bs=4k \
 fio_ok mq-64k --filename=/dev/buse$n --ioengine=libaio --rw=randwrite --bs=64k \
 	--iodepth=32 --numjobs=4 --size=32M --offset_increment=32M \
 	--verify=crc32c --do_verify=1
-# Mixed reads and writes while sampling how many requests the device holds.
+# Mixed reads and writes; meanwhile the engine is stopped so that requests
+# pile up: 4 jobs x 64 outstanding must put more than any one job's depth in
+# flight at once (the device takes 256), however slow the kernel is.
 fio_bg mq-mixed --filename=/dev/buse$n --ioengine=io_uring --rw=randrw --bs=16k \
 	--iodepth=64 --numjobs=4 --size=32M --offset_increment=32M \
 	--time_based --runtime=8
 fio=$LAST_PID
-max=0
-while kill -0 "$fio" 2>/dev/null; do
-	read -r r w < /sys/block/buse$n/inflight
-	[ $((r + w)) -le $max ] || max=$((r + w))
-	sleep 0.2
-done
-fio_bg_wait mq-mixed "$fio" 30
+_inflight() { local r w; read -r r w < /sys/block/buse$n/inflight; echo $((r + w)); }
+_busy() { [ "$(_inflight)" -gt 0 ]; }
+wait_until 30 _busy || die "fio mq-mixed put no request in flight within 30 s"
+kill -STOP "$engine"
+_piled() { [ "$(_inflight)" -gt 64 ]; }
+piled=0
+wait_until $((20 * ${BUSE_TIME_SCALE:-1})) _piled && piled=1
+max=$(_inflight)
+kill -CONT "$engine"
+fio_bg_wait mq-mixed "$fio" 60
 [ "$FIO_RC" = 0 ] && [ "$FIO_ERRS" = 0 ] || { fio_show mq-mixed; die "fio mq-mixed: status $FIO_RC, err= sum $FIO_ERRS"; }
-log "mixed load: up to $max requests in flight at once"
-# 4 jobs x 64 outstanding: more than any one job's depth must be in flight.
-[ "$max" -gt 64 ] || die "at most $max requests in flight under 4 x 64 outstanding I/Os"
+log "mixed load, engine stopped: $max requests in flight at once"
+[ "$piled" = 1 ] || die "at most $max requests in flight under 4 x 64 outstanding I/Os"
 
 stop_engine "$engine" TERM
 wait_dev_gone "$n"
