@@ -64,7 +64,7 @@ UAPI_INCDIR := $(INCDIR)/buse
 # they are), man/man7/*.7, man/man8/*.8, relative to man/.
 MANPAGES := $(patsubst man/%,%,$(sort $(wildcard man/man1/*.1 man/man3/*.3 \
 		man/man7/*.7 man/man8/*.8)))
-EXAMPLES := hello null ramdisk file faulty busexmp
+EXAMPLES := hello null ramdisk file faulty busexmp http nbd cache cow
 
 all: driver user
 

@@ -38,6 +38,8 @@ extern "C" {
 #define BDUS_CLI_IMAGE (1u << 3)
 /* The engine keeps the data in memory (for the help of --mlock). */
 #define BDUS_CLI_IN_MEMORY (1u << 4)
+/* --create needs no --size: the engine knows the size (a URL, a filter). */
+#define BDUS_CLI_ENGINE_SIZE (1u << 5)
 
 /* The first struct option.val free for the program's long-only options. */
 #define BDUS_CLI_OPT_FIRST 512

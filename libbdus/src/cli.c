@@ -222,7 +222,7 @@ static int parse_args(const struct bdus_cli_spec *s, struct bdus_cli *c,
 				s->prog);
 			return -1;
 		}
-		if (!c->have_size) {
+		if (!c->have_size && !(s->flags & BDUS_CLI_ENGINE_SIZE)) {
 			fprintf(stderr, "%s: --create needs --size\n", s->prog);
 			return -1;
 		}

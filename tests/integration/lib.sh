@@ -198,6 +198,33 @@ start_engine_create() {
 	log "$(basename "$bin") --create --size $size: pid $LAST_PID, $line ready"
 }
 
+# start_created BINARY ARGS...: run BINARY ARGS (which create a device:
+# --create among them) in the background, wait for the "/dev/buseN" line
+# it prints and for the device to be ready.  Sets LAST_PID, LAST_INDEX and
+# LAST_ERR (its stderr).
+start_created() {
+	local bin=$1 out line
+	shift
+	need_file "$bin"
+	out=$BUSE_CASE_DIR/engine-$(basename "$bin")-$RANDOM.out
+	LAST_ERR=$out.err
+	"$bin" "$@" >"$out" 2>"$LAST_ERR" &
+	LAST_PID=$!
+	bg_track "$LAST_PID"
+	show_on_fail "$LAST_ERR"
+	_created() { grep -qE '^/dev/buse[0-9]+$' "$out"; }
+	if ! wait_until 30 _created; then
+		cat "$out" "$LAST_ERR" >&2
+		kill -0 "$LAST_PID" 2>/dev/null || die "$bin $* exited without printing /dev/buseN"
+		die "$bin $* did not print /dev/buseN within 30 s"
+	fi
+	line=$(grep -m1 -E '^/dev/buse[0-9]+$' "$out")
+	LAST_INDEX=${line#/dev/buse}
+	[ -b "$line" ] || die "$bin printed $line, which is not a block device"
+	wait_ready "$LAST_INDEX" 20 "$LAST_PID"
+	log "$(basename "$bin") $*: pid $LAST_PID, $line ready"
+}
+
 # stop_engine PID SIGNAL [SECS]: send SIGNAL and require a clean exit (0)
 # within SECS (default 10).
 stop_engine() {
