@@ -1,0 +1,194 @@
+#!/bin/bash
+# buse-http and the cache filter against lighttpd on the loopback address:
+# an ext4 image served from a URL reads back byte for byte, fsck finds it
+# clean and a file in it has its checksum; parallel random reads run clean;
+# the device is read-only.  A server that ignores Range (python's
+# http.server answers 200) is refused with a message, no device left.  A
+# server that dies mid-run fails reads with EIO within the retries, no
+# hang, and reads work again once it is back.  buse-cache fetches each
+# block once: a second run with the same files reads everything with the
+# server stopped; an image changed on the server (another ETag) is
+# refused, not served stale; after a SIGKILL the cache still serves the
+# right bytes.  Write-through over "file -w" writes reach the image.
+# timeout: 420
+. "$BUSE_TOP/tests/integration/lib.sh"
+need_cmd lighttpd python3 mkfs.ext4 fsck.ext4 cmp fio sha256sum
+HTTP=$BUSE_TOP/examples/http
+CACHE=$BUSE_TOP/examples/cache
+need_file "$HTTP" "$CACHE"
+
+d=/tmp/buse-66
+rm -rf "$d"
+mkdir -p "$d/www" "$d/tree"
+on_exit "rm -rf $d"
+head -c 3M /dev/urandom >"$d/tree/blob"
+mkfs.ext4 -q -F -b 4096 -d "$d/tree" "$d/www/disk.img" 48M ||
+	die "mkfs.ext4 -d failed"
+sum=$(sha256sum <"$d/tree/blob" | cut -d' ' -f1)
+
+port=18066
+cat >"$d/lighttpd.conf" <<EOF
+server.document-root = "$d/www"
+server.bind = "127.0.0.1"
+server.port = $port
+server.modules = ( "mod_accesslog" )
+accesslog.filename = "$d/access.log"
+server.errorlog = "$d/error.log"
+# ETag and Last-Modified (the file's identity) come with a mimetype.
+mimetype.assign = ( "" => "application/octet-stream" )
+static-file.etags = "enable"
+EOF
+lighttpd_start() {
+	lighttpd -D -f "$d/lighttpd.conf" >"$d/lighttpd.out" 2>&1 &
+	LIGHTTPD=$!
+	bg_track "$LIGHTTPD"
+	_up() { python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 1)" 2>/dev/null; }
+	wait_until 10 _up || die "lighttpd did not start: $(cat "$d/lighttpd.out" "$d/error.log" 2>/dev/null)"
+}
+lighttpd_stop() {
+	kill "$LIGHTTPD" 2>/dev/null
+	wait "$LIGHTTPD" 2>/dev/null
+}
+lighttpd_start
+url=http://127.0.0.1:$port/disk.img
+gets() { grep -c '"GET /disk.img' "$d/access.log" 2>/dev/null || echo 0; }
+
+# buse-http alone: the image, read-only, fsck clean, the file intact.
+start_created "$HTTP" --create --connections 4 "$url"
+http=$LAST_PID
+n=$LAST_INDEX
+[ "$(dev_size "$n")" = $((48 << 20)) ] || die "/dev/buse$n has $(dev_size "$n") bytes, expected 48M"
+[ "$(blockdev --getro /dev/buse$n)" = 1 ] || die "/dev/buse$n is not read-only"
+cmp /dev/buse$n "$d/www/disk.img" || die "/dev/buse$n differs from the image"
+fsck.ext4 -n -f /dev/buse$n >"$BUSE_CASE_DIR/fsck.out" 2>&1 ||
+	{ cat "$BUSE_CASE_DIR/fsck.out" >&2; die "fsck.ext4 -n found errors on /dev/buse$n"; }
+mkdir -p /mnt/66
+mount -o ro /dev/buse$n /mnt/66 || die "mount -o ro /dev/buse$n failed"
+got=$(sha256sum </mnt/66/blob | cut -d' ' -f1)
+umount /mnt/66
+[ "$got" = "$sum" ] || die "the file in the image read back with another checksum"
+fio_ok http-rand --filename=/dev/buse$n --ioengine=libaio --rw=randread \
+	--bs=16k --iodepth=16 --numjobs=4 --time_based --runtime=4 --readonly
+rc=0
+dd if=/dev/zero of=/dev/buse$n bs=4k count=1 oflag=direct status=none 2>/dev/null || rc=$?
+[ $rc -ne 0 ] || die "a write to the read-only /dev/buse$n succeeded"
+
+# The server dies: reads fail with EIO (after the retries), never hang;
+# back again, reads work.
+stop_engine "$http" TERM
+wait_dev_gone "$n"
+start_created "$HTTP" --create --retries 2 --http-timeout 5 "$url"
+http=$LAST_PID
+n=$LAST_INDEX
+lighttpd_stop
+out=$(timed_read /dev/buse$n 100) || die "timed_read did not finish"
+read -r ms res <<<"$out"
+log "read with the server gone: $res after $ms ms"
+[ "$res" = EIO ] || die "a read with the server gone gave $res, expected EIO"
+lighttpd_start
+out=$(timed_read /dev/buse$n 100) || die "timed_read did not finish"
+read -r ms res <<<"$out"
+[ "$res" = OK ] || die "a read with the server back gave $res"
+stop_engine "$http" TERM
+wait_dev_gone "$n"
+
+# A server without Range support is refused.
+python3 -m http.server --bind 127.0.0.1 --directory "$d/www" $((port + 1)) \
+	>"$d/pyhttp.out" 2>&1 &
+pyhttp=$!
+bg_track "$pyhttp"
+_pyup() { python3 -c "import socket; socket.create_connection(('127.0.0.1', $((port + 1))), 1)" 2>/dev/null; }
+wait_until 10 _pyup || die "python3 -m http.server did not start"
+rc=0
+timeout 30 "$HTTP" --create "http://127.0.0.1:$((port + 1))/disk.img" \
+	>"$BUSE_CASE_DIR/norange.out" 2>"$BUSE_CASE_DIR/norange.err" || rc=$?
+kill "$pyhttp"
+[ $rc -eq 1 ] || die "buse-http against a server without Range: status $rc, expected 1"
+grep -q 'ignored a Range request' "$BUSE_CASE_DIR/norange.err" ||
+	die "no clear message without Range: $(cat "$BUSE_CASE_DIR/norange.err")"
+[ "$(ls /sys/block | grep -c '^buse')" = 0 ] || die "a device was left after the refusal"
+
+# buse-cache over http: the first run fetches, the second reads the cache
+# with the server stopped.
+C=$d/disk.cache
+B=$d/disk.bmp
+start_created "$CACHE" --cache "$C" --bitmap "$B" --create -- http "$url"
+cache=$LAST_PID
+n=$LAST_INDEX
+before=$(gets)
+cmp /dev/buse$n "$d/www/disk.img" || die "the cached device differs from the image (first run)"
+first=$(( $(gets) - before ))
+log "first run: $first GETs"
+[ "$first" -gt 0 ] || die "the first run fetched nothing"
+before=$(gets)
+cmp /dev/buse$n "$d/www/disk.img" || die "the cached device differs from the image (second read)"
+[ "$(gets)" = "$before" ] || die "a second read of cached blocks went to the server ($(( $(gets) - before )) GETs)"
+stop_engine "$cache" TERM
+wait_dev_gone "$n"
+grep -q "holds 0 of 768 blocks" "$LAST_ERR" || die "the first run did not start from an empty cache: $(cat "$LAST_ERR")"
+grep -q "768 of 768 blocks cached" "$LAST_ERR" || die "the first run did not cache every block: $(cat "$LAST_ERR")"
+
+# Second run: everything from the cache.  The server must answer the probe
+# (the identity is checked), then it is stopped.
+start_created "$CACHE" --cache "$C" --bitmap "$B" --create -- http "$url"
+cache=$LAST_PID
+n=$LAST_INDEX
+grep -q "holds 768 of 768 blocks" "$LAST_ERR" || die "the second run does not find the cache full: $(cat "$LAST_ERR")"
+lighttpd_stop
+cmp /dev/buse$n "$d/www/disk.img" || die "the cache read with the server stopped differs from the image"
+fsck.ext4 -n -f /dev/buse$n >"$BUSE_CASE_DIR/fsck2.out" 2>&1 ||
+	{ cat "$BUSE_CASE_DIR/fsck2.out" >&2; die "fsck.ext4 -n found errors on the cached device"; }
+stop_engine "$cache" TERM
+wait_dev_gone "$n"
+grep -q " 0 fetched below" "$LAST_ERR" || die "the second run fetched from below: $(cat "$LAST_ERR")"
+lighttpd_start
+
+# The image changes on the server: another ETag, refused.
+printf 'changed' | dd of="$d/www/disk.img" bs=1 seek=$((1 << 20)) conv=notrunc status=none
+touch -d '+1 minute' "$d/www/disk.img"
+rc=0
+timeout 30 "$CACHE" --cache "$C" --bitmap "$B" --create -- http "$url" \
+	>"$BUSE_CASE_DIR/stale.out" 2>"$BUSE_CASE_DIR/stale.err" || rc=$?
+[ $rc -eq 1 ] || die "buse-cache over a changed image: status $rc, expected 1"
+grep -q 'refusing to serve stale data' "$BUSE_CASE_DIR/stale.err" ||
+	die "no clear message for a changed image: $(cat "$BUSE_CASE_DIR/stale.err")"
+[ "$(ls /sys/block | grep -c '^buse')" = 0 ] || die "a device was left after the refusal"
+
+# SIGKILL mid-read: what the cache kept afterwards is right.
+rm -f "$C" "$B"
+start_created "$CACHE" --cache "$C" --bitmap "$B" --create -- http "$url"
+cache=$LAST_PID
+n=$LAST_INDEX
+dd if=/dev/buse$n of=/dev/null bs=1M count=20 iflag=direct status=none &
+ddp=$!
+sleep 1
+kill -KILL "$cache"
+wait "$ddp" 2>/dev/null
+wait "$cache" 2>/dev/null
+timeout 30 "$BUSECTL" remove "$n" --force >/dev/null 2>&1
+wait_dev_gone "$n"
+start_created "$CACHE" --cache "$C" --bitmap "$B" --create -- http "$url"
+cache=$LAST_PID
+n=$LAST_INDEX
+log "after SIGKILL: $(grep holds "$LAST_ERR")"
+cmp /dev/buse$n "$d/www/disk.img" || die "after a SIGKILL the cache serves other bytes"
+stop_engine "$cache" TERM
+wait_dev_gone "$n"
+lighttpd_stop
+
+# Write-through over a writable image file: writes reach the image.
+truncate -s 32M "$d/rw.img"
+rm -f "$C" "$B"
+start_created "$CACHE" --cache "$C" --bitmap "$B" --write-through --create \
+	-- file --writable "$d/rw.img"
+cache=$LAST_PID
+n=$LAST_INDEX
+[ "$(blockdev --getro /dev/buse$n)" = 0 ] || die "the write-through device is read-only"
+fio_ok wt --filename=/dev/buse$n --ioengine=libaio --rw=randrw --bs=8k \
+	--iodepth=8 --numjobs=2 --size=16M --offset_increment=16M \
+	--verify=crc32c --do_verify=1
+sync
+cmp /dev/buse$n "$d/rw.img" || die "after write-through the image differs from the device"
+stop_engine "$cache" TERM
+wait_dev_gone "$n"
+exit 0

@@ -1,0 +1,970 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_cache.c - the kit's cache filter (examples/cache.c, with
+ * examples/kit_bitmap.c), set up as buse-cache sets it up
+ * (kit_cache.parse(), .setup(), .teardown()) over an in-memory inner
+ * engine and served by the queue code of ring.c from a ring in plain
+ * memory, as in test_filter.c: the test writes a descriptor, runs
+ * bdus_queue_process() and reads the completion the kernel would get.
+ * The inner engine answers at once or later (the test completes its
+ * requests with bdus_complete()).  The cache and bitmap files live in a
+ * fresh directory per test.
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "abi.h"
+#include "bdus.h"
+#include "ring.h"
+
+/*
+ * The examples are compiled into this file.  test_cow.c does the same
+ * with kit_bitmap.c and has a kit_err() of its own: the kit's global
+ * names get names of this file's own, so that both link into one binary.
+ */
+#define kit_err tc_kit_err
+#define kit_cache tc_kit_cache
+#define kit_bitmap_open tc_kit_bitmap_open
+#define kit_bitmap_test tc_kit_bitmap_test
+#define kit_bitmap_test_range tc_kit_bitmap_test_range
+#define kit_bitmap_set tc_kit_bitmap_set
+#define kit_bitmap_sync tc_kit_bitmap_sync
+#define kit_bitmap_count tc_kit_bitmap_count
+#define kit_bitmap_blocks tc_kit_bitmap_blocks
+#define kit_bitmap_close tc_kit_bitmap_close
+/* The examples define _GNU_SOURCE themselves (the build does too). */
+#undef _GNU_SOURCE
+#include "../../examples/kit_bitmap.c"
+#include "../../examples/cache.c"
+
+#define DEPTH 4
+#define MAX_IO 16384u /* 4 cache blocks: the most one fetch takes */
+#define BS 4096u      /* the cache block size of the tests */
+#define DISK_SIZE (10 * BS + 1536) /* 11 blocks, the last one partial */
+#define DISK_ROOM (DISK_SIZE + 4 * BS)
+
+/* ------------------------------------------------------------------------
+ * kit_err() of examples/kit.c: the last message, for the tests to check
+ */
+
+static char errmsg[2048];
+
+void kit_err(const char *name, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	n = snprintf(errmsg, sizeof(errmsg), "buse-%s: ", name);
+	va_start(ap, fmt);
+	vsnprintf(errmsg + n, sizeof(errmsg) - (size_t)n, fmt, ap);
+	va_end(ap);
+}
+
+/* ------------------------------------------------------------------------
+ * The ring: one queue of DEPTH tags in plain memory
+ */
+
+static struct {
+	struct buse_attach a;
+	unsigned char *area;
+	struct bdus_dev dev;
+	struct bdus_queue q;
+	bool q_init;
+	uint32_t sq_tail, cq_head;
+	uint16_t seq[DEPTH];
+	/* The engine served (a stack composed by cache_setup()). */
+	struct storage_engine eng;
+	void *ctx;
+	bool opened;
+} rg;
+
+/* Serves eng/ctx on a device of size bytes; open()'s result. */
+static int ring_start(const struct storage_engine *eng, void *ctx,
+		      uint64_t size)
+{
+	struct buse_attach *a = &rg.a;
+	int ret;
+
+	memset(&rg, 0, sizeof(rg));
+	rg.eng = *eng;
+	rg.ctx = ctx;
+	a->size = size;
+	a->ops = BUSE_OPS_ALL;
+	a->nr_queues = 1;
+	a->queue_depth = DEPTH;
+	a->max_io = MAX_IO;
+	a->logical_block_size = a->physical_block_size = 512;
+	a->sq_entries = 2 * DEPTH;
+	a->cq_entries = DEPTH;
+	a->sq_off = sizeof(struct buse_ring_hdr);
+	a->cq_off = a->sq_off + a->sq_entries * sizeof(struct buse_io_desc);
+	a->data_off = 4096;
+	a->map_size = a->data_off + (uint64_t)DEPTH * MAX_IO;
+	rg.area = aligned_alloc(4096, a->map_size);
+	cr_assert_not_null(rg.area);
+	memset(rg.area, 0, a->map_size);
+	rg.dev.size = size;
+	rg.dev.nr_queues = 1;
+	rg.dev.queue_depth = DEPTH;
+	rg.dev.max_io = MAX_IO;
+	rg.dev.logical_block_size = rg.dev.physical_block_size = 512;
+	rg.dev.ops = bdus_engine_ops(&rg.eng);
+	cr_assert_eq(bdus_engine_check(&rg.eng), 0);
+	cr_assert_eq(bdus_queue_init(&rg.q, 0, rg.area, a, &rg.dev, &rg.eng,
+				     rg.ctx, -1),
+		     0);
+	rg.q_init = true;
+	/* As bdus_serve() does before serving. */
+	ret = rg.eng.open(rg.ctx, &rg.dev);
+	rg.opened = ret == 0;
+	return ret;
+}
+
+static void ring_stop(void)
+{
+	if (rg.opened)
+		rg.eng.close(rg.ctx, &rg.dev);
+	if (rg.q_init)
+		bdus_queue_fini(&rg.q);
+	free(rg.area);
+	memset(&rg, 0, sizeof(rg));
+}
+
+static unsigned char *tag_buf(uint16_t tag)
+{
+	return rg.area + rg.a.data_off + (size_t)tag * MAX_IO;
+}
+
+static void submit(uint16_t tag, uint8_t op, uint64_t off, uint32_t len)
+{
+	struct buse_ring_hdr *hdr = (struct buse_ring_hdr *)rg.area;
+	struct buse_io_desc *sq =
+		(struct buse_io_desc *)(rg.area + rg.a.sq_off);
+	struct buse_io_desc *d = &sq[rg.sq_tail++ & (rg.a.sq_entries - 1)];
+
+	*d = (struct buse_io_desc){ .tag = tag,
+				    .seq = ++rg.seq[tag],
+				    .op = op,
+				    .sector = off >> 9,
+				    .len = len };
+	__atomic_store_n(&hdr->sq_tail, rg.sq_tail, __ATOMIC_RELEASE);
+	cr_assert_eq(bdus_queue_process(&rg.q), 1);
+}
+
+/* The next completion's result for tag; fails if there is none. */
+static int32_t result_of(uint16_t tag)
+{
+	struct buse_ring_hdr *hdr = (struct buse_ring_hdr *)rg.area;
+	struct buse_io_cqe *cq = (struct buse_io_cqe *)(rg.area + rg.a.cq_off);
+	struct buse_io_cqe c;
+
+	cr_assert_neq(__atomic_load_n(&hdr->cq_tail, __ATOMIC_ACQUIRE),
+		      rg.cq_head, "no completion for tag %u", tag);
+	c = cq[rg.cq_head++ & (rg.a.cq_entries - 1)];
+	__atomic_store_n(&hdr->cq_head, rg.cq_head, __ATOMIC_RELEASE);
+	cr_assert_eq(c.tag, tag);
+	cr_assert_eq(c.seq, rg.seq[tag]);
+	return c.result;
+}
+
+static bool no_completion(void)
+{
+	struct buse_ring_hdr *hdr = (struct buse_ring_hdr *)rg.area;
+
+	return __atomic_load_n(&hdr->cq_tail, __ATOMIC_ACQUIRE) == rg.cq_head;
+}
+
+/* ------------------------------------------------------------------------
+ * The inner engine: a RAM disk that records its calls
+ */
+
+struct icall {
+	uint32_t op;
+	uint64_t offset;
+	uint32_t len;
+	const struct bdus_req *req;
+};
+
+static struct {
+	unsigned char disk[DISK_ROOM];
+	struct icall calls[64];
+	unsigned int ncalls;
+	/* < 0: returned instead of doing the op; > 0: after doing it. */
+	int ret[BUSE_OP_NR];
+	bool async;  /* return BDUS_ASYNC (the test completes) */
+	bool counts; /* answer a success with len, not 0 */
+} in;
+
+static int inner_do(uint32_t op, void *buf, uint64_t off, uint32_t len,
+		    const struct bdus_req *req)
+{
+	cr_assert_lt(in.ncalls, 64);
+	in.calls[in.ncalls++] = (struct icall){ op, off, len, req };
+	cr_assert_eq(req->op, op);
+	cr_assert_eq(req->offset, off);
+	cr_assert_eq(req->len, len);
+	cr_assert_eq(req->buf, buf);
+	cr_assert_eq(req->dev, &rg.dev);
+	if (in.ret[op] < 0)
+		return in.ret[op];
+	if (op == BUSE_OP_READ)
+		memcpy(buf, in.disk + off, len);
+	else if (op == BUSE_OP_WRITE)
+		memcpy(in.disk + off, buf, len);
+	if (in.ret[op] > 0)
+		return in.ret[op];
+	if (in.async)
+		return BDUS_ASYNC;
+	return in.counts ? (int)len : 0;
+}
+
+static int i_read(void *ctx, void *buf, uint64_t off, uint32_t len,
+		  const struct bdus_req *req)
+{
+	cr_assert_eq(ctx, &in);
+	return inner_do(BUSE_OP_READ, buf, off, len, req);
+}
+
+static int i_write(void *ctx, const void *buf, uint64_t off, uint32_t len,
+		   const struct bdus_req *req)
+{
+	cr_assert_eq(ctx, &in);
+	return inner_do(BUSE_OP_WRITE, (void *)(uintptr_t)buf, off, len, req);
+}
+
+static int i_flush(void *ctx, const struct bdus_req *req)
+{
+	cr_assert_eq(ctx, &in);
+	return inner_do(BUSE_OP_FLUSH, NULL, 0, 0, req);
+}
+
+static const struct storage_engine ram = {
+	.name = "ram",
+	.flags = BDUS_ENGINE_F_FUA,
+	.read = i_read,
+	.write = i_write,
+	.flush = i_flush,
+};
+
+/* The last request the inner engine got. */
+static const struct bdus_req *inner_req(void)
+{
+	cr_assert_gt(in.ncalls, 0);
+	return in.calls[in.ncalls - 1].req;
+}
+
+static void expect_call(unsigned int i, uint32_t op, uint64_t off, uint32_t len)
+{
+	cr_assert_lt(i, in.ncalls, "no inner call %u", i);
+	cr_expect_eq(in.calls[i].op, op, "call %u: op %u", i, in.calls[i].op);
+	cr_expect_eq(in.calls[i].offset, off, "call %u: offset %llu", i,
+		     (unsigned long long)in.calls[i].offset);
+	cr_expect_eq(in.calls[i].len, len, "call %u: len %u", i,
+		     in.calls[i].len);
+}
+
+static unsigned char pattern(uint64_t i)
+{
+	return (unsigned char)(i * 7 + i / BS * 13 + 1);
+}
+
+/* ------------------------------------------------------------------------
+ * The cache, as buse-cache sets it up
+ */
+
+static struct {
+	char dir[64];
+	char cache[128], bitmap[128];
+	void *ctx; /* kit_cache's */
+	struct kit_source inner, src;
+	bool set_up;
+	/* start()'s options, for restart(). */
+	const char *bs;
+	bool wt;
+} fx;
+
+static void fx_init(void)
+{
+	uint64_t i;
+
+	memset(&in, 0, sizeof(in));
+	memset(&fx, 0, sizeof(fx));
+	errmsg[0] = 0;
+	for (i = 0; i < DISK_ROOM; i++)
+		in.disk[i] = pattern(i);
+	snprintf(fx.dir, sizeof(fx.dir), "/tmp/test_cache.XXXXXX");
+	cr_assert_not_null(mkdtemp(fx.dir));
+	snprintf(fx.cache, sizeof(fx.cache), "%s/d.cache", fx.dir);
+	snprintf(fx.bitmap, sizeof(fx.bitmap), "%s/d.bmp", fx.dir);
+	fx.inner = (struct kit_source){ .size = DISK_SIZE,
+					.engine = &ram,
+					.ctx = &in };
+	snprintf(fx.inner.ident, sizeof(fx.inner.ident), "ram one");
+}
+
+/* The value of kit_cache's option --name. */
+static int opt_val(const char *name)
+{
+	const struct option *o;
+
+	for (o = kit_cache.longopts; o->name; o++)
+		if (!strcmp(o->name, name))
+			return o->val;
+	cr_assert_fail("no option --%s", name);
+	return -1;
+}
+
+static int set_opt_valid(const char *name, const char *arg, const char **valid)
+{
+	*valid = NULL;
+	return kit_cache.parse(fx.ctx, opt_val(name), arg, valid);
+}
+
+static int set_opt(const char *name, const char *arg)
+{
+	const char *valid;
+
+	return set_opt_valid(name, arg, &valid);
+}
+
+/* A fresh ctx with --cache and --bitmap. */
+static void cache_new(void)
+{
+	fx.ctx = calloc(1, kit_cache.ctx_size);
+	cr_assert_not_null(fx.ctx);
+	cr_assert_eq(set_opt("cache", fx.cache), 0);
+	cr_assert_eq(set_opt("bitmap", fx.bitmap), 0);
+}
+
+/* Stderr to /dev/null (setup() and teardown() report statistics). */
+static int quiet(void)
+{
+	int saved = dup(2), fd = open("/dev/null", O_WRONLY);
+
+	cr_assert(saved >= 0 && fd >= 0);
+	dup2(fd, 2);
+	close(fd);
+	return saved;
+}
+
+static void unquiet(int saved)
+{
+	dup2(saved, 2);
+	close(saved);
+}
+
+/* setup() over fx.inner: 0 or -1. */
+static int cache_up(void)
+{
+	int saved = quiet(), ret;
+
+	memset(&fx.src, 0, sizeof(fx.src));
+	errmsg[0] = 0;
+	ret = kit_cache.setup(fx.ctx, NULL, &fx.inner, &fx.src);
+	unquiet(saved);
+	if (ret)
+		return -1;
+	fx.set_up = true;
+	cr_assert_eq(fx.src.size, fx.inner.size);
+	cr_assert_not_null(fx.src.engine);
+	return 0;
+}
+
+/* Stops serving, tears down, frees the ctx (as kit_main() does). */
+static void cache_down(void)
+{
+	int saved;
+
+	ring_stop();
+	if (fx.set_up) {
+		saved = quiet();
+		kit_cache.teardown(fx.ctx);
+		unquiet(saved);
+	}
+	fx.set_up = false;
+	free(fx.ctx);
+	fx.ctx = NULL;
+}
+
+/* The cache over the RAM disk (block size bs, NULL: default), served. */
+static void start(const char *bs, bool write_through)
+{
+	fx.bs = bs;
+	fx.wt = write_through;
+	cache_new();
+	if (bs)
+		cr_assert_eq(set_opt("block-size", bs), 0);
+	if (write_through)
+		cr_assert_eq(set_opt("write-through", NULL), 0);
+	cr_assert_eq(cache_up(), 0, "setup failed: %s", errmsg);
+	cr_assert_eq(fx.src.read_only, !write_through);
+	cr_assert_eq(ring_start(fx.src.engine, fx.src.ctx, fx.src.size), 0,
+		     "open failed: %s", errmsg);
+}
+
+/* The next run of buse-cache, with the same files and options. */
+static void restart(void)
+{
+	cache_down();
+	start(fx.bs, fx.wt);
+}
+
+static void fx_fini(void)
+{
+	struct dirent *e;
+	DIR *d;
+
+	cache_down();
+	if (!fx.dir[0] || !(d = opendir(fx.dir)))
+		return;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			unlinkat(dirfd(d), e->d_name, 0);
+	closedir(d);
+	rmdir(fx.dir);
+}
+
+TestSuite(cache, .init = fx_init, .fini = fx_fini);
+
+/* ------------------------------------------------------------------------
+ * Helpers
+ */
+
+/*
+ * Reads [off, off + len) with tag, completing (successfully) what the
+ * inner engine holds until the read is answered; its result.
+ */
+static int32_t do_read(uint16_t tag, uint64_t off, uint32_t len)
+{
+	unsigned int n;
+
+	memset(tag_buf(tag), 0xee, len);
+	submit(tag, BUSE_OP_READ, off, len);
+	for (n = 0; no_completion(); n++) {
+		cr_assert_lt(n, 16, "the read is not answered");
+		cr_assert_eq(bdus_complete(inner_req(), 0), 0);
+	}
+	return result_of(tag);
+}
+
+/* Writes len bytes of byte at off with tag (and completes it); result. */
+static int32_t do_write(uint16_t tag, uint64_t off, uint32_t len, int byte)
+{
+	memset(tag_buf(tag), byte, len);
+	submit(tag, BUSE_OP_WRITE, off, len);
+	if (no_completion())
+		cr_assert_eq(bdus_complete(inner_req(), 0), 0);
+	return result_of(tag);
+}
+
+/* tag's buffer holds what the RAM disk holds at [off, off + len). */
+static void check(uint16_t tag, uint64_t off, uint32_t len)
+{
+	const unsigned char *b = tag_buf(tag);
+	uint32_t i;
+
+	for (i = 0; i < len; i++)
+		cr_assert_eq(b[i], in.disk[off + i],
+			     "byte %llu: 0x%02x, the disk has 0x%02x",
+			     (unsigned long long)(off + i), b[i],
+			     in.disk[off + i]);
+}
+
+/* A whole file, for comparing before and after. */
+struct file_copy {
+	char *data;
+	size_t len;
+};
+
+static void file_copy(const char *path, struct file_copy *f)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY);
+
+	cr_assert_geq(fd, 0, "%s: %s", path, strerror(errno));
+	cr_assert_eq(fstat(fd, &st), 0);
+	f->len = (size_t)st.st_size;
+	f->data = malloc(f->len + 1);
+	cr_assert_not_null(f->data);
+	cr_assert_eq(pread(fd, f->data, f->len, 0), (ssize_t)f->len);
+	close(fd);
+}
+
+static void file_unchanged(const char *path, struct file_copy *f)
+{
+	struct file_copy now;
+
+	file_copy(path, &now);
+	cr_assert_eq(now.len, f->len, "%s: %zu bytes, was %zu", path, now.len,
+		     f->len);
+	cr_assert(!memcmp(now.data, f->data, f->len), "%s changed", path);
+	free(now.data);
+}
+
+/* Word w of the bitmap file's bits (after its 4 KiB header). */
+static uint64_t bitmap_word(const char *path, unsigned int w)
+{
+	uint64_t v = 0;
+	int fd = open(path, O_RDONLY);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(pread(fd, &v, sizeof(v), BM_HDR_SIZE + (off_t)w * 8),
+		     (ssize_t)sizeof(v));
+	close(fd);
+	return v;
+}
+
+/* ------------------------------------------------------------------------
+ * Reading
+ */
+
+Test(cache, miss_fetches_whole_blocks)
+{
+	start("4K", false);
+	/* Inside one block: the whole block. */
+	cr_assert_eq(do_read(0, BS + 512, 1024), 0);
+	check(0, BS + 512, 1024);
+	cr_assert_eq(in.ncalls, 1);
+	expect_call(0, BUSE_OP_READ, BS, BS);
+	/* Across a boundary: both blocks, in one call. */
+	cr_assert_eq(do_read(1, 3 * BS - 512, 1024), 0);
+	check(1, 3 * BS - 512, 1024);
+	cr_assert_eq(in.ncalls, 2);
+	expect_call(1, BUSE_OP_READ, 2 * BS, 2 * BS);
+	/* The last block is short: the fetch ends with the device. */
+	cr_assert_eq(do_read(2, DISK_SIZE - 512, 512), 0);
+	check(2, DISK_SIZE - 512, 512);
+	cr_assert_eq(in.ncalls, 3);
+	expect_call(2, BUSE_OP_READ, 10 * BS, 1536);
+	/* Five missing blocks: more than a fetch takes (max_io), so two. */
+	cr_assert_eq(do_read(3, 4 * BS + 512, MAX_IO), 0);
+	check(3, 4 * BS + 512, MAX_IO);
+	cr_assert_eq(in.ncalls, 5);
+	expect_call(3, BUSE_OP_READ, 4 * BS, 4 * BS);
+	expect_call(4, BUSE_OP_READ, 8 * BS, BS);
+}
+
+Test(cache, hit_makes_no_inner_call)
+{
+	struct file_copy f;
+
+	start("4K", false);
+	cr_assert_eq(do_read(0, 0, 2 * BS), 0);
+	cr_assert_eq(in.ncalls, 1);
+	cr_assert_eq(do_read(1, 0, 2 * BS), 0);
+	check(1, 0, 2 * BS);
+	cr_assert_eq(do_read(2, BS + 1024, 512), 0);
+	check(2, BS + 1024, 512);
+	cr_assert_eq(do_read(3, DISK_SIZE - 1024, 1024), 0);
+	cr_assert_eq(in.ncalls, 2);
+	cr_assert_eq(do_read(3, DISK_SIZE - 1024, 1024), 0);
+	check(3, DISK_SIZE - 1024, 1024);
+	cr_assert_eq(in.ncalls, 2, "a hit reached the inner engine");
+	/* The blocks are in the cache file, which has the device's size. */
+	file_copy(fx.cache, &f);
+	cr_assert_eq(f.len, DISK_SIZE);
+	cr_assert(!memcmp(f.data, in.disk, 2 * BS));
+	cr_assert(!memcmp(f.data + 10 * BS, in.disk + 10 * BS, 1536));
+	free(f.data);
+}
+
+Test(cache, partly_cached_read_fetches_the_missing_blocks)
+{
+	start("4K", false);
+	cr_assert_eq(do_read(0, BS + 512, 512), 0);
+	in.ncalls = 0;
+	/* Blocks 0 to 3, 1 cached: 0, then 2 and 3 in one call. */
+	cr_assert_eq(do_read(1, 0, 4 * BS), 0);
+	check(1, 0, 4 * BS);
+	cr_assert_eq(in.ncalls, 2);
+	expect_call(0, BUSE_OP_READ, 0, BS);
+	expect_call(1, BUSE_OP_READ, 2 * BS, 2 * BS);
+	/* Blocks 3 (cached) to 4: only 4. */
+	cr_assert_eq(do_read(2, 3 * BS + 512, BS), 0);
+	check(2, 3 * BS + 512, BS);
+	cr_assert_eq(in.ncalls, 3);
+	expect_call(2, BUSE_OP_READ, 4 * BS, BS);
+}
+
+Test(cache, bitmap_persists_across_runs)
+{
+	start("4K", false);
+	cr_assert_eq(do_read(0, 512, 3 * BS), 0); /* blocks 0 to 3 */
+	cr_assert_eq(do_read(1, 10 * BS, 1536), 0);
+	cr_assert_eq(in.ncalls, 2);
+	restart();
+	in.ncalls = 0;
+	cr_assert_eq(do_read(0, 0, 4 * BS), 0);
+	check(0, 0, 4 * BS);
+	cr_assert_eq(do_read(1, 10 * BS, 1536), 0);
+	check(1, 10 * BS, 1536);
+	cr_assert_eq(in.ncalls, 0, "cached blocks fetched again");
+	cr_assert_eq(do_read(2, 5 * BS, 512), 0);
+	check(2, 5 * BS, 512);
+	cr_assert_eq(in.ncalls, 1);
+	expect_call(0, BUSE_OP_READ, 5 * BS, BS);
+}
+
+/* Setting up over what the files do not record fails: -1, untouched. */
+static void refused(struct file_copy *c, struct file_copy *b)
+{
+	cr_assert_eq(cache_up(), -1);
+	cr_assert_not_null(strstr(errmsg, "refusing to serve stale data"),
+			   "message: %s", errmsg);
+	fx.set_up = false;
+	free(fx.ctx);
+	fx.ctx = NULL;
+	file_unchanged(fx.cache, c);
+	file_unchanged(fx.bitmap, b);
+}
+
+Test(cache, another_inner_engine_is_refused)
+{
+	struct file_copy c, b;
+
+	start("4K", false);
+	cr_assert_eq(do_read(0, 0, 2 * BS), 0);
+	cache_down();
+	file_copy(fx.cache, &c);
+	file_copy(fx.bitmap, &b);
+
+	/* Another identity. */
+	snprintf(fx.inner.ident, sizeof(fx.inner.ident), "ram two");
+	cache_new();
+	refused(&c, &b);
+	snprintf(fx.inner.ident, sizeof(fx.inner.ident), "ram one");
+	/* Another size (larger: the cache file would grow). */
+	fx.inner.size = DISK_SIZE + BS;
+	cache_new();
+	refused(&c, &b);
+	fx.inner.size = DISK_SIZE - BS;
+	cache_new();
+	refused(&c, &b);
+	fx.inner.size = DISK_SIZE;
+	/* Another block size. */
+	cache_new();
+	cr_assert_eq(set_opt("block-size", "8K"), 0);
+	refused(&c, &b);
+
+	/* The same engine again: accepted, its blocks still cached. */
+	start("4K", false);
+	in.ncalls = 0;
+	cr_assert_eq(do_read(0, 0, 2 * BS), 0);
+	check(0, 0, 2 * BS);
+	cr_assert_eq(in.ncalls, 0);
+	free(c.data);
+	free(b.data);
+}
+
+Test(cache, bitmap_of_another_kind_is_refused)
+{
+	struct kit_bitmap *bm;
+	int fd = open(fx.cache, O_RDWR | O_CREAT, 0644);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(kit_bitmap_open(&bm, "test", fx.bitmap, "cow", BS,
+				     DISK_SIZE, fx.inner.ident, fd),
+		     0);
+	kit_bitmap_close(bm);
+	close(fd);
+	cache_new();
+	cr_assert_eq(cache_up(), -1);
+	cr_assert_not_null(strstr(errmsg, "cow bitmap"), "message: %s", errmsg);
+}
+
+/* ------------------------------------------------------------------------
+ * Writing
+ */
+
+Test(cache, write_through_updates_cached_blocks)
+{
+	struct file_copy f;
+
+	start("4K", true);
+	cr_assert_eq(do_read(0, 2 * BS, BS), 0);
+	in.ncalls = 0;
+	cr_assert_eq(do_write(1, 2 * BS + 512, 1024, 0x5a), 0);
+	cr_assert_eq(in.ncalls, 1);
+	expect_call(0, BUSE_OP_WRITE, 2 * BS + 512, 1024);
+	cr_assert_eq(in.disk[2 * BS + 512], 0x5a);
+	/* Read back from the cache: the new data, no inner read. */
+	cr_assert_eq(do_read(2, 2 * BS, BS), 0);
+	check(2, 2 * BS, BS);
+	cr_assert_eq(tag_buf(2)[512 + 1023], 0x5a);
+	cr_assert_eq(in.ncalls, 1);
+	file_copy(fx.cache, &f);
+	cr_assert_eq((unsigned char)f.data[2 * BS + 512], 0x5a);
+	free(f.data);
+
+	/* Across cached block 2 and uncached block 3: 3 is fetched. */
+	cr_assert_eq(do_write(1, 3 * BS - 512, 1024, 0x6b), 0);
+	cr_assert_eq(in.ncalls, 2);
+	cr_assert_eq(do_read(2, 2 * BS, 2 * BS), 0);
+	check(2, 2 * BS, 2 * BS);
+	cr_assert_eq(in.ncalls, 3);
+	expect_call(2, BUSE_OP_READ, 3 * BS, BS);
+
+	/* FLUSH reaches the engine below, and makes the bits durable. */
+	submit(3, BUSE_OP_FLUSH, 0, 0);
+	cr_assert_eq(result_of(3), 0);
+	cr_assert_eq(in.ncalls, 4);
+	expect_call(3, BUSE_OP_FLUSH, 0, 0);
+	cr_assert_eq(bitmap_word(fx.bitmap, 0), 0xc);
+}
+
+Test(cache, read_only_refuses_writes)
+{
+	start("4K", false);
+	cr_assert_eq(do_read(0, 0, BS), 0);
+	in.ncalls = 0;
+	cr_assert_eq(do_write(1, 0, 512, 0x11), -EROFS);
+	cr_assert_eq(in.ncalls, 0);
+	cr_assert_eq(do_read(2, 0, BS), 0);
+	check(2, 0, BS);
+	cr_assert_eq(in.disk[0], pattern(0));
+	cr_assert_eq(in.ncalls, 0);
+}
+
+Test(cache, write_through_needs_a_writable_engine)
+{
+	fx.inner.read_only = true;
+	cache_new();
+	cr_assert_eq(set_opt("write-through", NULL), 0);
+	cr_assert_eq(cache_up(), -1);
+	cr_assert_not_null(strstr(errmsg, "read-only"), "message: %s", errmsg);
+	free(fx.ctx);
+	fx.ctx = NULL;
+}
+
+/* ------------------------------------------------------------------------
+ * An inner engine that answers later
+ */
+
+Test(cache, async_misses_complete_through_the_hook)
+{
+	start("4K", false);
+	in.async = true;
+	memset(tag_buf(0), 0xee, BS);
+	submit(0, BUSE_OP_READ, BS + 512, BS);
+	cr_assert(no_completion());
+	cr_assert_eq(in.ncalls, 1);
+	expect_call(0, BUSE_OP_READ, BS, 2 * BS);
+	cr_assert_eq(bdus_complete(inner_req(), 0), 0);
+	cr_assert_eq(result_of(0), 0);
+	check(0, BS + 512, BS);
+
+	/* Blocks 3 to 5, 4 cached: the second fetch from the hook. */
+	cr_assert_eq(do_read(1, 4 * BS + 1024, 512), 0);
+	in.ncalls = 0;
+	memset(tag_buf(2), 0xee, 3 * BS);
+	submit(2, BUSE_OP_READ, 3 * BS, 3 * BS);
+	cr_assert_eq(in.ncalls, 1);
+	expect_call(0, BUSE_OP_READ, 3 * BS, BS);
+	cr_assert_eq(bdus_complete(inner_req(), 0), 0);
+	cr_assert(no_completion());
+	cr_assert_eq(in.ncalls, 2);
+	expect_call(1, BUSE_OP_READ, 5 * BS, BS);
+	cr_assert_eq(bdus_complete(inner_req(), 0), 0);
+	cr_assert_eq(result_of(2), 0);
+	check(2, 3 * BS, 3 * BS);
+	cr_assert_eq(rg.q.async_inflight, 0);
+
+	/* All cached now. */
+	cr_assert_eq(do_read(3, BS, 4 * BS), 0);
+	check(3, BS, 4 * BS);
+	cr_assert_eq(in.ncalls, 2);
+}
+
+Test(cache, inner_read_error_reaches_the_request)
+{
+	start("4K", false);
+	in.ret[BUSE_OP_READ] = -ENOSPC;
+	cr_assert_eq(do_read(0, 0, 512), -ENOSPC);
+	in.ret[BUSE_OP_READ] = 0;
+	/* Nothing was cached: fetched again. */
+	in.ncalls = 0;
+	cr_assert_eq(do_read(0, 0, 512), 0);
+	check(0, 0, 512);
+	cr_assert_eq(in.ncalls, 1);
+
+	/* Later, on the second fetch of a read (block 2 cached). */
+	in.async = true;
+	cr_assert_eq(do_read(1, 2 * BS, 512), 0);
+	in.ncalls = 0;
+	submit(2, BUSE_OP_READ, BS, 3 * BS);
+	cr_assert_eq(bdus_complete(inner_req(), 0), 0);
+	cr_assert_eq(in.ncalls, 2);
+	expect_call(1, BUSE_OP_READ, 3 * BS, BS);
+	cr_assert_eq(bdus_complete(inner_req(), -EIO), 0);
+	cr_assert_eq(result_of(2), -EIO);
+	/* Block 1 was stored, block 3 was not. */
+	in.ncalls = 0;
+	cr_assert_eq(do_read(3, BS, BS), 0);
+	cr_assert_eq(in.ncalls, 0);
+	cr_assert_eq(do_read(3, 3 * BS, BS), 0);
+	check(3, 3 * BS, BS);
+	cr_assert_eq(in.ncalls, 1);
+}
+
+/* A write reaches block 4 while its fetch is in flight. */
+Test(cache, write_during_fetch_is_not_undone)
+{
+	const struct bdus_req *fetch;
+
+	start("4K", true);
+	in.async = true;
+	submit(0, BUSE_OP_READ, 4 * BS, BS);
+	fetch = inner_req(); /* it has the old data */
+	memset(tag_buf(1), 0x77, 512);
+	submit(1, BUSE_OP_WRITE, 4 * BS + 1024, 512);
+	cr_assert_eq(in.ncalls, 2);
+	cr_assert_eq(bdus_complete(inner_req(), 0), 0);
+	cr_assert_eq(result_of(1), 0);
+	cr_assert_eq(bdus_complete(fetch, 0), 0);
+	cr_assert_eq(result_of(0), 0);
+	/* Not stored stale: the next read has the write (fetched again). */
+	cr_assert_eq(do_read(2, 4 * BS, BS), 0);
+	check(2, 4 * BS, BS);
+	cr_assert_eq(tag_buf(2)[1024], 0x77);
+	cr_assert_eq(do_read(2, 4 * BS, BS), 0);
+	check(2, 4 * BS, BS);
+
+	/* The fetch answered first, the write later: the write follows. */
+	in.ncalls = 0;
+	submit(0, BUSE_OP_READ, 6 * BS, BS);
+	fetch = inner_req();
+	memset(tag_buf(1), 0x78, 512);
+	submit(1, BUSE_OP_WRITE, 6 * BS + 2048, 512);
+	cr_assert_eq(bdus_complete(fetch, 0), 0);
+	cr_assert_eq(result_of(0), 0);
+	cr_assert_eq(bdus_complete(inner_req(), 0), 0);
+	cr_assert_eq(result_of(1), 0);
+	cr_assert_eq(do_read(2, 6 * BS, BS), 0);
+	check(2, 6 * BS, BS);
+	cr_assert_eq(tag_buf(2)[2048], 0x78);
+	cr_assert_eq(in.ncalls, 2, "a cached block fetched again");
+}
+
+/* Successes answered as byte counts (bdus(3)): the whole of len. */
+Test(cache, inner_answers_with_byte_counts)
+{
+	start("4K", true);
+	in.counts = true;
+	cr_assert_eq(do_read(0, BS, BS), 0);
+	check(0, BS, BS);
+	cr_assert_eq(do_read(0, 2 * BS + 512, 512), 0);
+	check(0, 2 * BS + 512, 512);
+	cr_assert_eq(do_write(1, BS + 1024, 1024, 0x3c), 0);
+	in.ncalls = 0;
+	cr_assert_eq(do_read(2, BS, BS), 0);
+	check(2, BS, BS);
+	cr_assert_eq(in.ncalls, 0);
+
+	/* Partial: the cached block follows the part written. */
+	in.counts = false;
+	in.ret[BUSE_OP_WRITE] = 512;
+	cr_assert_eq(do_write(1, BS + 2048, 1024, 0x4d), 512);
+	cr_assert_eq(do_read(2, BS, BS), 0);
+	cr_assert_eq(in.ncalls, 1);
+	check(2, BS, 2048 + 512);
+	/* A partial fetch fails the read; nothing is stored. */
+	in.ret[BUSE_OP_READ] = 512;
+	cr_assert_lt(do_read(3, 5 * BS, 1024), 0);
+	in.ret[BUSE_OP_READ] = 0;
+	cr_assert_eq(do_read(3, 5 * BS, 1024), 0);
+	check(3, 5 * BS, 1024);
+	cr_assert_eq(in.ncalls, 3);
+}
+
+/* ------------------------------------------------------------------------
+ * Options
+ */
+
+Test(cache, block_size_validated)
+{
+	static const char *const bad[] = { "3000", "256", "6K", "32M", "0" };
+	const char *valid;
+	size_t i;
+
+	fx.ctx = calloc(1, kit_cache.ctx_size);
+	cr_assert_not_null(fx.ctx);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cr_expect_eq(set_opt_valid("block-size", bad[i], &valid),
+			     -EINVAL, "--block-size %s", bad[i]);
+		cr_expect_not_null(valid, "--block-size %s", bad[i]);
+	}
+	cr_expect_neq(set_opt("block-size", "x"), 0);
+	cr_expect_eq(set_opt("block-size", "512"), 0);
+	cr_expect_eq(set_opt("block-size", "16M"), 0);
+	cr_expect_eq(set_opt("block-size", "8K"), 0);
+	free(fx.ctx);
+	fx.ctx = NULL;
+}
+
+Test(cache, block_size_above_max_io_fails_open)
+{
+	cache_new();
+	cr_assert_eq(set_opt("block-size", "32K"), 0);
+	cr_assert_eq(cache_up(), 0);
+	cr_assert_eq(ring_start(fx.src.engine, fx.src.ctx, fx.src.size),
+		     -EINVAL);
+	cr_assert_not_null(strstr(errmsg, "max_io"), "message: %s", errmsg);
+}
+
+/* ------------------------------------------------------------------------
+ * kit_bitmap: crash safety
+ */
+
+Test(cache, bitmap_bits_reach_the_file_at_sync)
+{
+	struct kit_bitmap *bm;
+	struct stat st;
+	int fd = open(fx.cache, O_RDWR | O_CREAT, 0644);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(kit_bitmap_open(&bm, "test", fx.bitmap, "cache", BS,
+				     200 * BS, "ident", fd),
+		     0);
+	cr_assert_eq(stat(fx.bitmap, &st), 0);
+	cr_assert_eq(st.st_size, BM_HDR_SIZE + 4 * 8);
+	cr_assert_eq(kit_bitmap_blocks(bm), 200);
+	kit_bitmap_set(bm, 3, 2);
+	kit_bitmap_set(bm, 70, 1);
+	/* Present at once... */
+	cr_assert(kit_bitmap_test_range(bm, 3, 2));
+	cr_assert(kit_bitmap_test(bm, 70));
+	cr_assert(!kit_bitmap_test(bm, 5));
+	cr_assert_eq(kit_bitmap_count(bm), 3);
+	/* ...but not in the file before the data file was made durable. */
+	cr_assert_eq(bitmap_word(fx.bitmap, 0), 0);
+	cr_assert_eq(bitmap_word(fx.bitmap, 1), 0);
+	cr_assert_eq(kit_bitmap_sync(bm), 0);
+	cr_assert_eq(bitmap_word(fx.bitmap, 0), 3ull << 3);
+	cr_assert_eq(bitmap_word(fx.bitmap, 1), 1ull << 6);
+	/* A bit set after a sync waits for the next one. */
+	kit_bitmap_set(bm, 199, 1);
+	cr_assert_eq(bitmap_word(fx.bitmap, 3), 0);
+	cr_assert_eq(kit_bitmap_sync(bm), 0);
+	cr_assert_eq(bitmap_word(fx.bitmap, 3), 1ull << 7);
+	kit_bitmap_close(bm);
+
+	/* The next run finds them. */
+	cr_assert_eq(kit_bitmap_open(&bm, "test", fx.bitmap, "cache", BS,
+				     200 * BS, "ident", fd),
+		     0);
+	cr_assert(kit_bitmap_test_range(bm, 3, 2));
+	cr_assert(kit_bitmap_test(bm, 70));
+	cr_assert(kit_bitmap_test(bm, 199));
+	cr_assert_eq(kit_bitmap_count(bm), 4);
+	kit_bitmap_close(bm);
+	close(fd);
+}
