@@ -349,6 +349,7 @@ int kit_main(int argc, char **argv, const struct kit_engine *top)
 		.shortopts = top->shortopts,
 		.longopts = top->longopts,
 		.parse = top->parse,
+		.arg_name = top->arg_name,
 	};
 	struct kit_stack st = { .n = 1 };
 	struct bdus_cli c;

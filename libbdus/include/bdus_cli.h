@@ -91,6 +91,10 @@ struct bdus_cli_spec {
 
 	/* Called with ctx when serving returns (a summary, say); or NULL. */
 	void (*served)(void *ctx);
+
+	/* With BDUS_CLI_IMAGE: the argument's name in messages ("URL");
+	   NULL: "IMAGE".  (libbdus 0.2.0 and later; may be left out.) */
+	const char *arg_name;
 };
 
 /* Parse a decimal number; bdus_cli_parse(3), "Numbers". */

@@ -195,6 +195,7 @@ static int parse_args(const struct bdus_cli_spec *s, struct bdus_cli *c,
 		      int argc, char **argv)
 {
 	bool image = s->flags & BDUS_CLI_IMAGE;
+	const char *an = s->arg_name ? s->arg_name : "IMAGE";
 	int n = argc - optind;
 	const char *index;
 
@@ -207,10 +208,14 @@ static int parse_args(const struct bdus_cli_spec *s, struct bdus_cli *c,
 	}
 	if (c->create) {
 		if (image && n != 1) {
-			fprintf(stderr, "%s: %s\n", s->prog,
-				n ? "--create "
-				    "takes IMAGE only, no device index"
-				  : "missing IMAGE");
+			if (n)
+				fprintf(stderr,
+					"%s: --create takes %s only, no device "
+					"index\n",
+					s->prog, an);
+			else
+				fprintf(stderr, "%s: missing %s\n", s->prog,
+					an);
 			return -1;
 		}
 		if (image) {
@@ -229,11 +234,17 @@ static int parse_args(const struct bdus_cli_spec *s, struct bdus_cli *c,
 		return 0;
 	}
 	if (n != (image ? 2 : 1)) {
-		fprintf(stderr, "%s: %s\n", s->prog,
-			n > (image ? 2 : 1) ? "too many arguments"
-			: image ? "missing IMAGE and device index N (or --create "
-				  "IMAGE)"
-				: "missing device index N (or --create)");
+		if (n > (image ? 2 : 1))
+			fprintf(stderr, "%s: too many arguments\n", s->prog);
+		else if (image)
+			fprintf(stderr,
+				"%s: missing %s and device index N (or "
+				"--create %s)\n",
+				s->prog, an, an);
+		else
+			fprintf(stderr,
+				"%s: missing device index N (or --create)\n",
+				s->prog);
 		return -1;
 	}
 	if (image)

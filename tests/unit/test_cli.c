@@ -276,6 +276,50 @@ Test(cli_usage, image_missing, .init = cr_redirect_stderr)
 	cr_assert_stderr_eq_str("img: missing IMAGE\nTry 'img --help'.\n");
 }
 
+/* arg_name names the argument in messages; ENGINE_SIZE: no --size. */
+static const struct bdus_cli_spec url_spec = {
+	.prog = "web",
+	.flags = BDUS_CLI_IMAGE,
+	.usage = own_usage,
+	.arg_name = "URL",
+};
+
+static const struct bdus_cli_spec filter_spec = {
+	.prog = "filt",
+	.flags = BDUS_CLI_ENGINE_SIZE,
+	.usage = own_usage,
+};
+
+Test(cli_usage, arg_name_missing, .init = cr_redirect_stderr)
+{
+	char *argv[] = { "web", "--create", NULL };
+
+	cr_assert_not(bdus_cli_parse(&url_spec, NULL, 2, argv, &cli, &status));
+	cr_assert_eq(status, 2);
+	fflush(stderr);
+	cr_assert_stderr_eq_str("web: missing URL\nTry 'web --help'.\n");
+}
+
+Test(cli_usage, arg_name_missing_index, .init = cr_redirect_stderr)
+{
+	char *argv[] = { "web", "http://x/y", NULL };
+
+	cr_assert_not(bdus_cli_parse(&url_spec, NULL, 2, argv, &cli, &status));
+	cr_assert_eq(status, 2);
+	fflush(stderr);
+	cr_assert_stderr_eq_str("web: missing URL and device index N (or "
+				"--create URL)\nTry 'web --help'.\n");
+}
+
+Test(cli, engine_size_create_without_size)
+{
+	char *argv[] = { "filt", "--create", NULL };
+
+	cr_assert(bdus_cli_parse(&filter_spec, NULL, 2, argv, &cli, &status));
+	cr_assert(cli.create);
+	cr_assert_not(cli.have_size);
+}
+
 /* ------------------------------------------------------------------------
  * Number parsing helpers
  */
