@@ -21,6 +21,11 @@
  * program stops.  Unlike ramdisk, faulty does not ask for a partition
  * rescan at start (its reads would count as requests).
  *
+ * faulty is a filter (bdus_filter_compose(3)) over ramdisk's engine
+ * (ramdisk_engine.c): the filter sees every request, counts it and
+ * injects the fault; a request it does not fault, and a delayed one once
+ * it is due, goes down to the RAM disk with bdus_next(3).
+ *
  * Build (from the top of the tree):
  *     make examples
  * Run (as root; buse.ko loaded):
@@ -40,7 +45,8 @@
  * stdout, in both modes, so a script can wait for that line.
  *
  * The command line and the serving logic every server shares are
- * libbdus' (bdus_cli.h, bdus_main(3)); this file has the engine and its fault options.
+ * libbdus' (bdus_cli.h, bdus_main(3)); this file has the fault filter and
+ * its options.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -51,13 +57,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/mman.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <bdus.h>
 #include <bdus_cli.h>
 #include <bdus_ctl.h>
+
+#include "ramdisk_engine.h"
 
 static const char *prog = "faulty";
 
@@ -91,10 +97,13 @@ static const struct {
 };
 
 /* ------------------------------------------------------------------------
- * The engine
+ * The fault filter
  */
 
-/* A request the engine holds (delay or drop), one per (queue, tag). */
+/*
+ * A request the filter holds (delay or drop), one per (queue, tag): the
+ * filter's own request (struct bdus_filter), answered with bdus_complete().
+ */
 struct held {
 	const struct bdus_req *req; /* NULL: free */
 	uint64_t due_ns;	    /* CLOCK_MONOTONIC; UINT64_MAX: never */
@@ -110,10 +119,8 @@ struct faulty {
 	bool verbose;
 	uint32_t index; /* device being served (set by open) */
 
-	/* The data. */
-	unsigned char *mem;
-	uint64_t size;
-	size_t page;
+	/* The data: the inner engine's ctx. */
+	struct ramdisk rd;
 
 	/* Counters (__atomic). */
 	uint64_t seen; /* requests of the counted ops */
@@ -121,8 +128,9 @@ struct faulty {
 
 	/*
 	 * Held requests, the stop flag and the device pointer; under lock.
-	 * The worker thread answers delayed requests when due, and every
-	 * held request when stopping or when the device disappears.
+	 * The worker thread passes delayed requests down when due, and
+	 * answers every held request when stopping or when the device
+	 * disappears.
 	 */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -151,49 +159,13 @@ static const char *op_name(uint32_t op)
 }
 
 /*
- * Zero [offset, offset + len) and give whole pages back to the kernel
- * (MADV_DONTNEED on a private anonymous mapping reads as zeroes).
+ * Passes req down to the RAM disk as it is: its result, or BDUS_ASYNC if
+ * the inner engine answers later (the filter has no complete hook: that
+ * answer is req's).  bdus_next() is called once per request.
  */
-static void zero_range(struct faulty *f, uint64_t offset, uint64_t len)
+static int pass_down(const struct bdus_req *req)
 {
-	uint64_t end = offset + len;
-	uint64_t pstart = (offset + f->page - 1) / f->page * f->page;
-	uint64_t pend = end / f->page * f->page;
-
-	if (pstart >= pend) {
-		memset(f->mem + offset, 0, (size_t)len);
-		return;
-	}
-	memset(f->mem + offset, 0, (size_t)(pstart - offset));
-	if (madvise(f->mem + pstart, (size_t)(pend - pstart), MADV_DONTNEED))
-		memset(f->mem + pstart, 0, (size_t)(pend - pstart));
-	memset(f->mem + pend, 0, (size_t)(end - pend));
-}
-
-/* Serves a request from memory: its result.  The library checked it. */
-static int serve_mem(struct faulty *f, const struct bdus_req *req)
-{
-	switch (req->op) {
-	case BUSE_OP_READ:
-		memcpy(req->buf, f->mem + req->offset, req->len);
-		return 0;
-	case BUSE_OP_WRITE:
-		memcpy(f->mem + req->offset, req->buf, req->len);
-		return 0;
-	case BUSE_OP_FLUSH:
-		return 0;
-	case BUSE_OP_DISCARD:
-		zero_range(f, req->offset, req->len);
-		return 0;
-	case BUSE_OP_WRITE_ZEROES:
-		if (req->flags & BUSE_IO_F_NOUNMAP)
-			memset(f->mem + req->offset, 0, req->len);
-		else
-			zero_range(f, req->offset, req->len);
-		return 0;
-	default:
-		return -EOPNOTSUPP;
-	}
+	return bdus_next(req, req->op, req->buf, req->offset, req->len);
 }
 
 static void note(struct faulty *f, const char *what, const struct bdus_req *req)
@@ -208,18 +180,19 @@ static void note(struct faulty *f, const char *what, const struct bdus_req *req)
 }
 
 /*
- * Answers a held request taken off the table: a delayed one is served, a
- * dropped one (due never) fails with EIO.
+ * Answers a held request taken off the table: a delayed one is passed
+ * down (served by the RAM disk), a dropped one (due never) fails with EIO.
  */
 static void answer_held(struct faulty *f, const struct held *h)
 {
-	int r = h->due_ns == UINT64_MAX ? -EIO : serve_mem(f, h->req);
+	int r = h->due_ns == UINT64_MAX ? -EIO : pass_down(h->req);
 
 	if (h->due_ns == UINT64_MAX) {
 		__atomic_add_fetch(&f->released, 1, __ATOMIC_RELAXED);
 		note(f, "releasing dropped", h->req);
 	}
-	bdus_complete(h->req, r);
+	if (r != BDUS_ASYNC)
+		bdus_complete(h->req, r);
 }
 
 /* The device is gone (removed, or being removed): 1, else 0. */
@@ -233,7 +206,8 @@ static bool device_gone(struct faulty *f)
 }
 
 /*
- * The worker: answers delayed requests when they are due; when stopping,
+ * The worker: passes delayed requests down when they are due (on this
+ * thread: the RAM disk allows it); when stopping,
  * or when the device was removed under us (the library then waits for
  * the requests we hold before bdus_serve() returns), answers everything.
  */
@@ -299,28 +273,17 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+/* The RAM disk below is open already (the stack opens it first). */
 static int fl_open(void *ctx, const struct bdus_dev *dev)
 {
 	struct faulty *f = ctx;
 	pthread_condattr_t ca;
-	void *mem;
 	int ret;
 
-	if (dev->size > SIZE_MAX)
-		return -ENOMEM;
-	mem = mmap(NULL, (size_t)dev->size, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (mem == MAP_FAILED)
-		return -errno;
 	f->held = calloc((size_t)dev->nr_queues * dev->queue_depth,
 			 sizeof(*f->held));
-	if (!f->held) {
-		munmap(mem, (size_t)dev->size);
+	if (!f->held)
 		return -ENOMEM;
-	}
-	f->mem = mem;
-	f->size = dev->size;
-	f->page = (size_t)sysconf(_SC_PAGESIZE);
 	f->depth = dev->queue_depth;
 	f->nr_queues = dev->nr_queues;
 	f->index = dev->index;
@@ -341,7 +304,7 @@ static int fl_open(void *ctx, const struct bdus_dev *dev)
 		pthread_mutex_unlock(&f->lock);
 		pthread_cond_destroy(&f->cond);
 		free(f->held);
-		munmap(mem, (size_t)dev->size);
+		f->held = NULL;
 		return -ret;
 	}
 	f->worker_started = true;
@@ -352,11 +315,15 @@ static int fl_open(void *ctx, const struct bdus_dev *dev)
 	return 0;
 }
 
-/* Every request has been answered by now (the library waited). */
+/*
+ * Every request has been answered by now (the library waited); the stack
+ * closes the RAM disk afterwards.
+ */
 static void fl_close(void *ctx, const struct bdus_dev *dev)
 {
 	struct faulty *f = ctx;
 
+	(void)dev;
 	pthread_mutex_lock(&f->lock);
 	f->quit = true;
 	f->dev = NULL;
@@ -367,11 +334,12 @@ static void fl_close(void *ctx, const struct bdus_dev *dev)
 	pthread_cond_destroy(&f->cond);
 	free(f->held);
 	f->held = NULL;
-	munmap(f->mem, (size_t)dev->size);
-	f->mem = NULL;
 }
 
-/* Every request goes through here. */
+/*
+ * Every request goes through here (the filter has a callback for every
+ * op, so that it counts them all): it is passed down, or gets its fault.
+ */
 static int fl_request(struct faulty *f, const struct bdus_req *req)
 {
 	struct held *h;
@@ -379,10 +347,10 @@ static int fl_request(struct faulty *f, const struct bdus_req *req)
 
 	__atomic_add_fetch(&f->requests, 1, __ATOMIC_RELAXED);
 	if (!(f->ops & BUSE_OP_BIT(req->op)))
-		return serve_mem(f, req);
+		return pass_down(req);
 	n = __atomic_add_fetch(&f->seen, 1, __ATOMIC_RELAXED);
 	if (n % f->every)
-		return serve_mem(f, req);
+		return pass_down(req);
 
 	__atomic_add_fetch(&f->faults, 1, __ATOMIC_RELAXED);
 	if (f->mode == MODE_FAIL) {
@@ -396,7 +364,7 @@ static int fl_request(struct faulty *f, const struct bdus_req *req)
 		/* Nothing may be held any more: answer now. */
 		pthread_mutex_unlock(&f->lock);
 		note(f, "not holding (stopping)", req);
-		return f->mode == MODE_DELAY ? serve_mem(f, req) : -EIO;
+		return f->mode == MODE_DELAY ? pass_down(req) : -EIO;
 	}
 	h->req = req;
 	h->due_ns = f->mode == MODE_DELAY ? now_ns() + f->delay_ns : UINT64_MAX;
@@ -442,7 +410,8 @@ static int fl_range(void *ctx, uint64_t offset, uint32_t len,
 /*
  * The kernel timed a held request out (and failed it with ETIMEDOUT):
  * take it off the table and give it back.  If the worker took it first,
- * the worker answers it (and the library discards that answer).
+ * the worker answers it (and the library discards that answer); if it
+ * is with the RAM disk meanwhile, the cancel is passed on to it.
  */
 static void fl_cancel(void *ctx, const struct bdus_req *req)
 {
@@ -466,8 +435,15 @@ static void fl_cancel(void *ctx, const struct bdus_req *req)
 		req->tag);
 	if (mine)
 		bdus_complete(req, -ETIMEDOUT);
+	else
+		bdus_next_cancel(req);
 }
 
+/*
+ * The filter's callbacks; the stack (bdus_filter_compose()) adds the RAM
+ * disk below.  It writes (passes writes down, FUA included), so the
+ * stack's FUA flag is this one.
+ */
 static const struct storage_engine faulty_engine = {
 	.name = "faulty",
 	.flags = BDUS_ENGINE_F_FUA,
@@ -483,7 +459,7 @@ static const struct storage_engine faulty_engine = {
 
 /* ------------------------------------------------------------------------
  * Signals: handled here (BDUS_OPT_NO_SIGNALS), since a stop must first
- * answer the requests the engine holds, or the library would wait for them
+ * answer the requests the filter holds, or the library would wait for them
  * forever.
  */
 
@@ -662,12 +638,27 @@ static int parse_fault_option(void *ctx, int opt, const char *arg,
 	}
 }
 
-/* After serving (bdus_cli_spec.served): the counts, on stderr. */
+/* The filter's configuration and state: the ctx of its callbacks. */
+static struct faulty fault = {
+	.mode = MODE_FAIL,
+	.every = 1,
+	.ops = BUSE_OPS_ALL & ~BUSE_OP_BIT(BUSE_OP_SECURE_ERASE),
+	.err = EIO,
+	.delay_ns = 1000000000u,
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+};
+
+/*
+ * After serving (bdus_cli_spec.served): the counts, on stderr.  ctx is
+ * the stack's (what was served), not the filter's: the counts are in
+ * fault.
+ */
 static void summary(void *ctx)
 {
-	struct faulty *f = ctx;
+	struct faulty *f = &fault;
 	char errname[96] = "";
 
+	(void)ctx;
 	if (f->mode == MODE_FAIL)
 		snprintf(errname, sizeof(errname), " with %s",
 			 strerror(f->err));
@@ -704,35 +695,46 @@ static const struct bdus_cli_spec spec = {
 
 int main(int argc, char **argv)
 {
-	static struct faulty f = {
-		.mode = MODE_FAIL,
-		.every = 1,
-		.ops = BUSE_OPS_ALL & ~BUSE_OP_BIT(BUSE_OP_SECURE_ERASE),
-		.err = EIO,
-		.delay_ns = 1000000000u,
-		.lock = PTHREAD_MUTEX_INITIALIZER,
+	struct faulty *f = &fault;
+	/* The fault filter over the RAM disk (zeroed: see ramdisk_engine.h). */
+	const struct bdus_filter filter = {
+		.engine = &faulty_engine,
+		.ctx = f,
+		.inner = &ramdisk_engine,
+		.inner_ctx = &f->rd,
 	};
+	struct storage_engine stack;
+	void *stack_ctx;
 	pthread_t sigthread;
 	sigset_t set;
 	struct bdus_cli c;
 	int ret;
 
-	if (!bdus_cli_parse(&spec, &f, argc, argv, &c, &ret))
+	if (!bdus_cli_parse(&spec, f, argc, argv, &c, &ret))
 		return ret;
+	ret = bdus_filter_compose(&filter, &stack, &stack_ctx);
+	if (ret) {
+		fprintf(stderr, "%s: cannot stack the filter: %s\n", prog,
+			strerror(-ret));
+		return 1;
+	}
 
 	/* Every thread, the library's included, inherits this mask. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	ret = pthread_create(&sigthread, NULL, signal_main, &f);
+	ret = pthread_create(&sigthread, NULL, signal_main, f);
 	if (ret) {
 		fprintf(stderr, "%s: cannot start a thread: %s\n", prog,
 			strerror(ret));
+		bdus_filter_free(stack_ctx);
 		return 1;
 	}
 	pthread_detach(sigthread);
 
-	return bdus_cli_serve(&c, &faulty_engine, &f,
-			      BDUS_OPT_NO_SIGNALS | BDUS_OPT_NO_PARTSCAN);
+	ret = bdus_cli_serve(&c, &stack, stack_ctx,
+			     BDUS_OPT_NO_SIGNALS | BDUS_OPT_NO_PARTSCAN);
+	bdus_filter_free(stack_ctx);
+	return ret;
 }

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * recorder - a buse engine for the integration suite: serves a device from
- * memory, like examples/ramdisk, and appends one line per request to a log
- * file, so that a case can check which requests the block layer sent:
+ * memory, with examples/ramdisk's engine, and appends one line per request
+ * to a log file, so that a case can check which requests the block layer
+ * sent:
  *
  *     OP OFFSET LEN FLAGS
  *
@@ -14,15 +15,22 @@
  *           FAILFAST_DRIVER, IDLE), or '-'
  *
  * e.g. "WRITE 1048576 4096 FUA,SYNC,IDLE".  With --log-queue a fifth field
- * names the hardware queue that carried the request: "q0", "q1", ...  Each line is written with one
- * write(2) on an O_APPEND descriptor before the request is answered, so the
- * log is complete (and lines are whole) as soon as the I/O returns.
+ * names the hardware queue that carried the request: "q0", "q1", ...  Each
+ * line is written with one write(2) on an O_APPEND descriptor before the
+ * request is answered, so the log is complete (and lines are whole) as
+ * soon as the I/O returns.
+ *
+ * It is a logging filter (bdus_filter_compose(3)) over the RAM-disk engine
+ * (examples/ramdisk_engine.c): each of its callbacks writes the request's
+ * line, then passes the request down with bdus_next(3).
  *
  * The engine's optional operations can be left out, to see what the block
  * layer does without them: --no-flush (the device is write-through: no
  * FLUSH, no FUA), --no-fua (flush but no FUA: the block layer emulates FUA
  * with a FLUSH after the write), --no-discard, --no-write-zeroes (the block
- * layer writes zeroes itself), --secure-erase (add it).
+ * layer writes zeroes itself): the filter hides them (bdus_filter.hide_ops)
+ * though the RAM disk has them.  --secure-erase adds one the RAM disk lacks:
+ * the filter's own secure_erase, which has the RAM disk write zeroes there.
  *
  * Build: make -C tests/integration   (build/integration/recorder)
  * Run:   N=$(busectl add --size 64M) && recorder /tmp/log $N
@@ -38,17 +46,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <bdus.h>
 #include <bdus_ctl.h>
 
+#include "../../examples/ramdisk_engine.h"
+
 static const char *prog = "recorder";
 
+/* The filter's ctx. */
 struct recorder {
-	unsigned char *mem;
-	uint64_t size;
 	int log_fd;
 	bool log_queue; /* --log-queue */
 };
@@ -108,66 +116,48 @@ static void record(struct recorder *r, const struct bdus_req *req)
 			strerror(errno));
 }
 
-static int rec_open(void *ctx, const struct bdus_dev *dev)
-{
-	struct recorder *r = ctx;
-	void *mem;
-
-	if (dev->size > SIZE_MAX)
-		return -ENOMEM;
-	mem = mmap(NULL, (size_t)dev->size, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (mem == MAP_FAILED)
-		return -errno;
-	r->mem = mem;
-	r->size = dev->size;
-	return 0;
-}
-
-static void rec_close(void *ctx, const struct bdus_dev *dev)
-{
-	struct recorder *r = ctx;
-
-	(void)dev;
-	munmap(r->mem, (size_t)r->size);
-	r->mem = NULL;
-}
-
+/*
+ * The filter's callbacks: the request's line, then the request goes down
+ * to the RAM disk as it is (bdus_next() returns the RAM disk's result).
+ */
 static int rec_read(void *ctx, void *buf, uint64_t offset, uint32_t len,
 		    const struct bdus_req *req)
 {
-	struct recorder *r = ctx;
-
-	record(r, req);
-	memcpy(buf, r->mem + offset, len);
-	return 0;
+	record(ctx, req);
+	return bdus_next(req, BUSE_OP_READ, buf, offset, len);
 }
 
 static int rec_write(void *ctx, const void *buf, uint64_t offset, uint32_t len,
 		     const struct bdus_req *req)
 {
-	struct recorder *r = ctx;
-
-	record(r, req);
-	memcpy(r->mem + offset, buf, len);
-	return 0;
+	record(ctx, req);
+	return bdus_next(req, BUSE_OP_WRITE, (void *)buf, offset, len);
 }
 
 static int rec_flush(void *ctx, const struct bdus_req *req)
 {
 	record(ctx, req);
-	return 0;
+	return bdus_next(req, BUSE_OP_FLUSH, NULL, 0, 0);
 }
 
-/* DISCARD, WRITE_ZEROES and SECURE_ERASE all leave zeroes. */
-static int rec_zero(void *ctx, uint64_t offset, uint32_t len,
-		    const struct bdus_req *req)
+/* DISCARD and WRITE_ZEROES: the RAM disk leaves zeroes. */
+static int rec_range(void *ctx, uint64_t offset, uint32_t len,
+		     const struct bdus_req *req)
 {
-	struct recorder *r = ctx;
+	record(ctx, req);
+	return bdus_next(req, req->op, NULL, offset, len);
+}
 
-	record(r, req);
-	memset(r->mem + offset, 0, len);
-	return 0;
+/*
+ * SECURE_ERASE (--secure-erase), which the RAM disk does not have: it
+ * writes zeroes there instead (WRITE_ZEROES, which may unmap: the RAM
+ * disk gives the pages back).
+ */
+static int rec_secure_erase(void *ctx, uint64_t offset, uint32_t len,
+			    const struct bdus_req *req)
+{
+	record(ctx, req);
+	return bdus_next(req, BUSE_OP_WRITE_ZEROES, NULL, offset, len);
 }
 
 static void usage(FILE *f)
@@ -210,19 +200,30 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	/*
+	 * The filter has every callback; it writes, so the stack's FUA flag
+	 * is this one (the RAM disk has FUA).  An op left out is hidden.
+	 */
 	struct storage_engine engine = {
 		.name = "recorder",
 		.flags = BDUS_ENGINE_F_FUA,
-		.open = rec_open,
-		.close = rec_close,
 		.read = rec_read,
 		.write = rec_write,
 		.flush = rec_flush,
-		.discard = rec_zero,
-		.write_zeroes = rec_zero,
+		.discard = rec_range,
+		.write_zeroes = rec_range,
 	};
 	struct bdus_opts opts = { .on_ready = on_ready };
 	struct recorder r = { .log_fd = -1 };
+	struct ramdisk rd = { 0 };
+	struct bdus_filter filter = {
+		.engine = &engine,
+		.ctx = &r,
+		.inner = &ramdisk_engine,
+		.inner_ctx = &rd,
+	};
+	struct storage_engine stack;
+	void *stack_ctx;
 	unsigned long index;
 	char *end;
 	int opt, ret;
@@ -237,19 +238,19 @@ int main(int argc, char **argv)
 			}
 			break;
 		case NO_FLUSH:
-			engine.flush = NULL;
+			filter.hide_ops |= BUSE_OP_BIT(BUSE_OP_FLUSH);
 			break;
 		case NO_FUA:
 			engine.flags &= ~BDUS_ENGINE_F_FUA;
 			break;
 		case NO_DISCARD:
-			engine.discard = NULL;
+			filter.hide_ops |= BUSE_OP_BIT(BUSE_OP_DISCARD);
 			break;
 		case NO_WZ:
-			engine.write_zeroes = NULL;
+			filter.hide_ops |= BUSE_OP_BIT(BUSE_OP_WRITE_ZEROES);
 			break;
 		case SECURE:
-			engine.secure_erase = rec_zero;
+			engine.secure_erase = rec_secure_erase;
 			break;
 		case LOG_QUEUE:
 			r.log_queue = true;
@@ -275,7 +276,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	/* Without a flush there is no FUA either (libbdus drops it). */
-	if (!engine.flush)
+	if (filter.hide_ops & BUSE_OP_BIT(BUSE_OP_FLUSH))
 		engine.flags &= ~BDUS_ENGINE_F_FUA;
 
 	r.log_fd = open(argv[optind], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
@@ -292,7 +293,15 @@ int main(int argc, char **argv)
 		if (bdus_ctl_info((uint32_t)index, &info) == 0 && info.size)
 			opts.size = 0;
 	}
-	ret = bdus_serve((uint32_t)index, &engine, &r, &opts);
+	ret = bdus_filter_compose(&filter, &stack, &stack_ctx);
+	if (ret) {
+		fprintf(stderr, "%s: cannot stack the filter: %s\n", prog,
+			strerror(-ret));
+		close(r.log_fd);
+		return 1;
+	}
+	ret = bdus_serve((uint32_t)index, &stack, stack_ctx, &opts);
+	bdus_filter_free(stack_ctx);
 	close(r.log_fd);
 	if (ret) {
 		fprintf(stderr, "%s: cannot serve /dev/buse%lu: %s\n", prog,

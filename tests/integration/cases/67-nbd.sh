@@ -111,10 +111,14 @@ wait_dev_gone "$n"
 kill "$srv"
 wait "$srv" 2>/dev/null
 qemu-img check -q "$d/disk.qcow2" || die "qemu-img check found the image damaged"
+# This time as README shows it: device 1 made without a size, which the
+# export gives.
 qnbd_start
-start_created "$NBD" --create "$uri"
+add_dev 1
+start_engine "$NBD" 1 "$uri"
 eng=$LAST_PID
-n=$LAST_INDEX
+n=1
+[ "$(dev_size 1)" = $((96 << 20)) ] || die "/dev/buse1 took $(dev_size 1) bytes, expected the export's 96M"
 fsck.ext4 -n -f /dev/buse$n >"$BUSE_CASE_DIR/fsck2.out" 2>&1 ||
 	{ cat "$BUSE_CASE_DIR/fsck2.out" >&2; die "fsck.ext4 found errors after the restart"; }
 mount -o ro /dev/buse$n /mnt/67 || die "mount after the restart failed"
@@ -122,7 +126,7 @@ got=$(sha256sum </mnt/67/blob | cut -d' ' -f1)
 umount /mnt/67
 [ "$got" = "$sum" ] || die "the file read back from the qcow2 image differs"
 stop_engine "$eng" TERM
-wait_dev_gone "$n"
+remove_dev 1
 kill "$srv"
 wait "$srv" 2>/dev/null
 
