@@ -158,12 +158,15 @@ static struct cache_op *cache_op_of(struct cache *c, const struct bdus_req *r)
  * Reading: from the cache file, or fetched below and stored
  */
 
-static int cache_pread(struct cache *c, char *buf, uint64_t off, uint64_t len)
+/* All of [off, off + len) of the cache file: 0 or -errno. */
+static int cache_io(struct cache *c, bool wr, char *buf, uint64_t off,
+		    uint64_t len)
 {
 	ssize_t n;
 
 	while (len) {
-		n = pread(c->fd, buf, len, (off_t)off);
+		n = wr ? pwrite(c->fd, buf, len, (off_t)off)
+		       : pread(c->fd, buf, len, (off_t)off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -175,22 +178,15 @@ static int cache_pread(struct cache *c, char *buf, uint64_t off, uint64_t len)
 	return 0;
 }
 
+static int cache_pread(struct cache *c, char *buf, uint64_t off, uint64_t len)
+{
+	return cache_io(c, false, buf, off, len);
+}
+
 static int cache_pwrite(struct cache *c, const char *buf, uint64_t off,
 			uint64_t len)
 {
-	ssize_t n;
-
-	while (len) {
-		n = pwrite(c->fd, buf, len, (off_t)off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		buf += n;
-		off += (uint64_t)n;
-		len -= (uint64_t)n;
-	}
-	return 0;
+	return cache_io(c, true, (char *)buf, off, len);
 }
 
 /* Store the fetched blocks whose generation did not move; under lock. */
