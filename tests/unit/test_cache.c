@@ -4,8 +4,7 @@
  * examples/kit_bitmap.c), set up as buse-cache sets it up
  * (kit_cache.parse(), .setup(), .teardown()) over an in-memory inner
  * engine and served by the queue code of ring.c from a ring in plain
- * memory, as in test_filter.c: the test writes a descriptor, runs
- * bdus_queue_process() and reads the completion the kernel would get.
+ * memory (memring.h).
  * The inner engine answers at once or later (the test completes its
  * requests with bdus_complete()).  The cache and bitmap files live in a
  * fresh directory per test.
@@ -25,6 +24,7 @@
 #include "abi.h"
 #include "bdus.h"
 #include "ring.h"
+#include "memring.h"
 
 /*
  * The examples are compiled into this file.  test_cow.c does the same
@@ -69,119 +69,8 @@ void kit_err(const char *name, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* ------------------------------------------------------------------------
- * The ring: one queue of DEPTH tags in plain memory
- */
-
-static struct {
-	struct buse_attach a;
-	unsigned char *area;
-	struct bdus_dev dev;
-	struct bdus_queue q;
-	bool q_init;
-	uint32_t sq_tail, cq_head;
-	uint16_t seq[DEPTH];
-	/* The engine served (a stack composed by cache_setup()). */
-	struct storage_engine eng;
-	void *ctx;
-	bool opened;
-} rg;
-
-/* Serves eng/ctx on a device of size bytes; open()'s result. */
-static int ring_start(const struct storage_engine *eng, void *ctx,
-		      uint64_t size)
-{
-	struct buse_attach *a = &rg.a;
-	int ret;
-
-	memset(&rg, 0, sizeof(rg));
-	rg.eng = *eng;
-	rg.ctx = ctx;
-	a->size = size;
-	a->ops = BUSE_OPS_ALL;
-	a->nr_queues = 1;
-	a->queue_depth = DEPTH;
-	a->max_io = MAX_IO;
-	a->logical_block_size = a->physical_block_size = 512;
-	a->sq_entries = 2 * DEPTH;
-	a->cq_entries = DEPTH;
-	a->sq_off = sizeof(struct buse_ring_hdr);
-	a->cq_off = a->sq_off + a->sq_entries * sizeof(struct buse_io_desc);
-	a->data_off = 4096;
-	a->map_size = a->data_off + (uint64_t)DEPTH * MAX_IO;
-	rg.area = aligned_alloc(4096, a->map_size);
-	cr_assert_not_null(rg.area);
-	memset(rg.area, 0, a->map_size);
-	rg.dev.size = size;
-	rg.dev.nr_queues = 1;
-	rg.dev.queue_depth = DEPTH;
-	rg.dev.max_io = MAX_IO;
-	rg.dev.logical_block_size = rg.dev.physical_block_size = 512;
-	rg.dev.ops = bdus_engine_ops(&rg.eng);
-	cr_assert_eq(bdus_engine_check(&rg.eng), 0);
-	cr_assert_eq(bdus_queue_init(&rg.q, 0, rg.area, a, &rg.dev, &rg.eng,
-				     rg.ctx, -1),
-		     0);
-	rg.q_init = true;
-	/* As bdus_serve() does before serving. */
-	ret = rg.eng.open(rg.ctx, &rg.dev);
-	rg.opened = ret == 0;
-	return ret;
-}
-
-static void ring_stop(void)
-{
-	if (rg.opened)
-		rg.eng.close(rg.ctx, &rg.dev);
-	if (rg.q_init)
-		bdus_queue_fini(&rg.q);
-	free(rg.area);
-	memset(&rg, 0, sizeof(rg));
-}
-
-static unsigned char *tag_buf(uint16_t tag)
-{
-	return rg.area + rg.a.data_off + (size_t)tag * MAX_IO;
-}
-
-static void submit(uint16_t tag, uint8_t op, uint64_t off, uint32_t len)
-{
-	struct buse_ring_hdr *hdr = (struct buse_ring_hdr *)rg.area;
-	struct buse_io_desc *sq =
-		(struct buse_io_desc *)(rg.area + rg.a.sq_off);
-	struct buse_io_desc *d = &sq[rg.sq_tail++ & (rg.a.sq_entries - 1)];
-
-	*d = (struct buse_io_desc){ .tag = tag,
-				    .seq = ++rg.seq[tag],
-				    .op = op,
-				    .sector = off >> 9,
-				    .len = len };
-	__atomic_store_n(&hdr->sq_tail, rg.sq_tail, __ATOMIC_RELEASE);
-	cr_assert_eq(bdus_queue_process(&rg.q), 1);
-}
-
-/* The next completion's result for tag; fails if there is none. */
-static int32_t result_of(uint16_t tag)
-{
-	struct buse_ring_hdr *hdr = (struct buse_ring_hdr *)rg.area;
-	struct buse_io_cqe *cq = (struct buse_io_cqe *)(rg.area + rg.a.cq_off);
-	struct buse_io_cqe c;
-
-	cr_assert_neq(__atomic_load_n(&hdr->cq_tail, __ATOMIC_ACQUIRE),
-		      rg.cq_head, "no completion for tag %u", tag);
-	c = cq[rg.cq_head++ & (rg.a.cq_entries - 1)];
-	__atomic_store_n(&hdr->cq_head, rg.cq_head, __ATOMIC_RELEASE);
-	cr_assert_eq(c.tag, tag);
-	cr_assert_eq(c.seq, rg.seq[tag]);
-	return c.result;
-}
-
-static bool no_completion(void)
-{
-	struct buse_ring_hdr *hdr = (struct buse_ring_hdr *)rg.area;
-
-	return __atomic_load_n(&hdr->cq_tail, __ATOMIC_ACQUIRE) == rg.cq_head;
-}
+/* The ring: one queue of DEPTH tags, serving the stack cache_up() made. */
+static struct memring rg;
 
 /* ------------------------------------------------------------------------
  * The inner engine: a RAM disk that records its calls
@@ -379,12 +268,19 @@ static int cache_up(void)
 	return 0;
 }
 
+/* Serves fx.src on the ring; open()'s result. */
+static int serve(void)
+{
+	return memring_start(&rg, fx.src.engine, fx.src.ctx, fx.src.size, DEPTH,
+			     MAX_IO, 512);
+}
+
 /* Stops serving, tears down, frees the ctx (as kit_main() does). */
 static void cache_down(void)
 {
 	int saved;
 
-	ring_stop();
+	memring_stop(&rg);
 	if (fx.set_up) {
 		saved = quiet();
 		kit_cache.teardown(fx.ctx);
@@ -407,8 +303,7 @@ static void start(const char *bs, bool write_through)
 		cr_assert_eq(set_opt("write-through", NULL), 0);
 	cr_assert_eq(cache_up(), 0, "setup failed: %s", errmsg);
 	cr_assert_eq(fx.src.read_only, !write_through);
-	cr_assert_eq(ring_start(fx.src.engine, fx.src.ctx, fx.src.size), 0,
-		     "open failed: %s", errmsg);
+	cr_assert_eq(serve(), 0, "open failed: %s", errmsg);
 }
 
 /* The next run of buse-cache, with the same files and options. */
@@ -447,29 +342,29 @@ static int32_t do_read(uint16_t tag, uint64_t off, uint32_t len)
 {
 	unsigned int n;
 
-	memset(tag_buf(tag), 0xee, len);
-	submit(tag, BUSE_OP_READ, off, len);
-	for (n = 0; no_completion(); n++) {
+	memset(memring_buf(&rg, tag), 0xee, len);
+	memring_submit(&rg, tag, BUSE_OP_READ, off, len);
+	for (n = 0; memring_no_completion(&rg); n++) {
 		cr_assert_lt(n, 16, "the read is not answered");
 		cr_assert_eq(bdus_complete(inner_req(), 0), 0);
 	}
-	return result_of(tag);
+	return memring_result(&rg, tag);
 }
 
 /* Writes len bytes of byte at off with tag (and completes it); result. */
 static int32_t do_write(uint16_t tag, uint64_t off, uint32_t len, int byte)
 {
-	memset(tag_buf(tag), byte, len);
-	submit(tag, BUSE_OP_WRITE, off, len);
-	if (no_completion())
+	memset(memring_buf(&rg, tag), byte, len);
+	memring_submit(&rg, tag, BUSE_OP_WRITE, off, len);
+	if (memring_no_completion(&rg))
 		cr_assert_eq(bdus_complete(inner_req(), 0), 0);
-	return result_of(tag);
+	return memring_result(&rg, tag);
 }
 
 /* tag's buffer holds what the RAM disk holds at [off, off + len). */
 static void check(uint16_t tag, uint64_t off, uint32_t len)
 {
-	const unsigned char *b = tag_buf(tag);
+	const unsigned char *b = memring_buf(&rg, tag);
 	uint32_t i;
 
 	for (i = 0; i < len; i++)
@@ -699,7 +594,7 @@ Test(cache, write_through_updates_cached_blocks)
 	/* Read back from the cache: the new data, no inner read. */
 	cr_assert_eq(do_read(2, 2 * BS, BS), 0);
 	check(2, 2 * BS, BS);
-	cr_assert_eq(tag_buf(2)[512 + 1023], 0x5a);
+	cr_assert_eq(memring_buf(&rg, 2)[512 + 1023], 0x5a);
 	cr_assert_eq(in.ncalls, 1);
 	file_copy(fx.cache, &f);
 	cr_assert_eq((unsigned char)f.data[2 * BS + 512], 0x5a);
@@ -714,8 +609,8 @@ Test(cache, write_through_updates_cached_blocks)
 	expect_call(2, BUSE_OP_READ, 3 * BS, BS);
 
 	/* FLUSH reaches the engine below, and makes the bits durable. */
-	submit(3, BUSE_OP_FLUSH, 0, 0);
-	cr_assert_eq(result_of(3), 0);
+	memring_submit(&rg, 3, BUSE_OP_FLUSH, 0, 0);
+	cr_assert_eq(memring_result(&rg, 3), 0);
 	cr_assert_eq(in.ncalls, 4);
 	expect_call(3, BUSE_OP_FLUSH, 0, 0);
 	cr_assert_eq(bitmap_word(fx.bitmap, 0), 0xc);
@@ -753,28 +648,28 @@ Test(cache, async_misses_complete_through_the_hook)
 {
 	start("4K", false);
 	in.async = true;
-	memset(tag_buf(0), 0xee, BS);
-	submit(0, BUSE_OP_READ, BS + 512, BS);
-	cr_assert(no_completion());
+	memset(memring_buf(&rg, 0), 0xee, BS);
+	memring_submit(&rg, 0, BUSE_OP_READ, BS + 512, BS);
+	cr_assert(memring_no_completion(&rg));
 	cr_assert_eq(in.ncalls, 1);
 	expect_call(0, BUSE_OP_READ, BS, 2 * BS);
 	cr_assert_eq(bdus_complete(inner_req(), 0), 0);
-	cr_assert_eq(result_of(0), 0);
+	cr_assert_eq(memring_result(&rg, 0), 0);
 	check(0, BS + 512, BS);
 
 	/* Blocks 3 to 5, 4 cached: the second fetch from the hook. */
 	cr_assert_eq(do_read(1, 4 * BS + 1024, 512), 0);
 	in.ncalls = 0;
-	memset(tag_buf(2), 0xee, 3 * BS);
-	submit(2, BUSE_OP_READ, 3 * BS, 3 * BS);
+	memset(memring_buf(&rg, 2), 0xee, 3 * BS);
+	memring_submit(&rg, 2, BUSE_OP_READ, 3 * BS, 3 * BS);
 	cr_assert_eq(in.ncalls, 1);
 	expect_call(0, BUSE_OP_READ, 3 * BS, BS);
 	cr_assert_eq(bdus_complete(inner_req(), 0), 0);
-	cr_assert(no_completion());
+	cr_assert(memring_no_completion(&rg));
 	cr_assert_eq(in.ncalls, 2);
 	expect_call(1, BUSE_OP_READ, 5 * BS, BS);
 	cr_assert_eq(bdus_complete(inner_req(), 0), 0);
-	cr_assert_eq(result_of(2), 0);
+	cr_assert_eq(memring_result(&rg, 2), 0);
 	check(2, 3 * BS, 3 * BS);
 	cr_assert_eq(rg.q.async_inflight, 0);
 
@@ -800,12 +695,12 @@ Test(cache, inner_read_error_reaches_the_request)
 	in.async = true;
 	cr_assert_eq(do_read(1, 2 * BS, 512), 0);
 	in.ncalls = 0;
-	submit(2, BUSE_OP_READ, BS, 3 * BS);
+	memring_submit(&rg, 2, BUSE_OP_READ, BS, 3 * BS);
 	cr_assert_eq(bdus_complete(inner_req(), 0), 0);
 	cr_assert_eq(in.ncalls, 2);
 	expect_call(1, BUSE_OP_READ, 3 * BS, BS);
 	cr_assert_eq(bdus_complete(inner_req(), -EIO), 0);
-	cr_assert_eq(result_of(2), -EIO);
+	cr_assert_eq(memring_result(&rg, 2), -EIO);
 	/* Block 1 was stored, block 3 was not. */
 	in.ncalls = 0;
 	cr_assert_eq(do_read(3, BS, BS), 0);
@@ -822,35 +717,35 @@ Test(cache, write_during_fetch_is_not_undone)
 
 	start("4K", true);
 	in.async = true;
-	submit(0, BUSE_OP_READ, 4 * BS, BS);
+	memring_submit(&rg, 0, BUSE_OP_READ, 4 * BS, BS);
 	fetch = inner_req(); /* it has the old data */
-	memset(tag_buf(1), 0x77, 512);
-	submit(1, BUSE_OP_WRITE, 4 * BS + 1024, 512);
+	memset(memring_buf(&rg, 1), 0x77, 512);
+	memring_submit(&rg, 1, BUSE_OP_WRITE, 4 * BS + 1024, 512);
 	cr_assert_eq(in.ncalls, 2);
 	cr_assert_eq(bdus_complete(inner_req(), 0), 0);
-	cr_assert_eq(result_of(1), 0);
+	cr_assert_eq(memring_result(&rg, 1), 0);
 	cr_assert_eq(bdus_complete(fetch, 0), 0);
-	cr_assert_eq(result_of(0), 0);
+	cr_assert_eq(memring_result(&rg, 0), 0);
 	/* Not stored stale: the next read has the write (fetched again). */
 	cr_assert_eq(do_read(2, 4 * BS, BS), 0);
 	check(2, 4 * BS, BS);
-	cr_assert_eq(tag_buf(2)[1024], 0x77);
+	cr_assert_eq(memring_buf(&rg, 2)[1024], 0x77);
 	cr_assert_eq(do_read(2, 4 * BS, BS), 0);
 	check(2, 4 * BS, BS);
 
 	/* The fetch answered first, the write later: the write follows. */
 	in.ncalls = 0;
-	submit(0, BUSE_OP_READ, 6 * BS, BS);
+	memring_submit(&rg, 0, BUSE_OP_READ, 6 * BS, BS);
 	fetch = inner_req();
-	memset(tag_buf(1), 0x78, 512);
-	submit(1, BUSE_OP_WRITE, 6 * BS + 2048, 512);
+	memset(memring_buf(&rg, 1), 0x78, 512);
+	memring_submit(&rg, 1, BUSE_OP_WRITE, 6 * BS + 2048, 512);
 	cr_assert_eq(bdus_complete(fetch, 0), 0);
-	cr_assert_eq(result_of(0), 0);
+	cr_assert_eq(memring_result(&rg, 0), 0);
 	cr_assert_eq(bdus_complete(inner_req(), 0), 0);
-	cr_assert_eq(result_of(1), 0);
+	cr_assert_eq(memring_result(&rg, 1), 0);
 	cr_assert_eq(do_read(2, 6 * BS, BS), 0);
 	check(2, 6 * BS, BS);
-	cr_assert_eq(tag_buf(2)[2048], 0x78);
+	cr_assert_eq(memring_buf(&rg, 2)[2048], 0x78);
 	cr_assert_eq(in.ncalls, 2, "a cached block fetched again");
 }
 
@@ -915,8 +810,7 @@ Test(cache, block_size_above_max_io_fails_open)
 	cache_new();
 	cr_assert_eq(set_opt("block-size", "32K"), 0);
 	cr_assert_eq(cache_up(), 0);
-	cr_assert_eq(ring_start(fx.src.engine, fx.src.ctx, fx.src.size),
-		     -EINVAL);
+	cr_assert_eq(serve(), -EINVAL);
 	cr_assert_not_null(strstr(errmsg, "max_io"), "message: %s", errmsg);
 }
 

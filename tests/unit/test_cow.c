@@ -2,8 +2,8 @@
 /*
  * test_cow.c - the kit's cow filter (examples/cow.c, with
  * examples/kit_bitmap.c), composed over an in-memory inner engine and
- * served by the queue code of ring.c from a ring in plain memory, as in
- * test_filter.c.  The inner engine answers synchronously, later (the test
+ * served by the queue code of ring.c from a ring in plain memory
+ * (memring.h).  The inner engine answers synchronously, later (the test
  * completes its requests in the order it likes), or from threads of its
  * own.  The overlay and bitmap files live in a fresh directory per test.
  */
@@ -25,6 +25,7 @@
 #include "abi.h"
 #include "bdus.h"
 #include "ring.h"
+#include "memring.h"
 
 /* The examples define _GNU_SOURCE themselves (the build does too). */
 #undef _GNU_SOURCE
@@ -53,141 +54,11 @@ void kit_err(const char *name, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* ------------------------------------------------------------------------
- * The ring: one queue of DEPTH tags in plain memory
+/*
+ * The ring: one queue of DEPTH tags, serving the stack cow_up() made; its
+ * completions are taken in any order (memring_wait_result()).
  */
-
-static struct {
-	struct buse_attach a;
-	unsigned char *area;
-	struct bdus_dev dev;
-	struct bdus_queue q;
-	bool q_init;
-	uint32_t sq_tail, cq_head;
-	uint16_t seq[DEPTH];
-	/* Completions read off the ring, by tag, until result_of() takes. */
-	bool got[DEPTH];
-	int32_t res[DEPTH];
-	bool opened;
-} rg;
-
-/* Serves eng/ctx on a device of dev_size bytes; open()'s result. */
-static int ring_start(const struct storage_engine *eng, void *ctx,
-		      uint64_t dev_size, uint32_t lbs)
-{
-	struct buse_attach *a = &rg.a;
-	int ret;
-
-	memset(&rg, 0, sizeof(rg));
-	a->size = dev_size;
-	a->ops = BUSE_OPS_ALL;
-	a->nr_queues = 1;
-	a->queue_depth = DEPTH;
-	a->max_io = MAX_IO;
-	a->logical_block_size = a->physical_block_size = lbs;
-	a->sq_entries = 2 * DEPTH;
-	a->cq_entries = DEPTH;
-	a->sq_off = sizeof(struct buse_ring_hdr);
-	a->cq_off = a->sq_off + a->sq_entries * sizeof(struct buse_io_desc);
-	a->data_off = 4096;
-	a->map_size = a->data_off + (uint64_t)DEPTH * MAX_IO;
-	rg.area = aligned_alloc(4096, a->map_size);
-	cr_assert_not_null(rg.area);
-	memset(rg.area, 0, a->map_size);
-	rg.dev.size = dev_size;
-	rg.dev.nr_queues = 1;
-	rg.dev.queue_depth = DEPTH;
-	rg.dev.max_io = MAX_IO;
-	rg.dev.logical_block_size = rg.dev.physical_block_size = lbs;
-	rg.dev.ops = bdus_engine_ops(eng);
-	cr_assert_eq(bdus_engine_check(eng), 0);
-	cr_assert_eq(
-		bdus_queue_init(&rg.q, 0, rg.area, a, &rg.dev, eng, ctx, -1),
-		0);
-	rg.q_init = true;
-	/* As bdus_serve() does before serving. */
-	ret = eng->open(ctx, &rg.dev);
-	rg.opened = ret == 0;
-	return ret;
-}
-
-static void ring_stop(const struct storage_engine *eng, void *ctx)
-{
-	if (rg.opened) {
-		bdus_queue_wait_async(&rg.q);
-		eng->close(ctx, &rg.dev);
-	}
-	if (rg.q_init)
-		bdus_queue_fini(&rg.q);
-	free(rg.area);
-	memset(&rg, 0, sizeof(rg));
-}
-
-static unsigned char *tag_buf(uint16_t tag)
-{
-	return rg.area + rg.a.data_off + (size_t)tag * MAX_IO;
-}
-
-static void submit_flags(uint16_t tag, uint8_t op, uint64_t off, uint32_t len,
-			 uint32_t flags)
-{
-	struct buse_ring_hdr *hdr = (struct buse_ring_hdr *)rg.area;
-	struct buse_io_desc *sq =
-		(struct buse_io_desc *)(rg.area + rg.a.sq_off);
-	struct buse_io_desc *d = &sq[rg.sq_tail++ & (rg.a.sq_entries - 1)];
-
-	cr_assert(!rg.got[tag], "tag %u's last result was not taken", tag);
-	memset(d, 0, sizeof(*d));
-	*d = (struct buse_io_desc){ .tag = tag,
-				    .seq = ++rg.seq[tag],
-				    .op = op,
-				    .flags = flags,
-				    .sector = off >> 9,
-				    .len = len };
-	__atomic_store_n(&hdr->sq_tail, rg.sq_tail, __ATOMIC_RELEASE);
-	cr_assert_eq(bdus_queue_process(&rg.q), 1);
-}
-
-static void submit(uint16_t tag, uint8_t op, uint64_t off, uint32_t len)
-{
-	submit_flags(tag, op, off, len, 0);
-}
-
-/* Reads every completion off the ring into rg.got/rg.res. */
-static void drain(void)
-{
-	struct buse_ring_hdr *hdr = (struct buse_ring_hdr *)rg.area;
-	struct buse_io_cqe *cq = (struct buse_io_cqe *)(rg.area + rg.a.cq_off);
-	struct buse_io_cqe c;
-
-	while (__atomic_load_n(&hdr->cq_tail, __ATOMIC_ACQUIRE) != rg.cq_head) {
-		c = cq[rg.cq_head++ & (rg.a.cq_entries - 1)];
-		__atomic_store_n(&hdr->cq_head, rg.cq_head, __ATOMIC_RELEASE);
-		cr_assert_lt(c.tag, DEPTH);
-		cr_assert_eq(c.seq, rg.seq[c.tag]);
-		cr_assert(!rg.got[c.tag], "two completions for tag %u", c.tag);
-		rg.got[c.tag] = true;
-		rg.res[c.tag] = c.result;
-	}
-}
-
-static bool done(uint16_t tag)
-{
-	drain();
-	return rg.got[tag];
-}
-
-/* tag's result, waiting up to 10 s for threads to complete it. */
-static int32_t result_of(uint16_t tag)
-{
-	int i;
-
-	for (i = 0; i < 100000 && !done(tag); i++)
-		usleep(100);
-	cr_assert(rg.got[tag], "no completion for tag %u", tag);
-	rg.got[tag] = false;
-	return rg.res[tag];
-}
+static struct memring rg;
 
 /* ------------------------------------------------------------------------
  * The inner engine: a read-only RAM disk with a known pattern
@@ -406,12 +277,19 @@ static int cow_up_ident(const char *ident, ...)
 #define cow_up(...) cow_up_ident("ram test", __VA_ARGS__, (char *)NULL)
 #define FILES "--overlay", fx.overlay, "--bitmap", fx.bitmap
 
+/* Serves fx.src on a device of dev_size, lbs; open()'s result. */
+static int serve(uint64_t dev_size, uint32_t lbs)
+{
+	return memring_start(&rg, fx.src.engine, fx.src.ctx, dev_size, DEPTH,
+			     MAX_IO, lbs);
+}
+
 /* cow_up() and serve it on a device of dev_size (lbs 512). */
 static void start_sized(uint64_t dev_size)
 {
 	cr_assert_eq(fx.src.size, DEV_SIZE);
 	cr_assert(!fx.src.read_only);
-	cr_assert_eq(ring_start(fx.src.engine, fx.src.ctx, dev_size, 512), 0);
+	cr_assert_eq(serve(dev_size, 512), 0);
 	cr_assert(in.opened);
 }
 
@@ -424,7 +302,9 @@ static void stop(void)
 {
 	if (!fx.c)
 		return;
-	ring_stop(fx.src.engine, fx.src.ctx);
+	if (rg.opened)
+		bdus_queue_wait_async(&rg.q);
+	memring_stop(&rg);
 	kit_cow.teardown(fx.c);
 	free(fx.c);
 	fx.c = NULL;
@@ -445,9 +325,9 @@ static int32_t do_write(uint16_t tag, uint64_t off, uint32_t len, int byte)
 {
 	if (byte >= 0)
 		memset(fx.model + off, byte, len);
-	memcpy(tag_buf(tag), fx.model + off, len);
-	submit(tag, BUSE_OP_WRITE, off, len);
-	return result_of(tag);
+	memcpy(memring_buf(&rg, tag), fx.model + off, len);
+	memring_submit(&rg, tag, BUSE_OP_WRITE, off, len);
+	return memring_wait_result(&rg, tag);
 }
 
 /* Reads [off, off + len) and compares it with the model. */
@@ -455,16 +335,17 @@ static void check(uint16_t tag, uint64_t off, uint32_t len)
 {
 	uint32_t i;
 
-	memset(tag_buf(tag), 0, len);
-	submit(tag, BUSE_OP_READ, off, len);
+	memset(memring_buf(&rg, tag), 0, len);
+	memring_submit(&rg, tag, BUSE_OP_READ, off, len);
 	if (in.mode == MANUAL)
 		answer_all();
-	cr_assert_eq(result_of(tag), 0);
+	cr_assert_eq(memring_wait_result(&rg, tag), 0);
 	for (i = 0; i < len; i++)
-		if (tag_buf(tag)[i] != fx.model[off + i])
+		if (memring_buf(&rg, tag)[i] != fx.model[off + i])
 			cr_assert_fail("byte %llu: %u, expected %u",
 				       (unsigned long long)(off + i),
-				       tag_buf(tag)[i], fx.model[off + i]);
+				       memring_buf(&rg, tag)[i],
+				       fx.model[off + i]);
 }
 
 /* Checks the whole device, in reads of MAX_IO. */
@@ -524,14 +405,14 @@ static void partial_writes(int mode)
 	start();
 	in.mode = mode;
 	memset(fx.model + BLK + 1024, 0x11, 512);
-	memcpy(tag_buf(0), fx.model + BLK + 1024, 512);
-	submit(0, BUSE_OP_WRITE, BLK + 1024, 512);
+	memcpy(memring_buf(&rg, 0), fx.model + BLK + 1024, 512);
+	memring_submit(&rg, 0, BUSE_OP_WRITE, BLK + 1024, 512);
 	if (mode == MANUAL) {
-		cr_assert(!done(0));
+		cr_assert(!memring_done(&rg, 0));
 		cr_assert_eq(in.npending, 1);
 		answer(0, 0);
 	}
-	cr_assert_eq(result_of(0), 0);
+	cr_assert_eq(memring_wait_result(&rg, 0), 0);
 	/* The block was copied up whole. */
 	cr_expect_eq(in.nreads, 1);
 	cr_expect_eq(in.read_off[0], BLK);
@@ -539,16 +420,16 @@ static void partial_writes(int mode)
 
 	/* A head and a tail block, and a whole one between. */
 	memset(fx.model + 10 * BLK + 2048, 0x22, 2 * BLK);
-	memcpy(tag_buf(1), fx.model + 10 * BLK + 2048, 2 * BLK);
-	submit(1, BUSE_OP_WRITE, 10 * BLK + 2048, 2 * BLK);
+	memcpy(memring_buf(&rg, 1), fx.model + 10 * BLK + 2048, 2 * BLK);
+	memring_submit(&rg, 1, BUSE_OP_WRITE, 10 * BLK + 2048, 2 * BLK);
 	if (mode == MANUAL) {
 		cr_assert_eq(in.npending, 1);
 		answer(0, 0);
-		cr_assert(!done(1));
+		cr_assert(!memring_done(&rg, 1));
 		cr_assert_eq(in.npending, 1);
 		answer(0, 0);
 	}
-	cr_assert_eq(result_of(1), 0);
+	cr_assert_eq(memring_wait_result(&rg, 1), 0);
 	cr_expect_eq(in.nreads, 3);
 	cr_expect_eq(in.read_off[1], 10 * BLK);
 	cr_expect_eq(in.read_off[2], 12 * BLK);
@@ -583,19 +464,20 @@ Test(cow, read_runs_async)
 	cr_assert_eq(do_write(0, BLK, BLK, 0x44), 0);
 	cr_assert_eq(do_write(0, 3 * BLK, BLK, 0x45), 0);
 	in.mode = MANUAL;
-	submit(2, BUSE_OP_READ, 512, 5 * BLK - 512);
+	memring_submit(&rg, 2, BUSE_OP_READ, 512, 5 * BLK - 512);
 	cr_assert_eq(in.npending, 1);
 	answer(0, 0);
-	cr_assert(!done(2));
+	cr_assert(!memring_done(&rg, 2));
 	answer(0, 0);
-	cr_assert(!done(2));
+	cr_assert(!memring_done(&rg, 2));
 	answer(0, 0);
-	cr_assert_eq(result_of(2), 0);
+	cr_assert_eq(memring_wait_result(&rg, 2), 0);
 	cr_assert_eq(in.nreads, 3);
 	cr_expect_eq(in.read_off[0], 512);
 	cr_expect_eq(in.read_len[0], BLK - 512);
 	cr_expect_eq(in.read_off[2], 4 * BLK);
-	cr_expect_eq(memcmp(tag_buf(2), fx.model + 512, 5 * BLK - 512), 0);
+	cr_expect_eq(memcmp(memring_buf(&rg, 2), fx.model + 512, 5 * BLK - 512),
+		     0);
 }
 
 /* Several writes into one block, their copies answered in any order. */
@@ -607,19 +489,19 @@ Test(cow, concurrent_partial_writes_keep_each_other)
 	memset(fx.model, 0xa1, 512);
 	memset(fx.model + 512, 0xb2, 512);
 	memset(fx.model + BLK - 512, 0xc3, 512);
-	memcpy(tag_buf(0), fx.model, 512);
-	memcpy(tag_buf(1), fx.model + 512, 512);
-	memcpy(tag_buf(2), fx.model + BLK - 512, 512);
-	submit(0, BUSE_OP_WRITE, 0, 512);
-	submit(1, BUSE_OP_WRITE, 512, 512);
-	submit(2, BUSE_OP_WRITE, BLK - 512, 512);
+	memcpy(memring_buf(&rg, 0), fx.model, 512);
+	memcpy(memring_buf(&rg, 1), fx.model + 512, 512);
+	memcpy(memring_buf(&rg, 2), fx.model + BLK - 512, 512);
+	memring_submit(&rg, 0, BUSE_OP_WRITE, 0, 512);
+	memring_submit(&rg, 1, BUSE_OP_WRITE, 512, 512);
+	memring_submit(&rg, 2, BUSE_OP_WRITE, BLK - 512, 512);
 	cr_assert_eq(in.npending, 3);
 	answer(2, 0);
-	cr_assert_eq(result_of(2), 0);
+	cr_assert_eq(memring_wait_result(&rg, 2), 0);
 	answer(0, 0);
-	cr_assert_eq(result_of(0), 0);
+	cr_assert_eq(memring_wait_result(&rg, 0), 0);
 	answer(0, 0);
-	cr_assert_eq(result_of(1), 0);
+	cr_assert_eq(memring_wait_result(&rg, 1), 0);
 	in.mode = SYNC;
 	check(3, 0, 2 * BLK);
 }
@@ -630,14 +512,14 @@ Test(cow, copy_up_never_undoes_a_write)
 	cr_assert_eq(cow_up(FILES), 0);
 	start();
 	in.mode = MANUAL;
-	memset(tag_buf(0), 0xa1, 512);
-	submit(0, BUSE_OP_WRITE, BLK, 512);
+	memset(memring_buf(&rg, 0), 0xa1, 512);
+	memring_submit(&rg, 0, BUSE_OP_WRITE, BLK, 512);
 	cr_assert_eq(in.npending, 1);
 	in.mode = SYNC;
 	cr_assert_eq(do_write(1, BLK, BLK, 0x77), 0);
 	memset(fx.model + BLK, 0xa1, 512);
 	answer(0, 0);
-	cr_assert_eq(result_of(0), 0);
+	cr_assert_eq(memring_wait_result(&rg, 0), 0);
 	check(2, 0, 3 * BLK);
 }
 
@@ -668,13 +550,15 @@ Test(cow, random_concurrent_writes_threads)
 						goto again;
 				memset(fx.model + base + sec[t] * 512,
 				       (round * DEPTH + t) % 250 + 1, len[t]);
-				memcpy(tag_buf((uint16_t)t),
+				memcpy(memring_buf(&rg, (uint16_t)t),
 				       fx.model + base + sec[t] * 512, len[t]);
-				submit((uint16_t)t, BUSE_OP_WRITE,
-				       base + sec[t] * 512, len[t]);
+				memring_submit(&rg, (uint16_t)t, BUSE_OP_WRITE,
+					       base + sec[t] * 512, len[t]);
 			}
 			for (t = 0; t < DEPTH; t++)
-				cr_assert_eq(result_of((uint16_t)t), 0);
+				cr_assert_eq(
+					memring_wait_result(&rg, (uint16_t)t),
+					0);
 			check(0, base, 2 * BLK);
 		}
 		check_all();
@@ -691,19 +575,19 @@ Test(cow, zeroes_and_discard)
 	start();
 	/* Partial head and tail: copied up, then zeroed. */
 	memset(fx.model + 1024, 0, BLK + 1024);
-	submit(0, BUSE_OP_WRITE_ZEROES, 1024, BLK + 1024);
-	cr_assert_eq(result_of(0), 0);
+	memring_submit(&rg, 0, BUSE_OP_WRITE_ZEROES, 1024, BLK + 1024);
+	cr_assert_eq(memring_wait_result(&rg, 0), 0);
 	cr_expect_eq(in.nreads, 2);
 	/* Kept allocated. */
 	memset(fx.model + 4 * BLK, 0, BLK + 512);
-	submit_flags(1, BUSE_OP_WRITE_ZEROES, 4 * BLK, BLK + 512,
-		     BUSE_IO_F_NOUNMAP);
-	cr_assert_eq(result_of(1), 0);
+	memring_submit_flags(&rg, 1, BUSE_OP_WRITE_ZEROES, 4 * BLK, BLK + 512,
+			     BUSE_IO_F_NOUNMAP);
+	cr_assert_eq(memring_wait_result(&rg, 1), 0);
 	/* Whole blocks: holes, nothing read below; much longer than max_io. */
 	in.nreads = 0;
 	memset(fx.model + 8 * BLK, 0, 40 * BLK);
-	submit(2, BUSE_OP_DISCARD, 8 * BLK, 40 * BLK);
-	cr_assert_eq(result_of(2), 0);
+	memring_submit(&rg, 2, BUSE_OP_DISCARD, 8 * BLK, 40 * BLK);
+	cr_assert_eq(memring_wait_result(&rg, 2), 0);
 	cr_expect_eq(in.nreads, 0);
 	/* Written again after the zeroing. */
 	cr_assert_eq(do_write(3, 9 * BLK + 512, 512, 0x99), 0);
@@ -725,15 +609,16 @@ Test(cow, flush_and_fua_make_bits_durable)
 	cr_assert_eq(pread(fd, &bits, 1, 4096), 1);
 	cr_expect_eq(bits, 0);
 	memset(fx.model + 3 * BLK, 0x13, BLK);
-	memcpy(tag_buf(1), fx.model + 3 * BLK, BLK);
-	submit_flags(1, BUSE_OP_WRITE, 3 * BLK, BLK, BUSE_IO_F_FUA);
-	cr_assert_eq(result_of(1), 0);
+	memcpy(memring_buf(&rg, 1), fx.model + 3 * BLK, BLK);
+	memring_submit_flags(&rg, 1, BUSE_OP_WRITE, 3 * BLK, BLK,
+			     BUSE_IO_F_FUA);
+	cr_assert_eq(memring_wait_result(&rg, 1), 0);
 	/* The FUA write synced both blocks' bits into the file. */
 	cr_assert_eq(pread(fd, &bits, 1, 4096), 1);
 	cr_expect_eq(bits, 0x09);
 	cr_assert_eq(do_write(2, BLK, BLK, 0x11), 0);
-	submit(3, BUSE_OP_FLUSH, 0, 0);
-	cr_assert_eq(result_of(3), 0);
+	memring_submit(&rg, 3, BUSE_OP_FLUSH, 0, 0);
+	cr_assert_eq(memring_wait_result(&rg, 3), 0);
 	cr_assert_eq(pread(fd, &bits, 1, 4096), 1);
 	cr_expect_eq(bits, 0x0b);
 	close(fd);
@@ -802,8 +687,8 @@ Test(cow, temporary_leaves_no_files)
 	cr_expect(strstr(fx.src.ident, "temporary"), "%s", fx.src.ident);
 	start();
 	cr_assert_eq(do_write(0, 512, 512, 0x71), 0);
-	submit(1, BUSE_OP_FLUSH, 0, 0);
-	cr_assert_eq(result_of(1), 0);
+	memring_submit(&rg, 1, BUSE_OP_FLUSH, 0, 0);
+	cr_assert_eq(memring_wait_result(&rg, 1), 0);
 	check_all();
 	cr_expect_eq(entries(fx.dir), 0);
 	stop();
@@ -829,8 +714,7 @@ Test(cow, options_checked)
 Test(cow, block_smaller_than_the_logical_block_fails_open)
 {
 	cr_assert_eq(cow_up(FILES, "--block-size", "1K"), 0);
-	cr_assert_eq(ring_start(fx.src.engine, fx.src.ctx, DEV_SIZE, 4096),
-		     -EINVAL);
+	cr_assert_eq(serve(DEV_SIZE, 4096), -EINVAL);
 	cr_expect(strstr(errmsg, "--block-size"), "%s", errmsg);
 }
 
@@ -869,22 +753,22 @@ Test(cow, errors_below)
 	start();
 	/* A failed copy-up fails the write, and leaves the block absent. */
 	in.ret = -ENOLINK;
-	memset(tag_buf(0), 0xee, 512);
-	submit(0, BUSE_OP_WRITE, 512, 512);
-	cr_assert_eq(result_of(0), -ENOLINK);
+	memset(memring_buf(&rg, 0), 0xee, 512);
+	memring_submit(&rg, 0, BUSE_OP_WRITE, 512, 512);
+	cr_assert_eq(memring_wait_result(&rg, 0), -ENOLINK);
 	in.ret = 0;
 	check(0, 0, BLK);
 	/* A short READ: what came before it, and its own part. */
 	cr_assert_eq(do_write(0, BLK, BLK, 0x12), 0);
 	in.ret = 1024;
-	submit(1, BUSE_OP_READ, 0, 3 * BLK);
-	cr_assert_eq(result_of(1), 1024);
-	submit(1, BUSE_OP_READ, BLK, 2 * BLK);
-	cr_assert_eq(result_of(1), BLK + 1024);
+	memring_submit(&rg, 1, BUSE_OP_READ, 0, 3 * BLK);
+	cr_assert_eq(memring_wait_result(&rg, 1), 1024);
+	memring_submit(&rg, 1, BUSE_OP_READ, BLK, 2 * BLK);
+	cr_assert_eq(memring_wait_result(&rg, 1), BLK + 1024);
 	/* Answered later, an error is the request's. */
 	in.ret = 0;
 	in.mode = MANUAL;
-	submit(2, BUSE_OP_READ, 2 * BLK, BLK);
+	memring_submit(&rg, 2, BUSE_OP_READ, 2 * BLK, BLK);
 	answer(0, -EIO);
-	cr_assert_eq(result_of(2), -EIO);
+	cr_assert_eq(memring_wait_result(&rg, 2), -EIO);
 }

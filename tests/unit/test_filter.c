@@ -2,9 +2,7 @@
 /*
  * test_filter.c - filters (libbdus/src/filter.c): a filter composed over an
  * inner engine with bdus_filter_compose(), served by the queue code of
- * ring.c from a ring in plain memory (one queue, no kernel), as in
- * test_dispatch.c: the test writes a descriptor, runs
- * bdus_queue_process() and reads the completion the kernel would get.
+ * ring.c from a ring in plain memory (memring.h).
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -16,127 +14,15 @@
 #include "abi.h"
 #include "bdus.h"
 #include "ring.h"
+#include "memring.h"
 
 #define DEPTH 4
 #define MAX_IO 8192u
 #define DEV_SIZE (1u << 20)
 #define SHIFT 4096u /* the shifting filter's offset */
 
-/* ------------------------------------------------------------------------
- * The ring: one queue of DEPTH tags in plain memory
- */
-
-static struct {
-	struct buse_attach a;
-	unsigned char *area;
-	struct bdus_dev dev;
-	struct bdus_queue q;
-	bool q_init;
-	uint32_t sq_tail, cq_head;
-	uint16_t seq[DEPTH];
-	/* The composed engine. */
-	struct storage_engine eng;
-	void *ctx;
-	bool opened;
-} rg;
-
-static void ring_start(const struct bdus_filter *f)
-{
-	struct buse_attach *a = &rg.a;
-
-	memset(&rg, 0, sizeof(rg));
-	cr_assert_eq(bdus_filter_compose(f, &rg.eng, &rg.ctx), 0);
-	a->size = DEV_SIZE;
-	a->ops = BUSE_OPS_ALL;
-	a->nr_queues = 1;
-	a->queue_depth = DEPTH;
-	a->max_io = MAX_IO;
-	a->logical_block_size = a->physical_block_size = 512;
-	a->sq_entries = 2 * DEPTH;
-	a->cq_entries = DEPTH;
-	a->sq_off = sizeof(struct buse_ring_hdr);
-	a->cq_off = a->sq_off + a->sq_entries * sizeof(struct buse_io_desc);
-	a->data_off = 4096;
-	a->map_size = a->data_off + (uint64_t)DEPTH * MAX_IO;
-	rg.area = aligned_alloc(4096, a->map_size);
-	cr_assert_not_null(rg.area);
-	memset(rg.area, 0, a->map_size);
-	rg.dev.size = DEV_SIZE;
-	rg.dev.nr_queues = 1;
-	rg.dev.queue_depth = DEPTH;
-	rg.dev.max_io = MAX_IO;
-	rg.dev.logical_block_size = rg.dev.physical_block_size = 512;
-	rg.dev.ops = bdus_engine_ops(&rg.eng);
-	cr_assert_eq(bdus_engine_check(&rg.eng), 0);
-	cr_assert_eq(bdus_queue_init(&rg.q, 0, rg.area, a, &rg.dev, &rg.eng,
-				     rg.ctx, -1),
-		     0);
-	rg.q_init = true;
-	/* As bdus_serve() does before serving. */
-	cr_assert_eq(rg.eng.open(rg.ctx, &rg.dev), 0);
-	rg.opened = true;
-}
-
-static void ring_stop(void)
-{
-	if (rg.opened)
-		rg.eng.close(rg.ctx, &rg.dev);
-	if (rg.q_init)
-		bdus_queue_fini(&rg.q);
-	bdus_filter_free(rg.ctx);
-	free(rg.area);
-	memset(&rg, 0, sizeof(rg));
-}
-
-static void *tag_buf(uint16_t tag)
-{
-	return rg.area + rg.a.data_off + (size_t)tag * MAX_IO;
-}
-
-/* Posts one descriptor and has the queue process it. */
-static void post_desc(uint16_t tag, uint16_t seq, uint8_t op, uint64_t off,
-		      uint32_t len)
-{
-	struct buse_ring_hdr *hdr = (struct buse_ring_hdr *)rg.area;
-	struct buse_io_desc *sq =
-		(struct buse_io_desc *)(rg.area + rg.a.sq_off);
-	struct buse_io_desc *d = &sq[rg.sq_tail++ & (rg.a.sq_entries - 1)];
-
-	memset(d, 0, sizeof(*d));
-	*d = (struct buse_io_desc){
-		.tag = tag, .seq = seq, .op = op, .sector = off >> 9, .len = len
-	};
-	__atomic_store_n(&hdr->sq_tail, rg.sq_tail, __ATOMIC_RELEASE);
-	cr_assert_eq(bdus_queue_process(&rg.q), 1);
-}
-
-static void submit(uint16_t tag, uint8_t op, uint64_t off, uint32_t len)
-{
-	post_desc(tag, ++rg.seq[tag], op, off, len);
-}
-
-/* The next completion's result for tag; fails if there is none. */
-static int32_t result_of(uint16_t tag)
-{
-	struct buse_ring_hdr *hdr = (struct buse_ring_hdr *)rg.area;
-	struct buse_io_cqe *cq = (struct buse_io_cqe *)(rg.area + rg.a.cq_off);
-	struct buse_io_cqe c;
-
-	cr_assert_neq(__atomic_load_n(&hdr->cq_tail, __ATOMIC_ACQUIRE),
-		      rg.cq_head, "no completion for tag %u", tag);
-	c = cq[rg.cq_head++ & (rg.a.cq_entries - 1)];
-	__atomic_store_n(&hdr->cq_head, rg.cq_head, __ATOMIC_RELEASE);
-	cr_assert_eq(c.tag, tag);
-	cr_assert_eq(c.seq, rg.seq[tag]);
-	return c.result;
-}
-
-static bool no_completion(void)
-{
-	struct buse_ring_hdr *hdr = (struct buse_ring_hdr *)rg.area;
-
-	return __atomic_load_n(&hdr->cq_tail, __ATOMIC_ACQUIRE) == rg.cq_head;
-}
+/* The ring: one queue of DEPTH tags, serving what ring_start() composed. */
+static struct memring rg;
 
 /* ------------------------------------------------------------------------
  * The inner engine: a RAM disk that records its calls
@@ -367,6 +253,25 @@ static struct bdus_filter filter_over(const struct storage_engine *fe,
 				     .complete = f_complete };
 }
 
+/* Composes f and serves it. */
+static void ring_start(const struct bdus_filter *f)
+{
+	struct storage_engine e;
+	void *ctx;
+
+	cr_assert_eq(bdus_filter_compose(f, &e, &ctx), 0);
+	cr_assert_eq(memring_start(&rg, &e, ctx, DEV_SIZE, DEPTH, MAX_IO, 512),
+		     0);
+}
+
+static void ring_stop(void)
+{
+	void *ctx = rg.ctx;
+
+	memring_stop(&rg);
+	bdus_filter_free(ctx);
+}
+
 static void start(const struct storage_engine *fe,
 		  const struct storage_engine *ie)
 {
@@ -386,16 +291,16 @@ TestSuite(filter, .fini = ring_stop);
 Test(filter, pass_through_without_callbacks)
 {
 	start(&empty_filter, &inner);
-	memset(tag_buf(1), 0x5a, 1024);
-	submit(1, BUSE_OP_WRITE, 8192, 1024);
-	cr_assert_eq(result_of(1), 0);
-	submit(2, BUSE_OP_FLUSH, 0, 0);
-	cr_assert_eq(result_of(2), 0);
+	memset(memring_buf(&rg, 1), 0x5a, 1024);
+	memring_submit(&rg, 1, BUSE_OP_WRITE, 8192, 1024);
+	cr_assert_eq(memring_result(&rg, 1), 0);
+	memring_submit(&rg, 2, BUSE_OP_FLUSH, 0, 0);
+	cr_assert_eq(memring_result(&rg, 2), 0);
 	cr_assert_eq(in.ncalls, 2);
 	/* The inner engine got the queue's own request, unchanged. */
 	cr_expect_eq(in.calls[0].req, &rg.q.slots[1].req);
 	cr_expect_eq(in.calls[0].offset, 8192);
-	cr_expect_eq(in.calls[0].buf, tag_buf(1));
+	cr_expect_eq(in.calls[0].buf, memring_buf(&rg, 1));
 	cr_expect_eq(in.disk[8192 + 1023], 0x5a);
 	cr_expect_eq(in.calls[1].op, BUSE_OP_FLUSH);
 	cr_expect_eq(fl.calls, 0);
@@ -404,9 +309,9 @@ Test(filter, pass_through_without_callbacks)
 Test(filter, arguments_rewritten)
 {
 	start(&shift_filter, &inner);
-	memset(tag_buf(0), 0x11, 512);
-	submit(0, BUSE_OP_WRITE, 0, 512);
-	cr_assert_eq(result_of(0), 0);
+	memset(memring_buf(&rg, 0), 0x11, 512);
+	memring_submit(&rg, 0, BUSE_OP_WRITE, 0, 512);
+	cr_assert_eq(memring_result(&rg, 0), 0);
 	cr_assert_eq(fl.calls, 1);
 	cr_assert_eq(in.ncalls, 1);
 	cr_expect_eq(in.calls[0].offset, SHIFT);
@@ -417,10 +322,10 @@ Test(filter, arguments_rewritten)
 	cr_expect_neq(in.calls[0].req, fl.req);
 	cr_expect_eq(fl.req->offset, 0);
 
-	memset(tag_buf(3), 0, 512);
-	submit(3, BUSE_OP_READ, 0, 512);
-	cr_assert_eq(result_of(3), 0);
-	cr_expect_eq(((unsigned char *)tag_buf(3))[511], 0x11);
+	memset(memring_buf(&rg, 3), 0, 512);
+	memring_submit(&rg, 3, BUSE_OP_READ, 0, 512);
+	cr_assert_eq(memring_result(&rg, 3), 0);
+	cr_expect_eq(memring_buf(&rg, 3)[511], 0x11);
 	cr_expect_eq(in.calls[1].offset, SHIFT);
 }
 
@@ -428,25 +333,25 @@ Test(filter, short_circuit_answers)
 {
 	start(&shift_filter, &inner);
 	fl.fail_writes = true;
-	submit(0, BUSE_OP_WRITE, 0, 512);
-	cr_assert_eq(result_of(0), -EROFS);
+	memring_submit(&rg, 0, BUSE_OP_WRITE, 0, 512);
+	cr_assert_eq(memring_result(&rg, 0), -EROFS);
 	cr_assert_eq(in.ncalls, 0);
 
 	memset(fl.cache, 0x77, 512);
 	fl.cached = true;
-	submit(1, BUSE_OP_READ, 0, 512);
-	cr_assert_eq(result_of(1), 0);
+	memring_submit(&rg, 1, BUSE_OP_READ, 0, 512);
+	cr_assert_eq(memring_result(&rg, 1), 0);
 	cr_assert_eq(in.ncalls, 0, "a cache hit reached the inner engine");
-	cr_expect_eq(((unsigned char *)tag_buf(1))[0], 0x77);
+	cr_expect_eq(memring_buf(&rg, 1)[0], 0x77);
 }
 
 Test(filter, sync_error_propagates)
 {
 	start(&shift_filter, &inner);
 	in.ret[BUSE_OP_READ] = -ENOSPC;
-	submit(2, BUSE_OP_READ, 512, 512);
+	memring_submit(&rg, 2, BUSE_OP_READ, 512, 512);
 	cr_assert_eq(fl.next_ret, -ENOSPC);
-	cr_assert_eq(result_of(2), -ENOSPC);
+	cr_assert_eq(memring_result(&rg, 2), -ENOSPC);
 	/* Synchronous answers do not go through the complete hook. */
 	cr_expect_eq(fl.completes, 0);
 }
@@ -456,12 +361,12 @@ Test(filter, async_inner_goes_through_hook)
 	start(&shift_filter, &inner);
 	memset(in.disk + SHIFT, 0x42, 512);
 	in.async = true;
-	submit(1, BUSE_OP_READ, 0, 512);
+	memring_submit(&rg, 1, BUSE_OP_READ, 0, 512);
 	cr_assert_eq(fl.next_ret, BDUS_ASYNC);
-	cr_assert(no_completion());
+	cr_assert(memring_no_completion(&rg));
 	cr_assert_eq(bdus_complete(inner_req(), 0), 0);
 	cr_assert_eq(fl.completes, 1);
-	cr_assert_eq(result_of(1), 0);
+	cr_assert_eq(memring_result(&rg, 1), 0);
 	/* The hook filled the cache from the inner engine's read. */
 	cr_assert(fl.cached);
 	cr_expect_eq(fl.cache[0], 0x42);
@@ -469,8 +374,8 @@ Test(filter, async_inner_goes_through_hook)
 	cr_expect_eq(bdus_complete(inner_req(), 0), -EINVAL);
 
 	/* Now a hit, answered without the inner engine. */
-	submit(1, BUSE_OP_READ, 0, 512);
-	cr_assert_eq(result_of(1), 0);
+	memring_submit(&rg, 1, BUSE_OP_READ, 0, 512);
+	cr_assert_eq(memring_result(&rg, 1), 0);
 	cr_expect_eq(in.ncalls, 1);
 }
 
@@ -479,16 +384,16 @@ Test(filter, async_result_transformed)
 	start(&shift_filter, &inner);
 	in.async = true;
 	fl.to_eio = true;
-	submit(0, BUSE_OP_WRITE, 1024, 512);
+	memring_submit(&rg, 0, BUSE_OP_WRITE, 1024, 512);
 	cr_assert_eq(bdus_complete(inner_req(), 0), 0);
 	cr_expect_eq(fl.last_inner, 0);
-	cr_assert_eq(result_of(0), -EIO);
+	cr_assert_eq(memring_result(&rg, 0), -EIO);
 
 	/* An inner error reaches the hook, and the kernel, as it is. */
-	submit(0, BUSE_OP_WRITE, 1024, 512);
+	memring_submit(&rg, 0, BUSE_OP_WRITE, 1024, 512);
 	cr_assert_eq(bdus_complete(inner_req(), -ENOSPC), 0);
 	cr_expect_eq(fl.last_inner, -ENOSPC);
-	cr_assert_eq(result_of(0), -ENOSPC);
+	cr_assert_eq(memring_result(&rg, 0), -ENOSPC);
 }
 
 static void *complete_thread(void *req)
@@ -505,14 +410,14 @@ Test(filter, async_from_another_thread)
 	start(&shift_filter, &inner);
 	in.async = true;
 	fl.to_eio = true;
-	submit(2, BUSE_OP_READ, 512, 512);
+	memring_submit(&rg, 2, BUSE_OP_READ, 512, 512);
 	cr_assert_eq(pthread_create(&t, NULL, complete_thread,
 				    (void *)(uintptr_t)inner_req()),
 		     0);
 	cr_assert_eq(pthread_join(t, &ret), 0);
 	cr_assert_eq((intptr_t)ret, 0);
 	cr_assert_eq(fl.completes, 1);
-	cr_assert_eq(result_of(2), -EIO);
+	cr_assert_eq(memring_result(&rg, 2), -EIO);
 	cr_assert_eq(rg.q.async_inflight, 0);
 }
 
@@ -527,9 +432,9 @@ Test(filter, async_as_result_is_eio)
 	f.complete = NULL;
 	ring_start(&f);
 	in.async = true;
-	submit(1, BUSE_OP_READ, 0, 512);
+	memring_submit(&rg, 1, BUSE_OP_READ, 0, 512);
 	cr_assert_eq(bdus_complete(inner_req(), BDUS_ASYNC), 0);
-	cr_assert_eq(result_of(1), -EIO);
+	cr_assert_eq(memring_result(&rg, 1), -EIO);
 }
 
 Test(filter, hook_may_answer_later)
@@ -537,12 +442,12 @@ Test(filter, hook_may_answer_later)
 	start(&shift_filter, &inner);
 	in.async = true;
 	fl.hold = true;
-	submit(2, BUSE_OP_READ, 0, 512);
+	memring_submit(&rg, 2, BUSE_OP_READ, 0, 512);
 	cr_assert_eq(bdus_complete(inner_req(), 0), 0);
-	cr_assert(no_completion());
+	cr_assert(memring_no_completion(&rg));
 	/* The filter answers its own request itself. */
 	cr_assert_eq(bdus_complete(fl.req, -EAGAIN), 0);
-	cr_assert_eq(result_of(2), -EAGAIN);
+	cr_assert_eq(memring_result(&rg, 2), -EAGAIN);
 	cr_expect_eq(bdus_complete(fl.req, 0), -EINVAL);
 }
 
@@ -551,12 +456,12 @@ Test(filter, async_completed_inside_the_callback)
 	start(&shift_filter, &inner);
 	in.ret[BUSE_OP_READ] = BDUS_ASYNC;
 	fl.to_eio = true;
-	submit(0, BUSE_OP_READ, 0, 512);
-	cr_assert(no_completion());
+	memring_submit(&rg, 0, BUSE_OP_READ, 0, 512);
+	cr_assert(memring_no_completion(&rg));
 	/* From another thread in real life; the hook still runs once. */
 	cr_assert_eq(bdus_complete(inner_req(), 0), 0);
 	cr_assert_eq(fl.completes, 1);
-	cr_assert_eq(result_of(0), -EIO);
+	cr_assert_eq(memring_result(&rg, 0), -EIO);
 	cr_assert_eq(rg.q.async_inflight, 0);
 }
 
@@ -604,8 +509,8 @@ Test(filter, unsupported_ops_not_advertised)
 Test(filter, unsupported_op_answered_by_the_queue)
 {
 	start(&shift_filter, &inner_rw);
-	submit(0, BUSE_OP_DISCARD, 0, 512);
-	cr_assert_eq(result_of(0), -EOPNOTSUPP);
+	memring_submit(&rg, 0, BUSE_OP_DISCARD, 0, 512);
+	cr_assert_eq(memring_result(&rg, 0), -EOPNOTSUPP);
 	cr_assert_eq(in.ncalls, 0);
 }
 
@@ -650,9 +555,9 @@ Test(filter, cancel_reaches_the_inner_engine)
 
 	start(&shift_filter, &inner);
 	in.async = true;
-	submit(3, BUSE_OP_READ, 0, 512);
+	memring_submit(&rg, 3, BUSE_OP_READ, 0, 512);
 	ireq = inner_req();
-	post_desc(3, rg.seq[3], BUSE_OP_CANCEL, 0, 0);
+	memring_cancel(&rg, 3);
 	cr_assert_eq(fl.cancelled, fl.req, "the filter's cancel not called");
 	cr_assert_eq(in.ncancelled, 1);
 	cr_assert_eq(in.cancelled[0], ireq);
@@ -661,7 +566,7 @@ Test(filter, cancel_reaches_the_inner_engine)
 	cr_assert_eq(in.ncancelled, 1);
 	/* The late completion is the give-back. */
 	cr_assert_eq(bdus_complete(ireq, -ECANCELED), 0);
-	cr_assert_eq(result_of(3), -ECANCELED);
+	cr_assert_eq(memring_result(&rg, 3), -ECANCELED);
 	cr_assert_eq(rg.q.async_inflight, 0);
 }
 
@@ -669,12 +574,12 @@ Test(filter, cancel_passes_through)
 {
 	start(&empty_filter, &inner);
 	in.async = true;
-	submit(1, BUSE_OP_WRITE, 0, 512);
-	post_desc(1, rg.seq[1], BUSE_OP_CANCEL, 0, 0);
+	memring_submit(&rg, 1, BUSE_OP_WRITE, 0, 512);
+	memring_cancel(&rg, 1);
 	cr_assert_eq(in.ncancelled, 1);
 	cr_assert_eq(in.cancelled[0], &rg.q.slots[1].req);
 	cr_assert_eq(bdus_complete(inner_req(), 0), 0);
-	cr_assert_eq(result_of(1), 0);
+	cr_assert_eq(memring_result(&rg, 1), 0);
 }
 
 /* A filter without cancel passes it down to a busy inner request. */
@@ -687,11 +592,11 @@ Test(filter, cancel_default_is_next_cancel)
 
 	start(&no_cancel, &inner);
 	in.async = true;
-	submit(0, BUSE_OP_READ, 0, 512);
-	post_desc(0, rg.seq[0], BUSE_OP_CANCEL, 0, 0);
+	memring_submit(&rg, 0, BUSE_OP_READ, 0, 512);
+	memring_cancel(&rg, 0);
 	cr_assert_eq(in.ncancelled, 1);
 	cr_assert_eq(bdus_complete(inner_req(), 0), 0);
-	cr_assert_eq(result_of(0), 0);
+	cr_assert_eq(memring_result(&rg, 0), 0);
 }
 
 Test(filter, next_checks_its_arguments)
@@ -700,7 +605,7 @@ Test(filter, next_checks_its_arguments)
 
 	start(&shift_filter, &inner_rw);
 	in.async = true;
-	submit(0, BUSE_OP_READ, 0, 512);
+	memring_submit(&rg, 0, BUSE_OP_READ, 0, 512);
 	/* Not a filter's request. */
 	cr_expect_eq(bdus_next(&rg.q.slots[0].req, BUSE_OP_READ, buf, 0, 512),
 		     -EINVAL);
@@ -717,7 +622,7 @@ Test(filter, next_checks_its_arguments)
 	cr_expect_eq(bdus_next(fl.req, BUSE_OP_NR, NULL, 0, 512), -EINVAL);
 	cr_assert_eq(in.ncalls, 1);
 	cr_assert_eq(bdus_complete(inner_req(), 0), 0);
-	cr_assert_eq(result_of(0), 0);
+	cr_assert_eq(memring_result(&rg, 0), 0);
 	/* Answered: no more next calls of it. */
 	cr_expect_eq(bdus_next(fl.req, BUSE_OP_READ, buf, 0, 512), -EINVAL);
 }
@@ -738,13 +643,13 @@ Test(filter, stacks_nest)
 	memset(&fl, 0, sizeof(fl));
 	in.async = true;
 	fl.to_eio = true;
-	memset(tag_buf(2), 0x33, 512);
-	submit(2, BUSE_OP_WRITE, 512, 512);
+	memset(memring_buf(&rg, 2), 0x33, 512);
+	memring_submit(&rg, 2, BUSE_OP_WRITE, 512, 512);
 	cr_assert_eq(in.ncalls, 1);
 	cr_expect_eq(in.calls[0].offset, 512 + SHIFT);
-	cr_assert(no_completion());
+	cr_assert(memring_no_completion(&rg));
 	cr_assert_eq(bdus_complete(inner_req(), 0), 0);
-	cr_assert_eq(result_of(2), -EIO);
+	cr_assert_eq(memring_result(&rg, 2), -EIO);
 	cr_expect_eq(in.log[0], 'I'); /* inner opened first */
 	ring_stop();
 	bdus_filter_free(mid_ctx);
