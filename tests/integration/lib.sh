@@ -173,31 +173,6 @@ start_engine() {
 	log "$(basename "$bin") $* $n: pid $LAST_PID, /dev/buse$n ready ($(dev_size "$n") bytes)"
 }
 
-# start_engine_create BINARY SIZE [ARGS...]: run BINARY --create --size SIZE
-# in the background, wait for the "/dev/buseN" line it prints, and for the
-# device to be ready.  Sets LAST_PID and LAST_INDEX.
-start_engine_create() {
-	local bin=$1 size=$2 out line
-	shift 2
-	need_file "$bin"
-	out=$BUSE_CASE_DIR/engine-create-$RANDOM.out
-	"$bin" --create --size "$size" "$@" >"$out" 2>"$out.err" &
-	LAST_PID=$!
-	bg_track "$LAST_PID"
-	show_on_fail "$out.err"
-	_created() { grep -qE '^/dev/buse[0-9]+$' "$out"; }
-	if ! wait_until 20 _created; then
-		cat "$out" "$out.err" >&2
-		kill -0 "$LAST_PID" 2>/dev/null || die "$bin --create exited without printing /dev/buseN"
-		die "$bin --create did not print /dev/buseN within 20 s"
-	fi
-	line=$(grep -m1 -E '^/dev/buse[0-9]+$' "$out")
-	LAST_INDEX=${line#/dev/buse}
-	[ -b "$line" ] || die "$bin --create printed $line, which is not a block device"
-	wait_ready "$LAST_INDEX" 20 "$LAST_PID"
-	log "$(basename "$bin") --create --size $size: pid $LAST_PID, $line ready"
-}
-
 # start_created BINARY ARGS...: run BINARY ARGS (which create a device:
 # --create among them) in the background, wait for the "/dev/buseN" line
 # it prints and for the device to be ready.  Sets LAST_PID, LAST_INDEX and
@@ -223,6 +198,51 @@ start_created() {
 	[ -b "$line" ] || die "$bin printed $line, which is not a block device"
 	wait_ready "$LAST_INDEX" 20 "$LAST_PID"
 	log "$(basename "$bin") $*: pid $LAST_PID, $line ready"
+}
+
+# start_engine_create BINARY SIZE [ARGS...]: start_created BINARY --create
+# --size SIZE ARGS...
+start_engine_create() {
+	local bin=$1 size=$2
+	shift 2
+	start_created "$bin" --create --size "$size" "$@"
+}
+
+# start_lighttpd DOCROOT PORT [PEM]: lighttpd serving DOCROOT on
+# 127.0.0.1:PORT (with ETag and Last-Modified; HTTPS with the certificate
+# and key in PEM), in the background until the case ends; waits until it
+# accepts connections.  Sets LIGHTTPD (its pid).
+# stop_lighttpd: stops it.
+start_lighttpd() {
+	local root=$1 port=$2 conf=$BUSE_CASE_DIR/lighttpd-$2.conf
+	need_cmd lighttpd python3
+	cat >"$conf" <<-EOF
+	server.document-root = "$root"
+	server.bind = "127.0.0.1"
+	server.port = $port
+	server.errorlog = "$BUSE_CASE_DIR/lighttpd-$port.err"
+	# ETag and Last-Modified (a file's identity) come with a mimetype.
+	mimetype.assign = ( "" => "application/octet-stream" )
+	static-file.etags = "enable"
+	EOF
+	[ -z "${3:-}" ] || cat >>"$conf" <<-EOF
+	server.modules += ( "mod_openssl" )
+	ssl.engine = "enable"
+	ssl.pemfile = "$3"
+	EOF
+	lighttpd -D -f "$conf" >"$BUSE_CASE_DIR/lighttpd-$port.out" 2>&1 &
+	LIGHTTPD=$!
+	bg_track "$LIGHTTPD"
+	wait_until 10 _port_open "$port" ||
+		die "lighttpd did not start: $(cat "$BUSE_CASE_DIR/lighttpd-$port.out" "$BUSE_CASE_DIR/lighttpd-$port.err" 2>/dev/null)"
+}
+stop_lighttpd() {
+	kill "$LIGHTTPD" 2>/dev/null
+	wait "$LIGHTTPD" 2>/dev/null
+}
+# _port_open PORT: something accepts connections on 127.0.0.1:PORT.
+_port_open() {
+	python3 -c "import socket, sys; socket.create_connection(('127.0.0.1', int(sys.argv[1])), 1)" "$1" 2>/dev/null
 }
 
 # stop_engine PID SIGNAL [SECS]: send SIGNAL and require a clean exit (0)

@@ -11,9 +11,10 @@
 # server stopped; an image changed on the server (another ETag) is
 # refused, not served stale; after a SIGKILL the cache still serves the
 # right bytes.  Write-through over "file -w" writes reach the image.
+# HTTPS: a self-signed certificate refused, accepted with --insecure.
 # timeout: 420
 . "$BUSE_TOP/tests/integration/lib.sh"
-need_cmd lighttpd python3 mkfs.ext4 fsck.ext4 cmp fio sha256sum
+need_cmd lighttpd openssl python3 mkfs.ext4 fsck.ext4 cmp fio sha256sum
 HTTP=$BUSE_TOP/examples/http
 CACHE=$BUSE_TOP/examples/cache
 need_file "$HTTP" "$CACHE"
@@ -28,27 +29,7 @@ mkfs.ext4 -q -F -b 4096 -d "$d/tree" "$d/www/disk.img" 48M ||
 sum=$(sha256sum <"$d/tree/blob" | cut -d' ' -f1)
 
 port=18066
-cat >"$d/lighttpd.conf" <<EOF
-server.document-root = "$d/www"
-server.bind = "127.0.0.1"
-server.port = $port
-server.errorlog = "$d/error.log"
-# ETag and Last-Modified (the file's identity) come with a mimetype.
-mimetype.assign = ( "" => "application/octet-stream" )
-static-file.etags = "enable"
-EOF
-lighttpd_start() {
-	lighttpd -D -f "$d/lighttpd.conf" >"$d/lighttpd.out" 2>&1 &
-	LIGHTTPD=$!
-	bg_track "$LIGHTTPD"
-	_up() { python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 1)" 2>/dev/null; }
-	wait_until 10 _up || die "lighttpd did not start: $(cat "$d/lighttpd.out" "$d/error.log" 2>/dev/null)"
-}
-lighttpd_stop() {
-	kill "$LIGHTTPD" 2>/dev/null
-	wait "$LIGHTTPD" 2>/dev/null
-}
-lighttpd_start
+start_lighttpd "$d/www" $port
 url=http://127.0.0.1:$port/disk.img
 
 # buse-http alone: the image, read-only, fsck clean, the file intact.
@@ -78,12 +59,12 @@ wait_dev_gone "$n"
 start_created "$HTTP" --create --retries 2 --http-timeout 5 "$url"
 http=$LAST_PID
 n=$LAST_INDEX
-lighttpd_stop
+stop_lighttpd
 out=$(timed_read /dev/buse$n 100) || die "timed_read did not finish"
 read -r ms res <<<"$out"
 log "read with the server gone: $res after $ms ms"
 [ "$res" = EIO ] || die "a read with the server gone gave $res, expected EIO"
-lighttpd_start
+start_lighttpd "$d/www" $port
 out=$(timed_read /dev/buse$n 100) || die "timed_read did not finish"
 read -r ms res <<<"$out"
 [ "$res" = OK ] || die "a read with the server back gave $res"
@@ -113,8 +94,7 @@ python3 -m http.server --bind 127.0.0.1 --directory "$d/www" $((port + 1)) \
 	>"$d/pyhttp.out" 2>&1 &
 pyhttp=$!
 bg_track "$pyhttp"
-_pyup() { python3 -c "import socket; socket.create_connection(('127.0.0.1', $((port + 1))), 1)" 2>/dev/null; }
-wait_until 10 _pyup || die "python3 -m http.server did not start"
+wait_until 10 _port_open $((port + 1)) || die "python3 -m http.server did not start"
 rc=0
 timeout 30 "$HTTP" --create "http://127.0.0.1:$((port + 1))/disk.img" \
 	>"$BUSE_CASE_DIR/norange.out" 2>"$BUSE_CASE_DIR/norange.err" || rc=$?
@@ -123,6 +103,29 @@ kill "$pyhttp"
 grep -q 'ignored a Range request' "$BUSE_CASE_DIR/norange.err" ||
 	die "no clear message without Range: $(cat "$BUSE_CASE_DIR/norange.err")"
 [ "$(ls /sys/block | grep -c '^buse')" = 0 ] || die "a device was left after the refusal"
+
+# HTTPS (libcurl's TLS): a self-signed certificate is refused with a
+# message, and served with --insecure.
+openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -days 1 \
+	-keyout "$d/tls.pem" -out "$d/tls.crt" 2>/dev/null || die "openssl req failed"
+cat "$d/tls.crt" >>"$d/tls.pem"
+main_lighttpd=$LIGHTTPD
+start_lighttpd "$d/www" $((port + 2)) "$d/tls.pem"
+tls=$LIGHTTPD
+surl=https://127.0.0.1:$((port + 2))/disk.img
+rc=0
+timeout 30 "$HTTP" --create "$surl" >/dev/null 2>"$BUSE_CASE_DIR/tls.err" || rc=$?
+[ $rc -eq 1 ] || die "buse-http with an untrusted certificate: status $rc, expected 1"
+grep -qi 'certificate' "$BUSE_CASE_DIR/tls.err" ||
+	die "no message about the certificate: $(cat "$BUSE_CASE_DIR/tls.err")"
+start_created "$HTTP" --create --insecure "$surl"
+http=$LAST_PID
+n=$LAST_INDEX
+cmp /dev/buse$n "$d/www/disk.img" || die "the HTTPS device differs from the image"
+stop_engine "$http" TERM
+wait_dev_gone "$n"
+stop_lighttpd
+LIGHTTPD=$main_lighttpd
 
 # buse-cache over http: the first run fetches, the second reads the cache
 # with the server stopped.
@@ -134,12 +137,12 @@ n=$LAST_INDEX
 cmp /dev/buse$n "$d/www/disk.img" || die "the cached device differs from the image (first run)"
 # Everything read is cached: read again with the server stopped (direct
 # I/O, past the page cache); a block not cached would fail with EIO.
-lighttpd_stop
+stop_lighttpd
 dd if=/dev/buse$n of="$d/again" bs=1M iflag=direct status=none ||
 	die "reading the cached blocks again with the server stopped failed"
 cmp "$d/again" "$d/www/disk.img" || die "the cached device differs from the image (second read)"
 rm -f "$d/again"
-lighttpd_start
+start_lighttpd "$d/www" $port
 stop_engine "$cache" TERM
 wait_dev_gone "$n"
 grep -q "holds 0 of 768 blocks" "$LAST_ERR" || die "the first run did not start from an empty cache: $(cat "$LAST_ERR")"
@@ -151,14 +154,14 @@ start_created "$CACHE" --cache "$C" --bitmap "$B" --create -- http "$url"
 cache=$LAST_PID
 n=$LAST_INDEX
 grep -q "holds 768 of 768 blocks" "$LAST_ERR" || die "the second run does not find the cache full: $(cat "$LAST_ERR")"
-lighttpd_stop
+stop_lighttpd
 cmp /dev/buse$n "$d/www/disk.img" || die "the cache read with the server stopped differs from the image"
 fsck.ext4 -n -f /dev/buse$n >"$BUSE_CASE_DIR/fsck2.out" 2>&1 ||
 	{ cat "$BUSE_CASE_DIR/fsck2.out" >&2; die "fsck.ext4 -n found errors on the cached device"; }
 stop_engine "$cache" TERM
 wait_dev_gone "$n"
 grep -q " 0 fetched below" "$LAST_ERR" || die "the second run fetched from below: $(cat "$LAST_ERR")"
-lighttpd_start
+start_lighttpd "$d/www" $port
 
 # The image changes on the server: another ETag, refused.
 printf 'changed' | dd of="$d/www/disk.img" bs=1 seek=$((1 << 20)) conv=notrunc status=none
@@ -191,7 +194,7 @@ log "after SIGKILL: $(grep holds "$LAST_ERR")"
 cmp /dev/buse$n "$d/www/disk.img" || die "after a SIGKILL the cache serves other bytes"
 stop_engine "$cache" TERM
 wait_dev_gone "$n"
-lighttpd_stop
+stop_lighttpd
 
 # Write-through over a writable image file: writes reach the image.
 truncate -s 32M "$d/rw.img"

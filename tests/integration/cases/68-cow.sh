@@ -80,17 +80,7 @@ wait_dev_gone "$n"
 
 # Over http: a read-only URL, a writable disk.
 port=18068
-cat >"$d/lighttpd.conf" <<CONF
-server.document-root = "$d/www"
-server.bind = "127.0.0.1"
-server.port = $port
-server.errorlog = "$d/error.log"
-mimetype.assign = ( "" => "application/octet-stream" )
-CONF
-lighttpd -D -f "$d/lighttpd.conf" >"$d/lighttpd.out" 2>&1 &
-bg_track $!
-_up() { python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 1)" 2>/dev/null; }
-wait_until 10 _up || die "lighttpd did not start"
+start_lighttpd "$d/www" $port
 start_created "$COW" --temporary --create -- http "http://127.0.0.1:$port/base.img"
 eng=$LAST_PID
 n=$LAST_INDEX
