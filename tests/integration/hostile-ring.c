@@ -817,9 +817,23 @@ static void check_timeout(unsigned t)
 	 * unposted, with the buffer untouched, and still end by its timeout.
 	 */
 	memset(rawring_buf(&rg.rr, late.tag), 0xee, BLK);
+	/*
+	 * Blocks two apart: adjacent WRITEs could merge into one request
+	 * while they wait for tags, leaving fewer requests than clients.
+	 */
 	for (nw = 0; nw < depth; nw++)
-		client_start(&w[nw], rg.n, true, 20 + nw,
+		client_start(&w[nw], rg.n, true, 20 + 2 * nw,
 			     (unsigned char)(0x21 + nw));
+	/*
+	 * Wait for the depth - 1 postings (each client is a fork + exec,
+	 * slow under emulation), then 1.5 s more, past the waiting WRITE's
+	 * 1 s timeout: it must not be posted then either.
+	 */
+	end = now_ms() + 8000;
+	while (nseen < depth - 1 && now_ms() < end)
+		if (next_request(&rg, &seen[nseen], (int)(end - now_ms()),
+				 true))
+			nseen++;
 	end = now_ms() + 1500;
 	while (nseen < depth && now_ms() < end)
 		if (next_request(&rg, &seen[nseen], (int)(end - now_ms()),
