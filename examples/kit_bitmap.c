@@ -31,7 +31,6 @@
 
 #define BM_MAGIC "BUSEBMP1"
 #define BM_VERSION 1u
-#define BM_HDR_SIZE 4096u
 
 struct bm_header {
 	char magic[8];
@@ -41,10 +40,10 @@ struct bm_header {
 	uint64_t nblocks;
 	char kind[16];
 	uint32_t ident_len;
-	char ident[BM_HDR_SIZE - 52];
+	char ident[KIT_BITMAP_HDR_SIZE - 52];
 };
 
-_Static_assert(sizeof(struct bm_header) == BM_HDR_SIZE, "header is 4 KiB");
+_Static_assert(sizeof(struct bm_header) == KIT_BITMAP_HDR_SIZE, "header is 4 KiB");
 
 struct kit_bitmap {
 	int fd;
@@ -53,7 +52,7 @@ struct kit_bitmap {
 	size_t nwords;
 	uint64_t *present;
 	uint64_t *pending;
-	uint64_t *disk; /* mmap of the file from BM_HDR_SIZE */
+	uint64_t *disk; /* mmap of the file from KIT_BITMAP_HDR_SIZE */
 	size_t map_len;
 	uint64_t count;		   /* bits in present; __atomic */
 	pthread_mutex_t sync_lock; /* one sync at a time */
@@ -117,7 +116,7 @@ static int bm_load(struct kit_bitmap *bm, const char *who, const char *path,
 {
 	struct bm_header old;
 	struct stat st;
-	off_t total = (off_t)BM_HDR_SIZE + (off_t)(bm->nwords * 8);
+	off_t total = (off_t)KIT_BITMAP_HDR_SIZE + (off_t)(bm->nwords * 8);
 	ssize_t n;
 
 	if (fstat(bm->fd, &st)) {
@@ -194,7 +193,7 @@ int kit_bitmap_open(struct kit_bitmap **out, const char *who, const char *path,
 	if (bm_load(bm, who, path, want))
 		goto fail;
 	map = mmap(NULL, bm->map_len, PROT_READ | PROT_WRITE, MAP_SHARED,
-		   bm->fd, BM_HDR_SIZE);
+		   bm->fd, KIT_BITMAP_HDR_SIZE);
 	if (map == MAP_FAILED) {
 		kit_err(who, "cannot map %s: %s", path, strerror(errno));
 		goto fail;

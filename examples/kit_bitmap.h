@@ -17,6 +17,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* The header's size: the bits start at this offset of the bitmap file. */
+#define KIT_BITMAP_HDR_SIZE 4096u
+
 struct kit_bitmap;
 
 /*

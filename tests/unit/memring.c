@@ -4,11 +4,14 @@
  * (memring.h).
  */
 #include <criterion/criterion.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "memring.h"
+#include "../../examples/kit.h"
 
 int memring_start(struct memring *r, const struct storage_engine *eng,
 		  void *ctx, uint64_t size, uint32_t depth, uint32_t max_io,
@@ -161,4 +164,90 @@ int32_t memring_wait_result(struct memring *r, uint16_t tag)
 	cr_assert(r->got[tag], "no completion for tag %u", tag);
 	r->got[tag] = false;
 	return r->res[tag];
+}
+
+/* ------------------------------------------------------------------------
+ * memdisk
+ */
+
+static int memdisk_do(struct memdisk *m, uint32_t op, void *buf, uint64_t off,
+		      uint32_t len, const struct bdus_req *req)
+{
+	cr_assert_lt(m->ncalls, MEMDISK_MAX_CALLS);
+	m->calls[m->ncalls++] =
+		(struct memdisk_call){ op, off, len, buf, req->flags, req };
+	/* Every engine's request mirrors its arguments. */
+	cr_assert_eq(req->op, op);
+	cr_assert_eq(req->offset, off);
+	cr_assert_eq(req->len, len);
+	cr_assert_eq(req->buf, buf);
+	if (m->dev)
+		cr_assert_eq(req->dev, m->dev);
+	cr_assert_leq(off + len, MEMDISK_SIZE);
+	if (m->ret[op] < 0)
+		return m->ret[op];
+	if (op == BUSE_OP_READ)
+		memcpy(buf, m->disk + off, len);
+	else if (op == BUSE_OP_WRITE)
+		memcpy(m->disk + off, buf, len);
+	if (m->ret[op] > 0)
+		return m->ret[op];
+	if (m->async)
+		return BDUS_ASYNC;
+	return m->counts ? (int)len : 0;
+}
+
+int memdisk_read(void *ctx, void *buf, uint64_t off, uint32_t len,
+		 const struct bdus_req *req)
+{
+	return memdisk_do(ctx, BUSE_OP_READ, buf, off, len, req);
+}
+
+int memdisk_write(void *ctx, const void *buf, uint64_t off, uint32_t len,
+		  const struct bdus_req *req)
+{
+	return memdisk_do(ctx, BUSE_OP_WRITE, (void *)(uintptr_t)buf, off, len,
+			  req);
+}
+
+int memdisk_flush(void *ctx, const struct bdus_req *req)
+{
+	return memdisk_do(ctx, BUSE_OP_FLUSH, NULL, 0, 0, req);
+}
+
+int memdisk_discard(void *ctx, uint64_t off, uint32_t len,
+		    const struct bdus_req *req)
+{
+	return memdisk_do(ctx, BUSE_OP_DISCARD, NULL, off, len, req);
+}
+
+void memdisk_cancel(void *ctx, const struct bdus_req *req)
+{
+	struct memdisk *m = ctx;
+
+	cr_assert_lt(m->ncancelled, MEMDISK_MAX_CANCELS);
+	m->cancelled[m->ncancelled++] = req;
+}
+
+const struct bdus_req *memdisk_last_req(const struct memdisk *m)
+{
+	cr_assert_gt(m->ncalls, 0);
+	return m->calls[m->ncalls - 1].req;
+}
+
+/* ------------------------------------------------------------------------
+ * kit_err()
+ */
+
+char kit_errmsg[2048];
+
+void kit_err(const char *name, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	n = snprintf(kit_errmsg, sizeof(kit_errmsg), "buse-%s: ", name);
+	va_start(ap, fmt);
+	vsnprintf(kit_errmsg + n, sizeof(kit_errmsg) - (size_t)n, fmt, ap);
+	va_end(ap);
 }

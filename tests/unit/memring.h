@@ -20,6 +20,9 @@
  *     memring_wait_result() takes the tag's, waiting for it (test_cow.c).
  *
  * Failures are Criterion assertions of the calling test.
+ *
+ * Below the ring: memdisk, a recording RAM disk for filters to sit on, and
+ * the kit's kit_err() for the tests that compile the kit's filters.
  */
 #ifndef MEMRING_H
 #define MEMRING_H
@@ -98,5 +101,60 @@ bool memring_done(struct memring *r, uint16_t tag);
 
 /* Takes tag's result, waiting up to 10 s for threads to complete it. */
 int32_t memring_wait_result(struct memring *r, uint16_t tag);
+
+/*
+ * memdisk: a RAM disk engine that records its calls, for a filter under
+ * test to sit on (test_filter.c, test_cache.c).  Its callbacks take the
+ * struct memdisk as ctx; a test builds its storage_engine from the ones it
+ * wants to offer.  Zeroing the struct (memset) resets it.  Runs on the
+ * caller's thread; not for engines that call it from threads of their own.
+ */
+#define MEMDISK_SIZE (1u << 20)
+#define MEMDISK_MAX_CALLS 64
+#define MEMDISK_MAX_CANCELS 8
+
+struct memdisk_call {
+	uint32_t op;
+	uint64_t offset;
+	uint32_t len;
+	void *buf;
+	uint32_t flags; /* req->flags */
+	const struct bdus_req *req;
+};
+
+struct memdisk {
+	unsigned char disk[MEMDISK_SIZE];
+	/* Every request must name this device (when set). */
+	const struct bdus_dev *dev;
+	struct memdisk_call calls[MEMDISK_MAX_CALLS];
+	unsigned int ncalls;
+	/*
+	 * Per op: < 0, returned instead of doing the op; > 0 (a byte count,
+	 * BDUS_ASYNC), returned after doing it; 0, the default answer.
+	 */
+	int ret[BUSE_OP_NR];
+	bool async;  /* the default answer is BDUS_ASYNC (the test completes) */
+	bool counts; /* the default answer to a success is len, not 0 */
+	const struct bdus_req *cancelled[MEMDISK_MAX_CANCELS];
+	unsigned int ncancelled;
+};
+
+int memdisk_read(void *ctx, void *buf, uint64_t off, uint32_t len,
+		 const struct bdus_req *req);
+int memdisk_write(void *ctx, const void *buf, uint64_t off, uint32_t len,
+		  const struct bdus_req *req);
+int memdisk_flush(void *ctx, const struct bdus_req *req);
+int memdisk_discard(void *ctx, uint64_t off, uint32_t len,
+		    const struct bdus_req *req);
+void memdisk_cancel(void *ctx, const struct bdus_req *req);
+
+/* The request of the last call; fails if there was none. */
+const struct bdus_req *memdisk_last_req(const struct memdisk *m);
+
+/*
+ * kit_err() of examples/kit.c for the tests of the kit's filters: keeps
+ * the last message ("buse-NAME: ...") in kit_errmsg.
+ */
+extern char kit_errmsg[2048];
 
 #endif

@@ -27,128 +27,37 @@
 #include "memring.h"
 
 /*
- * The examples are compiled into this file.  test_cow.c does the same
- * with kit_bitmap.c and has a kit_err() of its own: the kit's global
- * names get names of this file's own, so that both link into one binary.
+ * cache.c is compiled into this file (its statics are the test's to see);
+ * kit_bitmap.c and kit_err() (memring.c) are linked in once.
+ * The examples define _GNU_SOURCE themselves (the build does too).
  */
-#define kit_err tc_kit_err
-#define kit_cache tc_kit_cache
-#define kit_bitmap_open tc_kit_bitmap_open
-#define kit_bitmap_test tc_kit_bitmap_test
-#define kit_bitmap_test_range tc_kit_bitmap_test_range
-#define kit_bitmap_set tc_kit_bitmap_set
-#define kit_bitmap_sync tc_kit_bitmap_sync
-#define kit_bitmap_count tc_kit_bitmap_count
-#define kit_bitmap_blocks tc_kit_bitmap_blocks
-#define kit_bitmap_close tc_kit_bitmap_close
-/* The examples define _GNU_SOURCE themselves (the build does too). */
 #undef _GNU_SOURCE
-#include "../../examples/kit_bitmap.c"
 #include "../../examples/cache.c"
 
 #define DEPTH 4
 #define MAX_IO 16384u /* 4 cache blocks: the most one fetch takes */
 #define BS 4096u      /* the cache block size of the tests */
 #define DISK_SIZE (10 * BS + 1536) /* 11 blocks, the last one partial */
-#define DISK_ROOM (DISK_SIZE + 4 * BS)
-
-/* ------------------------------------------------------------------------
- * kit_err() of examples/kit.c: the last message, for the tests to check
- */
-
-static char errmsg[2048];
-
-void kit_err(const char *name, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	n = snprintf(errmsg, sizeof(errmsg), "buse-%s: ", name);
-	va_start(ap, fmt);
-	vsnprintf(errmsg + n, sizeof(errmsg) - (size_t)n, fmt, ap);
-	va_end(ap);
-}
+#define DISK_ROOM (DISK_SIZE + 4 * BS) /* <= MEMDISK_SIZE */
 
 /* The ring: one queue of DEPTH tags, serving the stack cache_up() made. */
 static struct memring rg;
 
-/* ------------------------------------------------------------------------
- * The inner engine: a RAM disk that records its calls
- */
-
-struct icall {
-	uint32_t op;
-	uint64_t offset;
-	uint32_t len;
-	const struct bdus_req *req;
-};
-
-static struct {
-	unsigned char disk[DISK_ROOM];
-	struct icall calls[64];
-	unsigned int ncalls;
-	/* < 0: returned instead of doing the op; > 0: after doing it. */
-	int ret[BUSE_OP_NR];
-	bool async;  /* return BDUS_ASYNC (the test completes) */
-	bool counts; /* answer a success with len, not 0 */
-} in;
-
-static int inner_do(uint32_t op, void *buf, uint64_t off, uint32_t len,
-		    const struct bdus_req *req)
-{
-	cr_assert_lt(in.ncalls, 64);
-	in.calls[in.ncalls++] = (struct icall){ op, off, len, req };
-	cr_assert_eq(req->op, op);
-	cr_assert_eq(req->offset, off);
-	cr_assert_eq(req->len, len);
-	cr_assert_eq(req->buf, buf);
-	cr_assert_eq(req->dev, &rg.dev);
-	if (in.ret[op] < 0)
-		return in.ret[op];
-	if (op == BUSE_OP_READ)
-		memcpy(buf, in.disk + off, len);
-	else if (op == BUSE_OP_WRITE)
-		memcpy(in.disk + off, buf, len);
-	if (in.ret[op] > 0)
-		return in.ret[op];
-	if (in.async)
-		return BDUS_ASYNC;
-	return in.counts ? (int)len : 0;
-}
-
-static int i_read(void *ctx, void *buf, uint64_t off, uint32_t len,
-		  const struct bdus_req *req)
-{
-	cr_assert_eq(ctx, &in);
-	return inner_do(BUSE_OP_READ, buf, off, len, req);
-}
-
-static int i_write(void *ctx, const void *buf, uint64_t off, uint32_t len,
-		   const struct bdus_req *req)
-{
-	cr_assert_eq(ctx, &in);
-	return inner_do(BUSE_OP_WRITE, (void *)(uintptr_t)buf, off, len, req);
-}
-
-static int i_flush(void *ctx, const struct bdus_req *req)
-{
-	cr_assert_eq(ctx, &in);
-	return inner_do(BUSE_OP_FLUSH, NULL, 0, 0, req);
-}
+/* The inner engine: a RAM disk that records its calls. */
+static struct memdisk in;
 
 static const struct storage_engine ram = {
 	.name = "ram",
 	.flags = BDUS_ENGINE_F_FUA,
-	.read = i_read,
-	.write = i_write,
-	.flush = i_flush,
+	.read = memdisk_read,
+	.write = memdisk_write,
+	.flush = memdisk_flush,
 };
 
 /* The last request the inner engine got. */
 static const struct bdus_req *inner_req(void)
 {
-	cr_assert_gt(in.ncalls, 0);
-	return in.calls[in.ncalls - 1].req;
+	return memdisk_last_req(&in);
 }
 
 static void expect_call(unsigned int i, uint32_t op, uint64_t off, uint32_t len)
@@ -186,8 +95,9 @@ static void fx_init(void)
 	uint64_t i;
 
 	memset(&in, 0, sizeof(in));
+	in.dev = &rg.dev;
 	memset(&fx, 0, sizeof(fx));
-	errmsg[0] = 0;
+	kit_errmsg[0] = 0;
 	for (i = 0; i < DISK_ROOM; i++)
 		in.disk[i] = pattern(i);
 	snprintf(fx.dir, sizeof(fx.dir), "/tmp/test_cache.XXXXXX");
@@ -257,7 +167,7 @@ static int cache_up(void)
 	int saved = quiet(), ret;
 
 	memset(&fx.src, 0, sizeof(fx.src));
-	errmsg[0] = 0;
+	kit_errmsg[0] = 0;
 	ret = kit_cache.setup(fx.ctx, NULL, &fx.inner, &fx.src);
 	unquiet(saved);
 	if (ret)
@@ -301,9 +211,9 @@ static void start(const char *bs, bool write_through)
 		cr_assert_eq(set_opt("block-size", bs), 0);
 	if (write_through)
 		cr_assert_eq(set_opt("write-through", NULL), 0);
-	cr_assert_eq(cache_up(), 0, "setup failed: %s", errmsg);
+	cr_assert_eq(cache_up(), 0, "setup failed: %s", kit_errmsg);
 	cr_assert_eq(fx.src.read_only, !write_through);
-	cr_assert_eq(serve(), 0, "open failed: %s", errmsg);
+	cr_assert_eq(serve(), 0, "open failed: %s", kit_errmsg);
 }
 
 /* The next run of buse-cache, with the same files and options. */
@@ -412,7 +322,7 @@ static uint64_t bitmap_word(const char *path, unsigned int w)
 	int fd = open(path, O_RDONLY);
 
 	cr_assert_geq(fd, 0);
-	cr_assert_eq(pread(fd, &v, sizeof(v), BM_HDR_SIZE + (off_t)w * 8),
+	cr_assert_eq(pread(fd, &v, sizeof(v), KIT_BITMAP_HDR_SIZE + (off_t)w * 8),
 		     (ssize_t)sizeof(v));
 	close(fd);
 	return v;
@@ -513,8 +423,8 @@ Test(cache, bitmap_persists_across_runs)
 static void refused(struct file_copy *c, struct file_copy *b)
 {
 	cr_assert_eq(cache_up(), -1);
-	cr_assert_not_null(strstr(errmsg, "refusing to serve stale data"),
-			   "message: %s", errmsg);
+	cr_assert_not_null(strstr(kit_errmsg, "refusing to serve stale data"),
+			   "message: %s", kit_errmsg);
 	fx.set_up = false;
 	free(fx.ctx);
 	fx.ctx = NULL;
@@ -573,7 +483,7 @@ Test(cache, bitmap_of_another_kind_is_refused)
 	close(fd);
 	cache_new();
 	cr_assert_eq(cache_up(), -1);
-	cr_assert_not_null(strstr(errmsg, "cow bitmap"), "message: %s", errmsg);
+	cr_assert_not_null(strstr(kit_errmsg, "cow bitmap"), "message: %s", kit_errmsg);
 }
 
 /* ------------------------------------------------------------------------
@@ -635,7 +545,7 @@ Test(cache, write_through_needs_a_writable_engine)
 	cache_new();
 	cr_assert_eq(set_opt("write-through", NULL), 0);
 	cr_assert_eq(cache_up(), -1);
-	cr_assert_not_null(strstr(errmsg, "read-only"), "message: %s", errmsg);
+	cr_assert_not_null(strstr(kit_errmsg, "read-only"), "message: %s", kit_errmsg);
 	free(fx.ctx);
 	fx.ctx = NULL;
 }
@@ -811,7 +721,7 @@ Test(cache, block_size_above_max_io_fails_open)
 	cr_assert_eq(set_opt("block-size", "32K"), 0);
 	cr_assert_eq(cache_up(), 0);
 	cr_assert_eq(serve(), -EINVAL);
-	cr_assert_not_null(strstr(errmsg, "max_io"), "message: %s", errmsg);
+	cr_assert_not_null(strstr(kit_errmsg, "max_io"), "message: %s", kit_errmsg);
 }
 
 /* ------------------------------------------------------------------------
@@ -829,7 +739,7 @@ Test(cache, bitmap_bits_reach_the_file_at_sync)
 				     200 * BS, "ident", fd),
 		     0);
 	cr_assert_eq(stat(fx.bitmap, &st), 0);
-	cr_assert_eq(st.st_size, BM_HDR_SIZE + 4 * 8);
+	cr_assert_eq(st.st_size, KIT_BITMAP_HDR_SIZE + 4 * 8);
 	cr_assert_eq(kit_bitmap_blocks(bm), 200);
 	kit_bitmap_set(bm, 3, 2);
 	kit_bitmap_set(bm, 70, 1);

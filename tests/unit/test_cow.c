@@ -27,32 +27,18 @@
 #include "ring.h"
 #include "memring.h"
 
-/* The examples define _GNU_SOURCE themselves (the build does too). */
+/*
+ * cow.c is compiled into this file (its statics are the test's to see);
+ * kit_bitmap.c and kit_err() (memring.c) are linked in once.
+ * The examples define _GNU_SOURCE themselves (the build does too).
+ */
 #undef _GNU_SOURCE
-#include "../../examples/kit_bitmap.c"
 #include "../../examples/cow.c"
 
 #define DEPTH 4
 #define MAX_IO 32768u
 #define DEV_SIZE (256u * 1024)
 #define BLK 4096u /* the default cow block */
-
-/* ------------------------------------------------------------------------
- * kit_err() of examples/kit.c: the last message, for the tests to check
- */
-
-static char errmsg[2048];
-
-void kit_err(const char *name, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	n = snprintf(errmsg, sizeof(errmsg), "buse-%s: ", name);
-	va_start(ap, fmt);
-	vsnprintf(errmsg + n, sizeof(errmsg) - (size_t)n, fmt, ap);
-	va_end(ap);
-}
 
 /*
  * The ring: one queue of DEPTH tags, serving the stack cow_up() made; its
@@ -647,7 +633,7 @@ Test(cow, another_engine_below_is_refused)
 	cr_assert_eq(do_write(0, 0, BLK, 0x61), 0);
 	stop();
 	cr_assert_eq(cow_up_ident("ram other", FILES, (char *)NULL), -1);
-	cr_expect(strstr(errmsg, "refusing"), "%s", errmsg);
+	cr_expect(strstr(kit_errmsg, "refusing"), "%s", kit_errmsg);
 	/* The files are left as they were: the same engine still works. */
 	cr_assert_eq(cow_up(FILES), 0);
 	start();
@@ -662,7 +648,7 @@ Test(cow, bitmap_without_its_overlay_is_refused)
 	stop();
 	cr_assert_eq(unlink(fx.overlay), 0);
 	cr_assert_eq(cow_up(FILES), -1);
-	cr_expect(strstr(errmsg, "not its overlay"), "%s", errmsg);
+	cr_expect(strstr(kit_errmsg, "not its overlay"), "%s", kit_errmsg);
 }
 
 static int entries(const char *dir)
@@ -703,7 +689,7 @@ Test(cow, temporary_leaves_no_files)
 Test(cow, options_checked)
 {
 	cr_assert_eq(cow_up("--overlay", fx.overlay), -1);
-	cr_expect(strstr(errmsg, "--temporary"), "%s", errmsg);
+	cr_expect(strstr(kit_errmsg, "--temporary"), "%s", kit_errmsg);
 	cr_assert_eq(cow_up(FILES, "--temporary"), -1);
 	cr_assert_eq(cow_up("--block-size", "1000", "--temporary"), -2);
 	cr_assert_eq(cow_up("--block-size", "256", "--temporary"), -2);
@@ -715,7 +701,7 @@ Test(cow, block_smaller_than_the_logical_block_fails_open)
 {
 	cr_assert_eq(cow_up(FILES, "--block-size", "1K"), 0);
 	cr_assert_eq(serve(DEV_SIZE, 4096), -EINVAL);
-	cr_expect(strstr(errmsg, "--block-size"), "%s", errmsg);
+	cr_expect(strstr(kit_errmsg, "--block-size"), "%s", kit_errmsg);
 }
 
 /* A cow block larger than max_io is copied up in several READs. */

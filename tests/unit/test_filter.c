@@ -28,84 +28,22 @@ static struct memring rg;
  * The inner engine: a RAM disk that records its calls
  */
 
-struct icall {
-	uint32_t op;
-	uint64_t offset;
-	uint32_t len;
-	void *buf;
-	uint32_t flags;
-	const struct bdus_req *req;
-};
+static struct memdisk in;
 
-static struct {
-	unsigned char disk[DEV_SIZE];
-	struct icall calls[64];
-	unsigned int ncalls;
-	int ret[BUSE_OP_NR]; /* != 0: returned instead of doing the op */
-	bool async;	     /* return BDUS_ASYNC (the test completes) */
-	const struct bdus_req *cancelled[8];
-	unsigned int ncancelled;
-	char log[64]; /* open/close order: "o", "c" per layer */
-} in;
-
-static int inner_do(uint32_t op, void *buf, uint64_t off, uint32_t len,
-		    const struct bdus_req *req)
-{
-	struct icall *c = &in.calls[in.ncalls++];
-
-	cr_assert_lt(in.ncalls, 64);
-	*c = (struct icall){ op, off, len, buf, req->flags, req };
-	/* Every engine's request mirrors its arguments. */
-	cr_assert_eq(req->op, op);
-	cr_assert_eq(req->offset, off);
-	cr_assert_eq(req->len, len);
-	cr_assert_eq(req->buf, buf);
-	cr_assert_eq(req->dev, &rg.dev);
-	if (in.ret[op])
-		return in.ret[op];
-	if (op == BUSE_OP_READ)
-		memcpy(buf, in.disk + off, len);
-	else if (op == BUSE_OP_WRITE)
-		memcpy(in.disk + off, buf, len);
-	return in.async ? BDUS_ASYNC : 0;
-}
-
-static int i_read(void *ctx, void *buf, uint64_t off, uint32_t len,
-		  const struct bdus_req *req)
-{
-	cr_assert_eq(ctx, &in);
-	return inner_do(BUSE_OP_READ, buf, off, len, req);
-}
-
-static int i_write(void *ctx, const void *buf, uint64_t off, uint32_t len,
-		   const struct bdus_req *req)
-{
-	cr_assert_eq(ctx, &in);
-	return inner_do(BUSE_OP_WRITE, (void *)(uintptr_t)buf, off, len, req);
-}
-
-static int i_flush(void *ctx, const struct bdus_req *req)
-{
-	cr_assert_eq(ctx, &in);
-	return inner_do(BUSE_OP_FLUSH, NULL, 0, 0, req);
-}
-
-static int i_discard(void *ctx, uint64_t off, uint32_t len,
-		     const struct bdus_req *req)
-{
-	cr_assert_eq(ctx, &in);
-	return inner_do(BUSE_OP_DISCARD, NULL, off, len, req);
-}
-
-static void i_cancel(void *ctx, const struct bdus_req *req)
-{
-	cr_assert_eq(ctx, &in);
-	in.cancelled[in.ncancelled++] = req;
-}
+/* Open and close order of every layer: "Io " (inner open), "Fc "... */
+static char evlog[64];
 
 static void log_event(const char *what)
 {
-	strcat(in.log, what);
+	strcat(evlog, what);
+}
+
+/* A fresh inner engine and log. */
+static void in_reset(void)
+{
+	memset(&in, 0, sizeof(in));
+	in.dev = &rg.dev;
+	evlog[0] = 0;
 }
 
 static int i_open(void *ctx, const struct bdus_dev *dev)
@@ -126,24 +64,23 @@ static const struct storage_engine inner = {
 	.flags = BDUS_ENGINE_F_FUA,
 	.open = i_open,
 	.close = i_close,
-	.read = i_read,
-	.write = i_write,
-	.flush = i_flush,
-	.discard = i_discard,
-	.cancel = i_cancel,
+	.read = memdisk_read,
+	.write = memdisk_write,
+	.flush = memdisk_flush,
+	.discard = memdisk_discard,
+	.cancel = memdisk_cancel,
 };
 
 static const struct storage_engine inner_rw = {
-	.read = i_read,
-	.write = i_write,
-	.cancel = i_cancel,
+	.read = memdisk_read,
+	.write = memdisk_write,
+	.cancel = memdisk_cancel,
 };
 
 /* The last request the inner engine got. */
 static const struct bdus_req *inner_req(void)
 {
-	cr_assert_gt(in.ncalls, 0);
-	return in.calls[in.ncalls - 1].req;
+	return memdisk_last_req(&in);
 }
 
 /* ------------------------------------------------------------------------
@@ -277,7 +214,7 @@ static void start(const struct storage_engine *fe,
 {
 	struct bdus_filter f = filter_over(fe, ie);
 
-	memset(&in, 0, sizeof(in));
+	in_reset();
 	memset(&fl, 0, sizeof(fl));
 	ring_start(&f);
 }
@@ -427,7 +364,7 @@ Test(filter, async_as_result_is_eio)
 	const struct storage_engine no_hook_filter = shift_filter;
 	struct bdus_filter f = filter_over(&no_hook_filter, &inner);
 
-	memset(&in, 0, sizeof(in));
+	in_reset();
 	memset(&fl, 0, sizeof(fl));
 	f.complete = NULL;
 	ring_start(&f);
@@ -471,7 +408,7 @@ Test(filter, unsupported_ops_not_advertised)
 	struct storage_engine e;
 	void *ctx;
 
-	memset(&in, 0, sizeof(in));
+	in_reset();
 	/* The filter has no flush, the inner one has: passed through. */
 	f = filter_over(&shift_filter, &inner);
 	cr_assert_eq(bdus_filter_compose(&f, &e, &ctx), 0);
@@ -517,10 +454,10 @@ Test(filter, unsupported_op_answered_by_the_queue)
 Test(filter, open_close_order)
 {
 	start(&shift_filter, &inner);
-	cr_assert_str_eq(in.log, "Io Fo ");
+	cr_assert_str_eq(evlog, "Io Fo ");
 	rg.eng.close(rg.ctx, &rg.dev);
 	rg.opened = false;
-	cr_assert_str_eq(in.log, "Io Fo Fc Ic ");
+	cr_assert_str_eq(evlog, "Io Fo Fc Ic ");
 }
 
 static int f_open_fails(void *ctx, const struct bdus_dev *dev)
@@ -540,12 +477,12 @@ Test(filter, failed_open_closes_inner)
 	struct storage_engine e;
 	void *ctx;
 
-	memset(&in, 0, sizeof(in));
+	in_reset();
 	cr_assert_eq(bdus_filter_compose(&f, &e, &ctx), 0);
 	rg.dev.nr_queues = 1;
 	rg.dev.queue_depth = DEPTH;
 	cr_expect_eq(e.open(ctx, &rg.dev), -ENXIO);
-	cr_expect_str_eq(in.log, "Io Fx Ic ");
+	cr_expect_str_eq(evlog, "Io Fx Ic ");
 	bdus_filter_free(ctx);
 }
 
@@ -635,7 +572,7 @@ Test(filter, stacks_nest)
 	void *mid_ctx;
 	struct bdus_filter upper;
 
-	memset(&in, 0, sizeof(in));
+	in_reset();
 	cr_assert_eq(bdus_filter_compose(&lower, &mid, &mid_ctx), 0);
 	upper = filter_over(&shift_filter, &mid);
 	upper.inner_ctx = mid_ctx;
@@ -650,7 +587,7 @@ Test(filter, stacks_nest)
 	cr_assert(memring_no_completion(&rg));
 	cr_assert_eq(bdus_complete(inner_req(), 0), 0);
 	cr_assert_eq(memring_result(&rg, 2), -EIO);
-	cr_expect_eq(in.log[0], 'I'); /* inner opened first */
+	cr_expect_eq(evlog[0], 'I'); /* inner opened first */
 	ring_stop();
 	bdus_filter_free(mid_ctx);
 }
