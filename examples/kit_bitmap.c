@@ -43,7 +43,8 @@ struct bm_header {
 	char ident[KIT_BITMAP_HDR_SIZE - 52];
 };
 
-_Static_assert(sizeof(struct bm_header) == KIT_BITMAP_HDR_SIZE, "header is 4 KiB");
+_Static_assert(sizeof(struct bm_header) == KIT_BITMAP_HDR_SIZE,
+	       "header is 4 KiB");
 
 struct kit_bitmap {
 	int fd;

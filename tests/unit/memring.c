@@ -174,8 +174,14 @@ static int memdisk_do(struct memdisk *m, uint32_t op, void *buf, uint64_t off,
 		      uint32_t len, const struct bdus_req *req)
 {
 	cr_assert_lt(m->ncalls, MEMDISK_MAX_CALLS);
-	m->calls[m->ncalls++] =
-		(struct memdisk_call){ op, off, len, buf, req->flags, req };
+	m->calls[m->ncalls++] = (struct memdisk_call){
+		.op = op,
+		.offset = off,
+		.len = len,
+		.buf = buf,
+		.flags = req->flags,
+		.req = req,
+	};
 	/* Every engine's request mirrors its arguments. */
 	cr_assert_eq(req->op, op);
 	cr_assert_eq(req->offset, off);

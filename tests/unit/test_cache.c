@@ -37,7 +37,7 @@
 #define DEPTH 4
 #define MAX_IO 16384u /* 4 cache blocks: the most one fetch takes */
 #define BS 4096u      /* the cache block size of the tests */
-#define DISK_SIZE (10 * BS + 1536) /* 11 blocks, the last one partial */
+#define DISK_SIZE (10 * BS + 1536)     /* 11 blocks, the last one partial */
 #define DISK_ROOM (DISK_SIZE + 4 * BS) /* <= MEMDISK_SIZE */
 
 /* The ring: one queue of DEPTH tags, serving the stack cache_up() made. */
@@ -322,8 +322,9 @@ static uint64_t bitmap_word(const char *path, unsigned int w)
 	int fd = open(path, O_RDONLY);
 
 	cr_assert_geq(fd, 0);
-	cr_assert_eq(pread(fd, &v, sizeof(v), KIT_BITMAP_HDR_SIZE + (off_t)w * 8),
-		     (ssize_t)sizeof(v));
+	cr_assert_eq(
+		pread(fd, &v, sizeof(v), KIT_BITMAP_HDR_SIZE + (off_t)w * 8),
+		(ssize_t)sizeof(v));
 	close(fd);
 	return v;
 }
@@ -483,7 +484,8 @@ Test(cache, bitmap_of_another_kind_is_refused)
 	close(fd);
 	cache_new();
 	cr_assert_eq(cache_up(), -1);
-	cr_assert_not_null(strstr(kit_errmsg, "cow bitmap"), "message: %s", kit_errmsg);
+	cr_assert_not_null(strstr(kit_errmsg, "cow bitmap"), "message: %s",
+			   kit_errmsg);
 }
 
 /* ------------------------------------------------------------------------
@@ -545,7 +547,8 @@ Test(cache, write_through_needs_a_writable_engine)
 	cache_new();
 	cr_assert_eq(set_opt("write-through", NULL), 0);
 	cr_assert_eq(cache_up(), -1);
-	cr_assert_not_null(strstr(kit_errmsg, "read-only"), "message: %s", kit_errmsg);
+	cr_assert_not_null(strstr(kit_errmsg, "read-only"), "message: %s",
+			   kit_errmsg);
 	free(fx.ctx);
 	fx.ctx = NULL;
 }
@@ -721,7 +724,8 @@ Test(cache, block_size_above_max_io_fails_open)
 	cr_assert_eq(set_opt("block-size", "32K"), 0);
 	cr_assert_eq(cache_up(), 0);
 	cr_assert_eq(serve(), -EINVAL);
-	cr_assert_not_null(strstr(kit_errmsg, "max_io"), "message: %s", kit_errmsg);
+	cr_assert_not_null(strstr(kit_errmsg, "max_io"), "message: %s",
+			   kit_errmsg);
 }
 
 /* ------------------------------------------------------------------------
