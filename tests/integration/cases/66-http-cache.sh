@@ -11,8 +11,10 @@
 # server stopped; an image changed on the server (another ETag) is
 # refused, not served stale; after a SIGKILL the cache still serves the
 # right bytes.  Write-through over "file -w" writes reach the image.
-# HTTPS: a self-signed certificate refused, accepted with --insecure.
-# timeout: 420
+# HTTPS: a self-signed certificate refused, accepted with --insecure.  A
+# lying server (tests/integration/liar-http.py): bodies cut short, other
+# bytes, another ETag: EIO and a message, never wrong data.
+# timeout: 540
 . "$BUSE_TOP/tests/integration/lib.sh"
 need_cmd lighttpd openssl python3 mkfs.ext4 fsck.ext4 cmp fio sha256sum
 HTTP=$BUSE_TOP/examples/http
@@ -103,6 +105,50 @@ kill "$pyhttp"
 grep -q 'ignored a Range request' "$BUSE_CASE_DIR/norange.err" ||
 	die "no clear message without Range: $(cat "$BUSE_CASE_DIR/norange.err")"
 [ "$(ls /sys/block | grep -c '^buse')" = 0 ] || die "a device was left after the refusal"
+
+# A lying server (liar-http.py, lying only past the first MiB): a body
+# cut short by the server dying mid-read, every time, ends with EIO after
+# the retries; cut short once, the retry reads the right bytes; other
+# bytes than those asked for (another Content-Range) or another ETag end
+# with EIO and a message, never with the wrong data.  Blocks below 1 MiB
+# are still served.
+liar_port=$((port + 3))
+for mode in short flaky shifted etag; do
+	python3 "$BUSE_TOP/tests/integration/liar-http.py" $mode $liar_port \
+		"$d/www/disk.img" >"$BUSE_CASE_DIR/liar-$mode.log" 2>&1 &
+	liar=$!
+	bg_track "$liar"
+	wait_until 10 _port_open $liar_port || die "liar-http.py $mode did not start"
+	start_created "$HTTP" --create --retries 3 --http-timeout 5 \
+		"http://127.0.0.1:$liar_port/disk.img"
+	http=$LAST_PID
+	n=$LAST_INDEX
+	out=$(timed_read /dev/buse$n 512 "$d/liar.blk") || die "timed_read did not finish ($mode)"
+	read -r ms res <<<"$out"
+	log "liar $mode: a read past 1 MiB gave $res after $ms ms"
+	if [ $mode = flaky ]; then
+		[ "$res" = OK ] || die "liar flaky: the retried read gave $res, expected OK"
+		dd if="$d/www/disk.img" of="$d/liar.want" bs=4096 skip=512 count=1 status=none
+		cmp "$d/liar.blk" "$d/liar.want" || die "liar flaky: the retried read returned other bytes"
+		grep -q "half, then closed" "$BUSE_CASE_DIR/liar-$mode.log" ||
+			die "liar flaky: the server never cut a body short"
+	else
+		[ "$res" = EIO ] || die "liar $mode: a read past 1 MiB gave $res, expected EIO"
+	fi
+	case $mode in
+	shifted) grep -q 'with other bytes' "$LAST_ERR" ||
+			die "liar shifted: no message: $(cat "$LAST_ERR")" ;;
+	etag) grep -q 'another ETag' "$LAST_ERR" ||
+			die "liar etag: no message: $(cat "$LAST_ERR")" ;;
+	esac
+	out=$(timed_read /dev/buse$n 16) || die "timed_read did not finish ($mode)"
+	read -r ms res <<<"$out"
+	[ "$res" = OK ] || die "liar $mode: a read below 1 MiB gave $res"
+	stop_engine "$http" TERM
+	wait_dev_gone "$n"
+	kill "$liar"
+	wait "$liar" 2>/dev/null
+done
 
 # HTTPS (libcurl's TLS): a self-signed certificate is refused with a
 # message, and served with --insecure.

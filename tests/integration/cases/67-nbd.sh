@@ -3,11 +3,12 @@
 # plugin (multi-conn: several connections) takes fio verify at 4k and 64k
 # from 4 jobs, discard and write-zeroes reach it (the range reads back as
 # zeroes), and mkfs.ext4 + fsck are clean; nbdkit's file plugin persists
-# what the device wrote in the file; qemu-nbd serves a qcow2 image: an
-# ext4 file system made through buse-nbd survives a restart of both,
-# and qemu-img check finds the image clean.  The server killed mid-run
-# fails reads with EIO at once (no hang); SIGTERM still ends the engine
-# with status 0.  A refused URI is a message and status 1.
+# what the device wrote in the file; nbd:// over TCP on 127.0.0.1 takes
+# fio verify and keeps data across two runs; qemu-nbd serves a qcow2
+# image: an ext4 file system made through buse-nbd survives a restart of
+# both, and qemu-img check finds the image clean.  The server killed
+# mid-run fails reads with EIO at once (no hang); SIGTERM still ends the
+# engine with status 0.  A refused URI is a message and status 1.
 # timeout: 420
 . "$BUSE_TOP/tests/integration/lib.sh"
 need_cmd nbdkit qemu-nbd qemu-img fio mkfs.ext4 fsck.ext4 blkdiscard cmp sha256sum
@@ -84,6 +85,36 @@ wait "$srv" 2>/dev/null
 dd if="$d/file.img" of="$d/back" bs=1M skip=8 count=8 status=none
 cmp "$d/data" "$d/back" ||
 	die "the image file does not hold what the device wrote"
+
+# nbd:// over TCP, on the loopback address only: nbdkit memory, one
+# connection, fio verify; the mapped data read back through a second run.
+port=10867
+nbdkit -f -i 127.0.0.1 -p $port memory 32M >"$d/nbdkit-tcp.out" 2>&1 &
+srv=$!
+bg_track "$srv"
+wait_until 10 _port_open $port || die "nbdkit did not listen on 127.0.0.1:$port"
+start_created "$NBD" --create --connections 1 "nbd://127.0.0.1:$port"
+eng=$LAST_PID
+n=$LAST_INDEX
+[ "$(dev_size "$n")" = $((32 << 20)) ] || die "/dev/buse$n has $(dev_size "$n") bytes over TCP, expected 32M"
+fio_ok nbd-tcp --filename=/dev/buse$n --ioengine=libaio --rw=randwrite --bs=16k \
+	--iodepth=16 --numjobs=2 --size=8M --offset_increment=16M \
+	--verify=crc32c --do_verify=1
+head -c 2M /dev/urandom >"$d/tcp-data"
+dd if="$d/tcp-data" of=/dev/buse$n bs=1M seek=4 oflag=direct conv=fsync status=none ||
+	die "write over TCP failed"
+stop_engine "$eng" TERM
+wait_dev_gone "$n"
+start_created "$NBD" --create "nbd://127.0.0.1:$port"
+eng=$LAST_PID
+n=$LAST_INDEX
+dd if=/dev/buse$n of="$d/tcp-back" bs=1M skip=4 count=2 iflag=direct status=none ||
+	die "read over TCP failed"
+cmp "$d/tcp-data" "$d/tcp-back" || die "the TCP export does not hold what the first run wrote"
+stop_engine "$eng" TERM
+wait_dev_gone "$n"
+kill "$srv"
+wait "$srv" 2>/dev/null
 
 # qemu-nbd with a qcow2 image: a file system survives a restart.
 qemu-img create -q -f qcow2 "$d/disk.qcow2" 96M || die "qemu-img create failed"
