@@ -4,14 +4,16 @@
 # from 4 jobs, discard and write-zeroes reach it (the range reads back as
 # zeroes), and mkfs.ext4 + fsck are clean; nbdkit's file plugin persists
 # what the device wrote in the file; nbd:// over TCP on 127.0.0.1 takes
-# fio verify and keeps data across two runs; qemu-nbd serves a qcow2
-# image: an ext4 file system made through buse-nbd survives a restart of
-# both, and qemu-img check finds the image clean.  The server killed
-# mid-run fails reads with EIO at once (no hang); SIGTERM still ends the
-# engine with status 0.  A refused URI is a message and status 1.
-# timeout: 420
+# fio verify and keeps data across two runs, and so does nbds:// (TLS
+# with a pre-shared key), the wrong key or no TLS refused; qemu-nbd
+# serves a qcow2 image: an ext4 file system made through buse-nbd
+# survives a restart of both, and qemu-img check finds the image clean.
+# The server killed mid-run fails reads with EIO at once (no hang);
+# SIGTERM still ends the engine with status 0.  A refused URI is a
+# message and status 1.
+# timeout: 540
 . "$BUSE_TOP/tests/integration/lib.sh"
-need_cmd nbdkit qemu-nbd qemu-img fio mkfs.ext4 fsck.ext4 blkdiscard cmp sha256sum
+need_cmd nbdkit qemu-nbd qemu-img fio mkfs.ext4 fsck.ext4 blkdiscard cmp sha256sum python3 od
 NBD=$BUSE_TOP/examples/nbd
 need_file "$NBD"
 
@@ -113,6 +115,34 @@ dd if=/dev/buse$n of="$d/tcp-back" bs=1M skip=4 count=2 iflag=direct status=none
 cmp "$d/tcp-data" "$d/tcp-back" || die "the TCP export does not hold what the first run wrote"
 stop_engine "$eng" TERM
 wait_dev_gone "$n"
+kill "$srv"
+wait "$srv" 2>/dev/null
+
+# nbds:// (TLS with a pre-shared key, tls-psk-file in the URI): served
+# with the right key; the wrong key, or no TLS, is refused (status 1, a
+# message, no device left).
+printf 'alice:%s\n' "$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$d/keys.psk"
+printf 'alice:%s\n' "$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$d/wrong.psk"
+nbdkit -f -i 127.0.0.1 -p $port --tls=require --tls-psk="$d/keys.psk" memory 16M \
+	>"$d/nbdkit-tls.out" 2>&1 &
+srv=$!
+bg_track "$srv"
+wait_until 10 _port_open $port || die "nbdkit --tls did not listen on 127.0.0.1:$port"
+start_created "$NBD" --create "nbds://alice@127.0.0.1:$port/?tls-psk-file=$d/keys.psk"
+eng=$LAST_PID
+n=$LAST_INDEX
+fio_ok nbd-tls --filename=/dev/buse$n --ioengine=libaio --rw=randwrite --bs=16k \
+	--iodepth=8 --size=8M --verify=crc32c --do_verify=1
+stop_engine "$eng" TERM
+wait_dev_gone "$n"
+for bad in "nbds://alice@127.0.0.1:$port/?tls-psk-file=$d/wrong.psk" "nbd://127.0.0.1:$port"; do
+	rc=0
+	timeout 30 "$NBD" --create "$bad" >/dev/null 2>"$BUSE_CASE_DIR/tls-bad.err" || rc=$?
+	[ $rc -eq 1 ] || die "buse-nbd $bad: status $rc, expected 1"
+	[ -s "$BUSE_CASE_DIR/tls-bad.err" ] || die "buse-nbd $bad: no message"
+	log "refused $bad: $(head -c 200 "$BUSE_CASE_DIR/tls-bad.err")"
+	[ "$(ls /sys/block | grep -c '^buse')" = 0 ] || die "a device was left after refusing $bad"
+done
 kill "$srv"
 wait "$srv" 2>/dev/null
 
