@@ -12,7 +12,11 @@
 #   shifted  sends the bytes of the range 4 KiB further, with a
 #            Content-Range that says so
 #   etag     sends the right bytes with another ETag (the file changed)
-# Requests are logged to stdout, one line each: "MODE START-END what".
+#   busy     answers 503 to the first two requests for each range, then
+#            the right bytes
+#   redirect lies nowhere, but answers every path other than /final with
+#            a 302 to /final
+# Requests are logged to stdout, one line each: "MODE PATH START-END what".
 import http.server
 import os
 import re
@@ -24,7 +28,7 @@ LIE_FROM = 1 << 20
 
 mode, port, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 size = os.path.getsize(path)
-seen = set()
+seen = {}
 lock = threading.Lock()
 
 
@@ -35,7 +39,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
     def note(self, a, b, what):
-        print(f"{mode} {a}-{b} {what}", flush=True)
+        print(f"{mode} {self.path} {a}-{b} {what}", flush=True)
+
+    def empty(self, status, *headers):
+        self.send_response(status)
+        for k, v in headers:
+            self.send_header(k, v)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
     def body(self, a, n):
         with open(path, "rb") as f:
@@ -45,17 +56,24 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         m = re.fullmatch(r"bytes=(\d+)-(\d+)", self.headers.get("Range", ""))
         if not m:
-            self.send_response(416)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+            self.empty(416)
             return
         a, b = int(m.group(1)), min(int(m.group(2)), size - 1)
         n = b - a + 1
-        lie = b >= LIE_FROM
-        if lie and mode == "flaky":
+        if mode == "redirect" and self.path != "/final":
+            self.note(a, b, "redirected")
+            self.empty(302, ("Location", "/final"))
+            return
+        lie = b >= LIE_FROM and mode != "redirect"
+        if lie and mode in ("flaky", "busy"):
             with lock:
-                lie = (a, b) not in seen
-                seen.add((a, b))
+                tries = seen.get((a, b), 0)
+                seen[(a, b)] = tries + 1
+            lie = tries < (1 if mode == "flaky" else 2)
+        if lie and mode == "busy":
+            self.note(a, b, "503")
+            self.empty(503)
+            return
         etag = '"v2"' if lie and mode == "etag" else '"v1"'
         src = a + 4096 if lie and mode == "shifted" else a
         data = self.body(src, n)

@@ -13,7 +13,8 @@
 # right bytes.  Write-through over "file -w" writes reach the image.
 # HTTPS: a self-signed certificate refused, accepted with --insecure.  A
 # lying server (tests/integration/liar-http.py): bodies cut short, other
-# bytes, another ETag: EIO and a message, never wrong data.
+# bytes, another ETag: EIO and a message, never wrong data; 503s retried
+# up to --retries; a redirect followed once.
 # timeout: 540
 . "$BUSE_TOP/tests/integration/lib.sh"
 need_cmd lighttpd openssl python3 mkfs.ext4 fsck.ext4 cmp fio sha256sum
@@ -110,37 +111,33 @@ grep -q 'ignored a Range request' "$BUSE_CASE_DIR/norange.err" ||
 # cut short by the server dying mid-read, every time, ends with EIO after
 # the retries; cut short once, the retry reads the right bytes; other
 # bytes than those asked for (another Content-Range) or another ETag end
-# with EIO and a message, never with the wrong data.  Blocks below 1 MiB
-# are still served.
+# with EIO and a message, never with the wrong data.  Two 503s per range
+# are retried past with --retries 2, not with --retries 1.  A redirect is
+# followed once, by the probe: reads go to the final URL.  Blocks below
+# 1 MiB are still served.
 liar_port=$((port + 3))
-for mode in short flaky shifted etag; do
-	python3 "$BUSE_TOP/tests/integration/liar-http.py" $mode $liar_port \
-		"$d/www/disk.img" >"$BUSE_CASE_DIR/liar-$mode.log" 2>&1 &
+# liar MODE RETRIES WANT: a read at 2 MiB through buse-http --retries
+# RETRIES from liar-http.py MODE gives WANT (OK: the image's bytes).
+liar() {
+	local mode=$1 retries=$2 want=$3 liar out ms res log=$BUSE_CASE_DIR/liar-$1-$2.log
+	python3 "$BUSE_TOP/tests/integration/liar-http.py" "$mode" $liar_port \
+		"$d/www/disk.img" >"$log" 2>&1 &
 	liar=$!
 	bg_track "$liar"
 	wait_until 10 _port_open $liar_port || die "liar-http.py $mode did not start"
-	start_created "$HTTP" --create --retries 3 --http-timeout 5 \
+	start_created "$HTTP" --create --retries "$retries" --http-timeout 5 \
 		"http://127.0.0.1:$liar_port/disk.img"
 	http=$LAST_PID
 	n=$LAST_INDEX
+	rm -f "$d/liar.blk"
 	out=$(timed_read /dev/buse$n 512 "$d/liar.blk") || die "timed_read did not finish ($mode)"
 	read -r ms res <<<"$out"
-	log "liar $mode: a read past 1 MiB gave $res after $ms ms"
-	if [ $mode = flaky ]; then
-		[ "$res" = OK ] || die "liar flaky: the retried read gave $res, expected OK"
+	log "liar $mode, --retries $retries: a read past 1 MiB gave $res after $ms ms"
+	[ "$res" = "$want" ] || die "liar $mode, --retries $retries: a read past 1 MiB gave $res, expected $want"
+	if [ "$want" = OK ]; then
 		dd if="$d/www/disk.img" of="$d/liar.want" bs=4096 skip=512 count=1 status=none
-		cmp "$d/liar.blk" "$d/liar.want" || die "liar flaky: the retried read returned other bytes"
-		grep -q "half, then closed" "$BUSE_CASE_DIR/liar-$mode.log" ||
-			die "liar flaky: the server never cut a body short"
-	else
-		[ "$res" = EIO ] || die "liar $mode: a read past 1 MiB gave $res, expected EIO"
+		cmp "$d/liar.blk" "$d/liar.want" || die "liar $mode: the read returned other bytes"
 	fi
-	case $mode in
-	shifted) grep -q 'with other bytes' "$LAST_ERR" ||
-			die "liar shifted: no message: $(cat "$LAST_ERR")" ;;
-	etag) grep -q 'another ETag' "$LAST_ERR" ||
-			die "liar etag: no message: $(cat "$LAST_ERR")" ;;
-	esac
 	out=$(timed_read /dev/buse$n 16) || die "timed_read did not finish ($mode)"
 	read -r ms res <<<"$out"
 	[ "$res" = OK ] || die "liar $mode: a read below 1 MiB gave $res"
@@ -148,7 +145,21 @@ for mode in short flaky shifted etag; do
 	wait_dev_gone "$n"
 	kill "$liar"
 	wait "$liar" 2>/dev/null
-done
+	LIAR_LOG=$log
+}
+liar short 3 EIO
+liar flaky 3 OK
+grep -q "half, then closed" "$LIAR_LOG" || die "liar flaky: the server never cut a body short"
+liar shifted 3 EIO
+grep -q 'with other bytes' "$LAST_ERR" || die "liar shifted: no message: $(cat "$LAST_ERR")"
+liar etag 3 EIO
+grep -q 'another ETag' "$LAST_ERR" || die "liar etag: no message: $(cat "$LAST_ERR")"
+liar busy 2 OK
+[ "$(grep -c ' 2097152-2101247 503' "$LIAR_LOG")" = 2 ] || die "liar busy: not two 503s before the answer"
+liar busy 1 EIO
+liar redirect 3 OK
+[ "$(grep -c '^redirect /disk.img .* redirected$' "$LIAR_LOG")" = 1 ] ||
+	die "liar redirect: the original URL was asked more than once: $(cat "$LIAR_LOG")"
 
 # HTTPS (libcurl's TLS): a self-signed certificate is refused with a
 # message, and served with --insecure.
