@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -486,6 +487,44 @@ Test(cache, bitmap_of_another_kind_is_refused)
 	cr_assert_eq(cache_up(), -1);
 	cr_assert_not_null(strstr(kit_errmsg, "cow bitmap"), "message: %s",
 			   kit_errmsg);
+}
+
+Test(cache, bitmap_in_use_is_refused)
+{
+	int fd;
+
+	/* A first run holds the files... */
+	start("4K", false);
+	cr_assert_eq(do_read(0, 0, BS), 0);
+	/* ...a second one on the same bitmap is refused, and leaves it. */
+	{
+		struct kit_source first_src = fx.src;
+		void *first = fx.ctx;
+
+		cache_new();
+		cr_assert_eq(cache_up(), -1);
+		cr_expect_not_null(
+			strstr(kit_errmsg, "in use by another program"),
+			"message: %s", kit_errmsg);
+		free(fx.ctx);
+		fx.ctx = first;
+		fx.src = first_src;
+	}
+	/* Another process's lock is seen the same way. */
+	cache_down();
+	fd = open(fx.bitmap, O_RDWR);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(flock(fd, LOCK_EX | LOCK_NB), 0);
+	cache_new();
+	cr_assert_eq(cache_up(), -1);
+	cr_expect_not_null(strstr(kit_errmsg, "in use by another program"),
+			   "message: %s", kit_errmsg);
+	close(fd);
+	/* Once free, the files serve what the first run cached. */
+	restart();
+	in.ncalls = 0;
+	cr_assert_eq(do_read(0, 0, BS), 0);
+	cr_expect_eq(in.ncalls, 0, "a cached block was fetched again");
 }
 
 /* ------------------------------------------------------------------------
