@@ -121,21 +121,22 @@ wait "$srv" 2>/dev/null
 # nbds:// (TLS with a pre-shared key, tls-psk-file in the URI): served
 # with the right key; the wrong key, or no TLS, is refused (status 1, a
 # message, no device left).
+tport=$((port + 1))
 printf 'alice:%s\n' "$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$d/keys.psk"
 printf 'alice:%s\n' "$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$d/wrong.psk"
-nbdkit -f -i 127.0.0.1 -p $port --tls=require --tls-psk="$d/keys.psk" memory 16M \
+nbdkit -f -i 127.0.0.1 -p $tport --tls=require --tls-psk="$d/keys.psk" memory 16M \
 	>"$d/nbdkit-tls.out" 2>&1 &
 srv=$!
 bg_track "$srv"
-wait_until 10 _port_open $port || die "nbdkit --tls did not listen on 127.0.0.1:$port"
-start_created "$NBD" --create "nbds://alice@127.0.0.1:$port/?tls-psk-file=$d/keys.psk"
+wait_until 10 _port_open $tport || die "nbdkit --tls did not listen on 127.0.0.1:$tport"
+start_created "$NBD" --create "nbds://alice@127.0.0.1:$tport/?tls-psk-file=$d/keys.psk"
 eng=$LAST_PID
 n=$LAST_INDEX
 fio_ok nbd-tls --filename=/dev/buse$n --ioengine=libaio --rw=randwrite --bs=16k \
 	--iodepth=8 --size=8M --verify=crc32c --do_verify=1
 stop_engine "$eng" TERM
 wait_dev_gone "$n"
-for bad in "nbds://alice@127.0.0.1:$port/?tls-psk-file=$d/wrong.psk" "nbd://127.0.0.1:$port"; do
+for bad in "nbds://alice@127.0.0.1:$tport/?tls-psk-file=$d/wrong.psk" "nbd://127.0.0.1:$tport"; do
 	rc=0
 	timeout 30 "$NBD" --create "$bad" >/dev/null 2>"$BUSE_CASE_DIR/tls-bad.err" || rc=$?
 	[ $rc -eq 1 ] || die "buse-nbd $bad: status $rc, expected 1"
