@@ -16,7 +16,11 @@
  * Modes: read-only (default; the device is read-only) and
  * --write-through (writes go to the engine below, and into the cached
  * blocks; discards and write-zeroes are not offered, since the cache
- * could not follow them).
+ * could not follow them).  --offline serves an existing cache without
+ * the engine below, which is named but neither set up nor contacted (no
+ * network): the size and identity come from the bitmap's header, whose
+ * engine must be of the kind named; reads of blocks not cached fail with
+ * EIO.  The device is read-only.
  *
  * Build (from the top of the tree):
  *     make examples
@@ -70,6 +74,9 @@ struct cache {
 	const char *cache_path, *bitmap_path;
 	uint32_t bs;
 	bool write_through;
+	bool offline;
+	/* --offline: what the bitmap records, served in place of below. */
+	struct kit_source recorded;
 	/* Set up. */
 	const struct kit_source *inner;
 	int fd;
@@ -107,6 +114,7 @@ enum {
 	CACHE_OPT_BITMAP,
 	CACHE_OPT_BLOCK_SIZE,
 	CACHE_OPT_WRITE_THROUGH,
+	CACHE_OPT_OFFLINE,
 };
 
 static const struct option cache_opts[] = {
@@ -114,6 +122,7 @@ static const struct option cache_opts[] = {
 	{ "bitmap", required_argument, NULL, CACHE_OPT_BITMAP },
 	{ "block-size", required_argument, NULL, CACHE_OPT_BLOCK_SIZE },
 	{ "write-through", no_argument, NULL, CACHE_OPT_WRITE_THROUGH },
+	{ "offline", no_argument, NULL, CACHE_OPT_OFFLINE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -132,6 +141,9 @@ static int cache_parse(void *ctx, int opt, const char *arg, const char **valid)
 		return 0;
 	case CACHE_OPT_WRITE_THROUGH:
 		c->write_through = true;
+		return 0;
+	case CACHE_OPT_OFFLINE:
+		c->offline = true;
 		return 0;
 	case CACHE_OPT_BLOCK_SIZE:
 		ret = bdus_parse_size32(arg, &v);
@@ -555,6 +567,61 @@ static const struct storage_engine cache_wt_engine = {
  * Setting up
  */
 
+/* --offline: the engine below, which is not there. */
+static int cache_absent_read(void *ctx, void *buf, uint64_t off, uint32_t len,
+			     const struct bdus_req *req)
+{
+	(void)ctx, (void)buf, (void)off, (void)len, (void)req;
+	return -EIO;
+}
+
+/* Never called: the device is read-only. */
+static int cache_absent_write(void *ctx, const void *buf, uint64_t off,
+			      uint32_t len, const struct bdus_req *req)
+{
+	(void)ctx, (void)buf, (void)off, (void)len, (void)req;
+	return -EROFS;
+}
+
+static const struct storage_engine cache_absent_engine = {
+	.name = "offline",
+	.read = cache_absent_read,
+	.write = cache_absent_write,
+};
+
+/*
+ * --offline: c->recorded from the bitmap's header, which must record an
+ * engine of the kind named below ("http", "nbd"...).  0 or -1 (message).
+ */
+static int cache_recorded(struct cache *c, const char *below)
+{
+	struct kit_source *r = &c->recorded;
+	size_t n = strlen(below);
+	uint32_t bs;
+
+	if (kit_bitmap_peek("cache", c->bitmap_path, "cache", &bs, &r->size,
+			    r->ident, sizeof(r->ident)))
+		return -1;
+	if (strncmp(r->ident, below, n) || r->ident[n] != ' ') {
+		kit_err("cache",
+			"%s records %s, not what a %s engine serves: "
+			"refusing to serve it as such",
+			c->bitmap_path, r->ident, below);
+		return -1;
+	}
+	if (!r->size) {
+		kit_err("cache", "%s records an empty engine", c->bitmap_path);
+		return -1;
+	}
+	/* Another --block-size is refused by the bitmap, with a message. */
+	if (!c->bs)
+		c->bs = bs;
+	r->read_only = true;
+	r->engine = &cache_absent_engine;
+	r->ctx = c;
+	return 0;
+}
+
 static int cache_setup(void *ctx, const char *arg,
 		       const struct kit_source *inner, struct kit_source *src)
 {
@@ -569,6 +636,16 @@ static int cache_setup(void *ctx, const char *arg,
 		kit_err("cache", "needs --cache FILE and --bitmap FILE");
 		return -1;
 	}
+	if (c->offline) {
+		if (c->write_through) {
+			kit_err("cache", "--offline serves read-only: no "
+					 "--write-through");
+			return -1;
+		}
+		if (cache_recorded(c, inner->ident))
+			return -1;
+		inner = &c->recorded;
+	}
 	if (c->write_through && inner->read_only) {
 		kit_err("cache", "--write-through over a read-only engine (%s)",
 			inner->ident);
@@ -578,7 +655,8 @@ static int cache_setup(void *ctx, const char *arg,
 		c->bs = CACHE_DEF_BLOCK;
 	c->inner = inner;
 	c->size = inner->size;
-	c->fd = open(c->cache_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	c->fd = open(c->cache_path,
+		     O_RDWR | O_CLOEXEC | (c->offline ? 0 : O_CREAT), 0644);
 	if (c->fd < 0) {
 		kit_err("cache", "cannot open %s: %s", c->cache_path,
 			strerror(errno));
@@ -639,6 +717,12 @@ static int cache_setup(void *ctx, const char *arg,
 		" blocks of %u bytes\n",
 		c->cache_path, kit_bitmap_count(c->bm),
 		kit_bitmap_blocks(c->bm), c->bs);
+	if (c->offline)
+		fprintf(stderr, "buse-cache: offline: serving %s%s\n",
+			inner->ident,
+			kit_bitmap_count(c->bm) < kit_bitmap_blocks(c->bm)
+				? "; reads of the blocks not cached fail (EIO)"
+				: "");
 	return 0;
 }
 
@@ -667,6 +751,11 @@ static void cache_teardown(void *ctx)
 	c->fd = -1;
 }
 
+static bool cache_is_offline(void *ctx)
+{
+	return ((struct cache *)ctx)->offline;
+}
+
 const struct kit_engine kit_cache = {
 	.name = "cache",
 	.summary = "keeps the blocks of the engine below in a local file",
@@ -679,10 +768,15 @@ const struct kit_engine kit_cache = {
 		"                           (default 64K)\n"
 		"      --write-through      (cache) writable: writes go below and "
 		"into the\n"
-		"                           cached blocks (default: read-only)\n",
+		"                           cached blocks (default: read-only)\n"
+		"      --offline            (cache) serve the cache without the "
+		"engine below\n"
+		"                           (not contacted); blocks not cached "
+		"fail\n",
 	.longopts = cache_opts,
 	.ctx_size = sizeof(struct cache),
 	.parse = cache_parse,
+	.offline = cache_is_offline,
 	.setup = cache_setup,
 	.teardown = cache_teardown,
 };

@@ -66,6 +66,8 @@ struct kit_layer {
 struct kit_stack {
 	struct kit_layer layer[KIT_MAX_DEPTH]; /* [0]: the top */
 	int n;
+	/* What an offline filter gets for the engines below it. */
+	struct kit_source absent;
 };
 
 static const struct kit_engine *kit_top;
@@ -240,16 +242,29 @@ static void kit_teardown(struct kit_stack *st)
 	st->n = 0;
 }
 
-/* Innermost first; 0 or -1 (message printed). */
+/*
+ * Innermost first, from the outermost filter that serves offline (the
+ * engines below it are not set up); 0 or -1 (message printed).
+ */
 static int kit_setup(struct kit_stack *st)
 {
-	int i;
+	int i, from = st->n - 1;
 
-	for (i = st->n - 1; i >= 0; i--) {
+	for (i = 0; i + 1 < st->n; i++) {
+		if (st->layer[i].def->offline &&
+		    st->layer[i].def->offline(st->layer[i].ctx)) {
+			from = i;
+			snprintf(st->absent.ident, sizeof(st->absent.ident),
+				 "%s", st->layer[i + 1].def->name);
+			break;
+		}
+	}
+	for (i = from; i >= 0; i--) {
 		struct kit_layer *l = &st->layer[i];
-		const struct kit_source *inner = i + 1 < st->n
-							 ? &st->layer[i + 1].src
-							 : NULL;
+		const struct kit_source *inner =
+			i + 1 >= st->n ? NULL
+			: i == from    ? &st->absent
+				       : &st->layer[i + 1].src;
 
 		if (l->def->setup(l->ctx, l->arg, inner, &l->src))
 			return -1;

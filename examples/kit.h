@@ -55,6 +55,15 @@ struct kit_engine {
 	int (*parse)(void *ctx, int opt, const char *arg, const char **valid);
 
 	/*
+	 * Optional, for a filter: whether, as its options stand, it serves
+	 * without the engines below it (the cache's --offline).  They are
+	 * then parsed but neither set up nor contacted, and setup() gets an
+	 * inner source with only an ident: the name of the engine below it
+	 * ("http"), no engine and size 0.
+	 */
+	bool (*offline)(void *ctx);
+
+	/*
 	 * Checks the options and sets the engine up: a source opens arg, a
 	 * filter is given its inner engine's source (set up already) and
 	 * composes itself over it.  Fills *src.  0, or -1 after a message

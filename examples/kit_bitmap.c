@@ -151,6 +151,48 @@ static int bm_load(struct kit_bitmap *bm, const char *who, const char *path,
 	return 0;
 }
 
+int kit_bitmap_peek(const char *who, const char *path, const char *kind,
+		    uint32_t *block_size, uint64_t *size, char *ident,
+		    size_t ident_size)
+{
+	struct bm_header *h = calloc(1, sizeof(*h));
+	int fd, ret = -1;
+	ssize_t n;
+
+	if (!h) {
+		kit_err(who, "out of memory");
+		return -1;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		kit_err(who, "cannot open %s: %s", path, strerror(errno));
+		goto out;
+	}
+	n = pread(fd, h, sizeof(*h), 0);
+	close(fd);
+	if (n != (ssize_t)sizeof(*h) ||
+	    memcmp(h->magic, BM_MAGIC, sizeof(h->magic)) ||
+	    h->version != BM_VERSION || h->ident_len >= sizeof(h->ident) ||
+	    !h->block_size || (h->block_size & (h->block_size - 1)) ||
+	    h->nblocks != (h->size + h->block_size - 1) / h->block_size) {
+		kit_err(who, "%s is not a buse bitmap file (version %u)", path,
+			BM_VERSION);
+		goto out;
+	}
+	if (strncmp(h->kind, kind, sizeof(h->kind))) {
+		kit_err(who, "%s is a %.16s bitmap, not a %s one", path,
+			h->kind, kind);
+		goto out;
+	}
+	*block_size = h->block_size;
+	*size = h->size;
+	snprintf(ident, ident_size, "%.*s", (int)h->ident_len, h->ident);
+	ret = 0;
+out:
+	free(h);
+	return ret;
+}
+
 int kit_bitmap_open(struct kit_bitmap **out, const char *who, const char *path,
 		    const char *kind, uint32_t block_size, uint64_t size,
 		    const char *ident, int data_fd)

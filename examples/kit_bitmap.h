@@ -32,6 +32,17 @@ int kit_bitmap_open(struct kit_bitmap **out, const char *who, const char *path,
 		    const char *kind, uint32_t block_size, uint64_t size,
 		    const char *ident, int data_fd);
 
+/*
+ * Reads the header of the existing bitmap file path, which must be of
+ * kind: its block size, size and ident (NUL-terminated, cut to
+ * ident_size).  For a run that serves what the file records without
+ * the engine it came from (the cache's --offline).  0, or -1 after a
+ * message prefixed who.
+ */
+int kit_bitmap_peek(const char *who, const char *path, const char *kind,
+		    uint32_t *block_size, uint64_t *size, char *ident,
+		    size_t ident_size);
+
 /* Whether block b has valid data (written in this run or durable). */
 bool kit_bitmap_test(const struct kit_bitmap *bm, uint64_t b);
 

@@ -174,7 +174,8 @@ static int cache_up(void)
 	if (ret)
 		return -1;
 	fx.set_up = true;
-	cr_assert_eq(fx.src.size, fx.inner.size);
+	if (fx.inner.size) /* 0: --offline's placeholder */
+		cr_assert_eq(fx.src.size, fx.inner.size);
 	cr_assert_not_null(fx.src.engine);
 	return 0;
 }
@@ -525,6 +526,105 @@ Test(cache, bitmap_in_use_is_refused)
 	in.ncalls = 0;
 	cr_assert_eq(do_read(0, 0, BS), 0);
 	cr_expect_eq(in.ncalls, 0, "a cached block was fetched again");
+}
+
+/*
+ * --offline over an engine of kind below (as kit_setup() hands it: only
+ * a name), with block size bs (NULL: the recorded one); cache_up().
+ */
+static int offline_up(const char *below, const char *bs, bool wt)
+{
+	struct kit_source real = fx.inner;
+	int ret;
+
+	cache_down();
+	cache_new();
+	cr_assert_eq(set_opt("offline", NULL), 0);
+	if (bs)
+		cr_assert_eq(set_opt("block-size", bs), 0);
+	if (wt)
+		cr_assert_eq(set_opt("write-through", NULL), 0);
+	memset(&fx.inner, 0, sizeof(fx.inner));
+	snprintf(fx.inner.ident, sizeof(fx.inner.ident), "%s", below);
+	ret = cache_up();
+	fx.inner = real;
+	return ret;
+}
+
+Test(cache, offline_serves_the_cached_blocks)
+{
+	start("4K", false);
+	cr_assert_eq(do_read(0, 0, 4 * BS), 0);
+	cr_assert_eq(do_read(1, 4 * BS, 4 * BS), 0);
+	cr_assert_eq(do_read(2, 8 * BS, 2 * BS + 1536), 0);
+	/* The engine below is not there: size and identity recorded. */
+	cr_assert_eq(offline_up("ram", NULL, false), 0, "%s", kit_errmsg);
+	cr_expect_eq(fx.src.size, DISK_SIZE);
+	cr_expect(fx.src.read_only);
+	cr_expect_str_eq(fx.src.ident, "ram one");
+	cr_assert_eq(serve(), 0, "open failed: %s", kit_errmsg);
+	in.ncalls = 0;
+	cr_assert_eq(do_read(0, 0, 4 * BS), 0);
+	check(0, 0, 4 * BS);
+	cr_assert_eq(do_read(1, 4 * BS + 512, 4 * BS), 0);
+	check(1, 4 * BS + 512, 4 * BS);
+	cr_assert_eq(do_read(2, 8 * BS, 2 * BS + 1536), 0);
+	check(2, 8 * BS, 2 * BS + 1536);
+	cr_expect_eq(in.ncalls, 0, "the engine below was called");
+	/* Read-only. */
+	memring_submit(&rg, 3, BUSE_OP_WRITE, 0, 512);
+	cr_expect_lt(memring_result(&rg, 3), 0);
+}
+
+Test(cache, offline_fails_blocks_not_cached)
+{
+	start("4K", false);
+	cr_assert_eq(do_read(0, 0, BS), 0); /* block 0 only */
+	cr_assert_eq(offline_up("ram", NULL, false), 0, "%s", kit_errmsg);
+	cr_assert_eq(serve(), 0, "open failed: %s", kit_errmsg);
+	in.ncalls = 0;
+	cr_assert_eq(do_read(0, 0, BS), 0);
+	check(0, 0, BS);
+	memring_submit(&rg, 1, BUSE_OP_READ, 3 * BS, BS);
+	cr_expect_eq(memring_result(&rg, 1), -EIO);
+	/* Partly cached: the whole read fails. */
+	memring_submit(&rg, 2, BUSE_OP_READ, 0, 2 * BS);
+	cr_expect_eq(memring_result(&rg, 2), -EIO);
+	cr_expect_eq(in.ncalls, 0, "the engine below was called");
+}
+
+Test(cache, offline_refusals)
+{
+	start("4K", false);
+	cr_assert_eq(do_read(0, 0, BS), 0);
+	/* Another kind of engine than the bitmap records. */
+	cr_assert_eq(offline_up("nbd", NULL, false), -1);
+	cr_expect_not_null(strstr(kit_errmsg, "not what a nbd engine serves"),
+			   "message: %s", kit_errmsg);
+	/* A name that only starts the recorded one. */
+	cr_assert_eq(offline_up("ra", NULL, false), -1);
+	/* Another block size. */
+	cr_assert_eq(offline_up("ram", "8K", false), -1);
+	cr_expect_not_null(strstr(kit_errmsg, "refusing to serve stale data"),
+			   "message: %s", kit_errmsg);
+	/* Writable. */
+	cr_assert_eq(offline_up("ram", NULL, true), -1);
+	cr_expect_not_null(strstr(kit_errmsg, "--write-through"), "message: %s",
+			   kit_errmsg);
+	/* No cache file, no bitmap file: nothing is created. */
+	cache_down();
+	cr_assert_eq(unlink(fx.cache), 0);
+	cr_assert_eq(offline_up("ram", NULL, false), -1);
+	cr_expect_not_null(strstr(kit_errmsg, "cannot open"), "message: %s",
+			   kit_errmsg);
+	cr_expect_neq(access(fx.cache, F_OK), 0, "the cache file was created");
+	cr_assert_eq(unlink(fx.bitmap), 0);
+	cr_assert_eq(offline_up("ram", NULL, false), -1);
+	cr_expect_neq(access(fx.bitmap, F_OK), 0, "the bitmap was created");
+	/* The recorded one, with its own block size: served. */
+	cache_down();
+	start("4K", false);
+	cr_assert_eq(offline_up("ram", "4K", false), 0, "%s", kit_errmsg);
 }
 
 /* ------------------------------------------------------------------------

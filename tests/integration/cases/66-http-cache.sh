@@ -10,7 +10,8 @@
 # block once: a second run with the same files reads everything with the
 # server stopped; an image changed on the server (another ETag) is
 # refused, not served stale; after a SIGKILL the cache still serves the
-# right bytes.  Write-through over "file -w" writes reach the image.
+# right bytes.  --offline serves the cache with the server down (a block
+# not cached: EIO).  Write-through over "file -w" writes reach the image.
 # HTTPS: a self-signed certificate refused, accepted with --insecure.  A
 # lying server (tests/integration/liar-http.py): bodies cut short, other
 # bytes, another ETag: EIO and a message, never wrong data; 503s retried
@@ -218,6 +219,52 @@ fsck.ext4 -n -f /dev/buse$n >"$BUSE_CASE_DIR/fsck2.out" 2>&1 ||
 stop_engine "$cache" TERM
 wait_dev_gone "$n"
 grep -q " 0 fetched below" "$LAST_ERR" || die "the second run fetched from below: $(cat "$LAST_ERR")"
+start_lighttpd "$d/www" $port
+
+# --offline: the server down from the start; the cache is served as the
+# bitmap records it (size, identity), the server never contacted.  A
+# cache of another kind of engine is refused; a partial cache serves what
+# it holds, the rest fails with EIO.
+stop_lighttpd
+start_created "$CACHE" --cache "$C" --bitmap "$B" --offline --create -- http "$url"
+cache=$LAST_PID
+n=$LAST_INDEX
+grep -q "offline: serving http http://127.0.0.1:$port/disk.img size=" "$LAST_ERR" ||
+	die "--offline does not say what it serves: $(cat "$LAST_ERR")"
+[ "$(blockdev --getro /dev/buse$n)" = 1 ] || die "the offline device is not read-only"
+[ "$(dev_size "$n")" = $((48 << 20)) ] || die "the offline device has $(dev_size "$n") bytes, expected 48M"
+cmp /dev/buse$n "$d/www/disk.img" || die "the offline cache differs from the image"
+stop_engine "$cache" TERM
+wait_dev_gone "$n"
+grep -q " 0 fetched below" "$LAST_ERR" || die "the offline run fetched from below: $(cat "$LAST_ERR")"
+rc=0
+timeout 30 "$CACHE" --cache "$C" --bitmap "$B" --offline --create -- nbd nbd://127.0.0.1:1 \
+	>/dev/null 2>"$BUSE_CASE_DIR/offline-kind.err" || rc=$?
+[ $rc -eq 1 ] || die "--offline over another kind of engine: status $rc, expected 1"
+grep -q 'not what a nbd engine serves' "$BUSE_CASE_DIR/offline-kind.err" ||
+	die "no clear message for --offline over nbd: $(cat "$BUSE_CASE_DIR/offline-kind.err")"
+start_lighttpd "$d/www" $port
+start_created "$CACHE" --cache "$d/part.cache" --bitmap "$d/part.bmp" --create -- http "$url"
+cache=$LAST_PID
+n=$LAST_INDEX
+dd if=/dev/buse$n of=/dev/null bs=1M count=1 iflag=direct status=none || die "reading the first MiB failed"
+stop_engine "$cache" TERM
+wait_dev_gone "$n"
+stop_lighttpd
+start_created "$CACHE" --cache "$d/part.cache" --bitmap "$d/part.bmp" --offline --create -- http "$url"
+cache=$LAST_PID
+n=$LAST_INDEX
+grep -q "not cached fail (EIO)" "$LAST_ERR" || die "--offline over a partial cache does not warn: $(cat "$LAST_ERR")"
+out=$(timed_read /dev/buse$n 16 "$d/part.blk") || die "timed_read did not finish"
+read -r ms res <<<"$out"
+[ "$res" = OK ] || die "--offline: a cached block gave $res"
+dd if="$d/www/disk.img" of="$d/part.want" bs=4096 skip=16 count=1 status=none
+cmp "$d/part.blk" "$d/part.want" || die "--offline: a cached block read back other bytes"
+out=$(timed_read /dev/buse$n 4096) || die "timed_read did not finish"
+read -r ms res <<<"$out"
+[ "$res" = EIO ] || die "--offline: a block not cached gave $res, expected EIO"
+stop_engine "$cache" TERM
+wait_dev_gone "$n"
 start_lighttpd "$d/www" $port
 
 # The image changes on the server: another ETag, refused.
