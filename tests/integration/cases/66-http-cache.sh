@@ -116,11 +116,25 @@ grep -q 'ignored a Range request' "$BUSE_CASE_DIR/norange.err" ||
 # are retried past with --retries 2, not with --retries 1.  A redirect is
 # followed once, by the probe: reads go to the final URL.  Blocks below
 # 1 MiB are still served.
+# check_block N BLOCK WANT WHAT: a direct read of 4 KiB block BLOCK of
+# /dev/buseN gives WANT (OK: and the image's bytes); WHAT names the check.
+check_block() {
+	local out ms res
+	rm -f "$d/blk"
+	out=$(timed_read /dev/buse$1 "$2" "$d/blk") || die "timed_read did not finish ($4)"
+	read -r ms res <<<"$out"
+	log "$4: block $2 gave $res after $ms ms"
+	[ "$res" = "$3" ] || die "$4: block $2 gave $res, expected $3"
+	if [ "$3" = OK ]; then
+		dd if="$d/www/disk.img" of="$d/blk.want" bs=4096 skip="$2" count=1 status=none
+		cmp "$d/blk" "$d/blk.want" || die "$4: block $2 read back other bytes"
+	fi
+}
 liar_port=$((port + 3))
 # liar MODE RETRIES WANT: a read at 2 MiB through buse-http --retries
 # RETRIES from liar-http.py MODE gives WANT (OK: the image's bytes).
 liar() {
-	local mode=$1 retries=$2 want=$3 liar out ms res log=$BUSE_CASE_DIR/liar-$1-$2.log
+	local mode=$1 retries=$2 want=$3 liar log=$BUSE_CASE_DIR/liar-$1-$2.log
 	python3 "$BUSE_TOP/tests/integration/liar-http.py" "$mode" $liar_port \
 		"$d/www/disk.img" >"$log" 2>&1 &
 	liar=$!
@@ -130,18 +144,8 @@ liar() {
 		"http://127.0.0.1:$liar_port/disk.img"
 	http=$LAST_PID
 	n=$LAST_INDEX
-	rm -f "$d/liar.blk"
-	out=$(timed_read /dev/buse$n 512 "$d/liar.blk") || die "timed_read did not finish ($mode)"
-	read -r ms res <<<"$out"
-	log "liar $mode, --retries $retries: a read past 1 MiB gave $res after $ms ms"
-	[ "$res" = "$want" ] || die "liar $mode, --retries $retries: a read past 1 MiB gave $res, expected $want"
-	if [ "$want" = OK ]; then
-		dd if="$d/www/disk.img" of="$d/liar.want" bs=4096 skip=512 count=1 status=none
-		cmp "$d/liar.blk" "$d/liar.want" || die "liar $mode: the read returned other bytes"
-	fi
-	out=$(timed_read /dev/buse$n 16) || die "timed_read did not finish ($mode)"
-	read -r ms res <<<"$out"
-	[ "$res" = OK ] || die "liar $mode: a read below 1 MiB gave $res"
+	check_block "$n" 512 "$want" "liar $mode, --retries $retries"
+	check_block "$n" 16 OK "liar $mode, below 1 MiB"
 	stop_engine "$http" TERM
 	wait_dev_gone "$n"
 	kill "$liar"
@@ -255,14 +259,8 @@ start_created "$CACHE" --cache "$d/part.cache" --bitmap "$d/part.bmp" --offline 
 cache=$LAST_PID
 n=$LAST_INDEX
 grep -q "not cached fail (EIO)" "$LAST_ERR" || die "--offline over a partial cache does not warn: $(cat "$LAST_ERR")"
-out=$(timed_read /dev/buse$n 16 "$d/part.blk") || die "timed_read did not finish"
-read -r ms res <<<"$out"
-[ "$res" = OK ] || die "--offline: a cached block gave $res"
-dd if="$d/www/disk.img" of="$d/part.want" bs=4096 skip=16 count=1 status=none
-cmp "$d/part.blk" "$d/part.want" || die "--offline: a cached block read back other bytes"
-out=$(timed_read /dev/buse$n 4096) || die "timed_read did not finish"
-read -r ms res <<<"$out"
-[ "$res" = EIO ] || die "--offline: a block not cached gave $res, expected EIO"
+check_block "$n" 16 OK "--offline, a cached block"
+check_block "$n" 4096 EIO "--offline, a block not cached"
 stop_engine "$cache" TERM
 wait_dev_gone "$n"
 start_lighttpd "$d/www" $port
