@@ -11,7 +11,8 @@
  * refused or reset, 5xx, a stalled transfer) are retried with backoff;
  * after --retries the kernel gets ETIMEDOUT (stalled) or EIO.  A server
  * that ignores Range (HTTP 200) is refused at start with a clear message,
- * and any later full-body answer fails the request.  HTTPS works as
+ * and any later full-body answer, or a 206 for other bytes (another
+ * Content-Range, or none), fails the request.  HTTPS works as
  * libcurl does (system CA store; --insecure to skip verification).
  *
  * With the cache filter it serves a file system image on demand and keeps
@@ -65,6 +66,8 @@ struct http_xfer {
 	uint64_t retry_at; /* ms, CLOCK_MONOTONIC */
 	bool cancelled;	   /* __atomic: the kernel gave up on it */
 	bool bad_range;	   /* the answer was not our range */
+	bool range_seen;   /* the answer has a Content-Range */
+	long hdr_status;   /* the status line being read */
 	bool etag_changed;
 	long status; /* the last response's HTTP status */
 	CURL *easy;
@@ -262,12 +265,21 @@ static size_t xfer_header(char *line, size_t size, size_t n, void *arg)
 	n *= size;
 	if (n >= 5 && !strncmp(line, "HTTP/", 5)) {
 		x->bad_range = false;
+		x->range_seen = false;
 		x->etag_changed = false;
+		if (sscanf(line, "HTTP/%*s %ld", &x->hdr_status) != 1)
+			x->hdr_status = 0;
 	}
-	if (header_value(line, n, "Content-Range", v, sizeof(v)) &&
-	    (!parse_content_range(v, &a, &b, &t) || a != x->off ||
-	     b != x->off + x->len - 1 || t != x->h->size))
-		x->bad_range = true;
+	if (header_value(line, n, "Content-Range", v, sizeof(v))) {
+		x->range_seen = true;
+		if (!parse_content_range(v, &a, &b, &t) || a != x->off ||
+		    b != x->off + x->len - 1 || t != x->h->size)
+			x->bad_range = true;
+	}
+	/* The end of the headers: a 206 must say which bytes it holds. */
+	if ((n == 2 && line[0] == '\r') || (n == 1 && line[0] == '\n'))
+		if (x->hdr_status == 206 && !x->range_seen)
+			x->bad_range = true;
 	if (x->h->etag[0] && header_value(line, n, "ETag", v, sizeof(v)) &&
 	    strcmp(v, x->h->etag))
 		x->etag_changed = true;
@@ -395,6 +407,8 @@ static void http_start(struct http *h, struct http_xfer *x)
 	x->got = 0;
 	x->status = 0;
 	x->bad_range = false;
+	x->range_seen = false;
+	x->hdr_status = 0;
 	x->etag_changed = false;
 	snprintf(range, sizeof(range), "%" PRIu64 "-%" PRIu64, x->off,
 		 x->off + x->len - 1);

@@ -12,6 +12,7 @@
 #   shifted  sends the bytes of the range 4 KiB further, with a
 #            Content-Range that says so
 #   etag     sends the right bytes with another ETag (the file changed)
+#   unlabelled sends the right bytes in a 206 without Content-Range
 #   busy     answers 503 to the first two requests for each range, then
 #            the right bytes
 #   redirect lies nowhere, but answers every path other than /final with
@@ -78,7 +79,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         src = a + 4096 if lie and mode == "shifted" else a
         data = self.body(src, n)
         self.send_response(206)
-        self.send_header("Content-Range", f"bytes {src}-{src + n - 1}/{size}")
+        if not (lie and mode == "unlabelled"):
+            self.send_header("Content-Range",
+                             f"bytes {src}-{src + n - 1}/{size}")
         self.send_header("Content-Length", str(n))
         self.send_header("ETag", etag)
         self.end_headers()

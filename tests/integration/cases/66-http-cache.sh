@@ -111,11 +111,11 @@ grep -q 'ignored a Range request' "$BUSE_CASE_DIR/norange.err" ||
 # A lying server (liar-http.py, lying only past the first MiB): a body
 # cut short by the server dying mid-read, every time, ends with EIO after
 # the retries; cut short once, the retry reads the right bytes; other
-# bytes than those asked for (another Content-Range) or another ETag end
-# with EIO and a message, never with the wrong data.  Two 503s per range
-# are retried past with --retries 2, not with --retries 1.  A redirect is
-# followed once, by the probe: reads go to the final URL.  Blocks below
-# 1 MiB are still served.
+# bytes than those asked for (another Content-Range, or none) or another
+# ETag end with EIO and a message, never with the wrong data.  Two 503s
+# per range are retried past with --retries 2, not with --retries 1.  A
+# redirect is followed once, by the probe: reads go to the final URL.
+# Blocks below 1 MiB are still served.
 # check_block N BLOCK WANT WHAT: a direct read of 4 KiB block BLOCK of
 # /dev/buseN gives WANT (OK: and the image's bytes); WHAT names the check.
 check_block() {
@@ -159,6 +159,8 @@ liar shifted 3 EIO
 grep -q 'with other bytes' "$LAST_ERR" || die "liar shifted: no message: $(cat "$LAST_ERR")"
 liar etag 3 EIO
 grep -q 'another ETag' "$LAST_ERR" || die "liar etag: no message: $(cat "$LAST_ERR")"
+liar unlabelled 3 EIO
+grep -q 'with other bytes' "$LAST_ERR" || die "liar unlabelled: no message: $(cat "$LAST_ERR")"
 liar busy 2 OK
 [ "$(grep -c ' 2097152-2101247 503' "$LIAR_LOG")" = 2 ] || die "liar busy: not two 503s before the answer"
 liar busy 1 EIO
