@@ -67,7 +67,6 @@ struct http_xfer {
 	bool cancelled;	   /* __atomic: the kernel gave up on it */
 	bool bad_range;	   /* the answer was not our range */
 	bool range_seen;   /* the answer has a Content-Range */
-	long hdr_status;   /* the status line being read */
 	bool etag_changed;
 	long status; /* the last response's HTTP status */
 	CURL *easy;
@@ -267,8 +266,6 @@ static size_t xfer_header(char *line, size_t size, size_t n, void *arg)
 		x->bad_range = false;
 		x->range_seen = false;
 		x->etag_changed = false;
-		if (sscanf(line, "HTTP/%*s %ld", &x->hdr_status) != 1)
-			x->hdr_status = 0;
 	}
 	if (header_value(line, n, "Content-Range", v, sizeof(v))) {
 		x->range_seen = true;
@@ -276,10 +273,6 @@ static size_t xfer_header(char *line, size_t size, size_t n, void *arg)
 		    b != x->off + x->len - 1 || t != x->h->size)
 			x->bad_range = true;
 	}
-	/* The end of the headers: a 206 must say which bytes it holds. */
-	if ((n == 2 && line[0] == '\r') || (n == 1 && line[0] == '\n'))
-		if (x->hdr_status == 206 && !x->range_seen)
-			x->bad_range = true;
 	if (x->h->etag[0] && header_value(line, n, "ETag", v, sizeof(v)) &&
 	    strcmp(v, x->h->etag))
 		x->etag_changed = true;
@@ -408,7 +401,6 @@ static void http_start(struct http *h, struct http_xfer *x)
 	x->status = 0;
 	x->bad_range = false;
 	x->range_seen = false;
-	x->hdr_status = 0;
 	x->etag_changed = false;
 	snprintf(range, sizeof(range), "%" PRIu64 "-%" PRIu64, x->off,
 		 x->off + x->len - 1);
@@ -471,6 +463,9 @@ static void http_done(struct http *h, struct http_xfer *x, CURLcode rc)
 		bdus_complete(x->req, -ETIMEDOUT);
 		return;
 	}
+	/* A 206 must say which bytes it holds. */
+	if (x->status == 206 && !x->range_seen)
+		x->bad_range = true;
 	if (rc == CURLE_OK && x->status == 206 && !x->bad_range &&
 	    !x->etag_changed && x->got == x->len) {
 		bdus_complete(x->req, 0);
