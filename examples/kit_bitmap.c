@@ -78,23 +78,35 @@ static void bm_header_fill(struct bm_header *h, const char *kind,
 	memcpy(h->ident, ident, n);
 }
 
+static int bm_not_a_bitmap(const char *who, const char *path)
+{
+	kit_err(who, "%s is not a buse bitmap file (version %u)", path,
+		BM_VERSION);
+	return -1;
+}
+
+/* *h is a bitmap header of this version and of kind; 0 or -1 (message). */
+static int bm_header_kind(const char *who, const char *path,
+			  const struct bm_header *h, const char *kind)
+{
+	if (memcmp(h->magic, BM_MAGIC, sizeof(h->magic)) ||
+	    h->version != BM_VERSION || h->ident_len >= sizeof(h->ident))
+		return bm_not_a_bitmap(who, path);
+	if (strncmp(h->kind, kind, sizeof(h->kind))) {
+		kit_err(who, "%s is a %.16s bitmap, not a %.16s one", path,
+			h->kind, kind);
+		return -1;
+	}
+	return 0;
+}
+
 /* The existing header *old against the wanted *want; 0 or -1 (message). */
 static int bm_header_check(const char *who, const char *path,
 			   const struct bm_header *old,
 			   const struct bm_header *want)
 {
-	if (memcmp(old->magic, BM_MAGIC, sizeof(old->magic)) ||
-	    old->version != BM_VERSION ||
-	    old->ident_len >= sizeof(old->ident)) {
-		kit_err(who, "%s is not a buse bitmap file (version %u)", path,
-			BM_VERSION);
+	if (bm_header_kind(who, path, old, want->kind))
 		return -1;
-	}
-	if (strncmp(old->kind, want->kind, sizeof(old->kind))) {
-		kit_err(who, "%s is a %.16s bitmap, not a %.16s one", path,
-			old->kind, want->kind);
-		return -1;
-	}
 	if (old->ident_len != want->ident_len ||
 	    memcmp(old->ident, want->ident, old->ident_len) ||
 	    old->size != want->size || old->block_size != want->block_size ||
@@ -170,18 +182,16 @@ int kit_bitmap_peek(const char *who, const char *path, const char *kind,
 	}
 	n = pread(fd, h, sizeof(*h), 0);
 	close(fd);
-	if (n != (ssize_t)sizeof(*h) ||
-	    memcmp(h->magic, BM_MAGIC, sizeof(h->magic)) ||
-	    h->version != BM_VERSION || h->ident_len >= sizeof(h->ident) ||
-	    !h->block_size || (h->block_size & (h->block_size - 1)) ||
-	    h->nblocks != (h->size + h->block_size - 1) / h->block_size) {
-		kit_err(who, "%s is not a buse bitmap file (version %u)", path,
-			BM_VERSION);
+	if (n != (ssize_t)sizeof(*h)) {
+		bm_not_a_bitmap(who, path);
 		goto out;
 	}
-	if (strncmp(h->kind, kind, sizeof(h->kind))) {
-		kit_err(who, "%s is a %.16s bitmap, not a %s one", path,
-			h->kind, kind);
+	if (bm_header_kind(who, path, h, kind))
+		goto out;
+	/* Nothing to compare it with: its geometry must hold together. */
+	if (!h->block_size || (h->block_size & (h->block_size - 1)) ||
+	    h->nblocks != (h->size + h->block_size - 1) / h->block_size) {
+		bm_not_a_bitmap(who, path);
 		goto out;
 	}
 	*block_size = h->block_size;
