@@ -108,14 +108,6 @@ grep -q 'ignored a Range request' "$BUSE_CASE_DIR/norange.err" ||
 	die "no clear message without Range: $(cat "$BUSE_CASE_DIR/norange.err")"
 [ "$(ls /sys/block | grep -c '^buse')" = 0 ] || die "a device was left after the refusal"
 
-# A lying server (liar-http.py, lying only past the first MiB): a body
-# cut short by the server dying mid-read, every time, ends with EIO after
-# the retries; cut short once, the retry reads the right bytes; other
-# bytes than those asked for (another Content-Range, or none) or another
-# ETag end with EIO and a message, never with the wrong data.  Two 503s
-# per range are retried past with --retries 2, not with --retries 1.  A
-# redirect is followed once, by the probe: reads go to the final URL.
-# Blocks below 1 MiB are still served.
 # check_block N BLOCK WANT WHAT: a direct read of 4 KiB block BLOCK of
 # /dev/buseN gives WANT (OK: and the image's bytes); WHAT names the check.
 check_block() {
@@ -130,6 +122,15 @@ check_block() {
 		cmp "$d/blk" "$d/blk.want" || die "$4: block $2 read back other bytes"
 	fi
 }
+
+# A lying server (liar-http.py, lying only past the first MiB): a body
+# cut short by the server dying mid-read, every time, ends with EIO after
+# the retries; cut short once, the retry reads the right bytes; other
+# bytes than those asked for (another Content-Range, or none) or another
+# ETag end with EIO and a message, never with the wrong data.  Two 503s
+# per range are retried past with --retries 2, not with --retries 1.  A
+# redirect is followed once, by the probe: reads go to the final URL.
+# Blocks below 1 MiB are still served.
 liar_port=$((port + 3))
 # liar MODE RETRIES WANT: a read at 2 MiB through buse-http --retries
 # RETRIES from liar-http.py MODE gives WANT (OK: the image's bytes).

@@ -90,11 +90,17 @@ cmp "$d/data" "$d/back" ||
 
 # nbd:// over TCP, on the loopback address only: nbdkit memory, one
 # connection, fio verify; the mapped data read back through a second run.
+# nbdkit_tcp PORT OUT ARGS...: nbdkit ARGS on 127.0.0.1:PORT (pid in srv).
+nbdkit_tcp() {
+	local p=$1 out=$2
+	shift 2
+	nbdkit -f -i 127.0.0.1 -p "$p" "$@" >"$out" 2>&1 &
+	srv=$!
+	bg_track "$srv"
+	wait_until 10 _port_open "$p" || die "nbdkit $* did not listen on 127.0.0.1:$p"
+}
 port=10867
-nbdkit -f -i 127.0.0.1 -p $port memory 32M >"$d/nbdkit-tcp.out" 2>&1 &
-srv=$!
-bg_track "$srv"
-wait_until 10 _port_open $port || die "nbdkit did not listen on 127.0.0.1:$port"
+nbdkit_tcp $port "$d/nbdkit-tcp.out" memory 32M
 start_created "$NBD" --create --connections 1 "nbd://127.0.0.1:$port"
 eng=$LAST_PID
 n=$LAST_INDEX
@@ -124,11 +130,7 @@ wait "$srv" 2>/dev/null
 tport=$((port + 1))
 printf 'alice:%s\n' "$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$d/keys.psk"
 printf 'alice:%s\n' "$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$d/wrong.psk"
-nbdkit -f -i 127.0.0.1 -p $tport --tls=require --tls-psk="$d/keys.psk" memory 16M \
-	>"$d/nbdkit-tls.out" 2>&1 &
-srv=$!
-bg_track "$srv"
-wait_until 10 _port_open $tport || die "nbdkit --tls did not listen on 127.0.0.1:$tport"
+nbdkit_tcp $tport "$d/nbdkit-tls.out" --tls=require --tls-psk="$d/keys.psk" memory 16M
 start_created "$NBD" --create "nbds://alice@127.0.0.1:$tport/?tls-psk-file=$d/keys.psk"
 eng=$LAST_PID
 n=$LAST_INDEX
